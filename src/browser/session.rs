@@ -1,0 +1,188 @@
+//! One WebDriver session: bounded navigation, the URL the browser ended on (exactly as the
+//! browser reports it, not re-parsed), the login script, and clearing the login session.
+
+use crate::secret::Secret;
+use crate::target::{LoginStep, Target};
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, Locator};
+use serde_json::{json, Value};
+use std::future::Future;
+use std::time::Duration;
+
+/// Deadline for one browser command, navigation included.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A browser command that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BrowserError {
+    #[error("the WebDriver session could not start: {0}")]
+    Session(String),
+    #[error("the browser failed at `{cmd}`: {cause}")]
+    Command { cmd: &'static str, cause: String },
+    #[error("the browser did not finish `{cmd}` within {secs} s")]
+    Timeout { cmd: &'static str, secs: u64 },
+    #[error("the page has no element `{0}`")]
+    MissingElement(String),
+}
+
+impl BrowserError {
+    /// Whether this says something about the environment (driver, browser) rather than the
+    /// target's pages.
+    pub fn is_environment(&self) -> bool {
+        !matches!(self, Self::MissingElement(_))
+    }
+}
+
+/// A headless Chromium session.
+#[derive(Debug)]
+pub struct Browser {
+    client: Client,
+}
+
+async fn bounded<T, E: std::fmt::Display>(
+    cmd: &'static str,
+    f: impl Future<Output = Result<T, E>>,
+) -> Result<T, BrowserError> {
+    match tokio::time::timeout(COMMAND_TIMEOUT, f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(BrowserError::Command {
+            cmd,
+            cause: e.to_string(),
+        }),
+        Err(_) => Err(BrowserError::Timeout {
+            cmd,
+            secs: COMMAND_TIMEOUT.as_secs(),
+        }),
+    }
+}
+
+/// `GET /session/{id}/url`, whose answer is kept as the browser's own string.
+#[derive(Debug)]
+struct RawCurrentUrl;
+
+impl WebDriverCompatibleCommand for RawCurrentUrl {
+    fn endpoint(&self, base: &url::Url, sid: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/url", sid.unwrap_or_default()))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::GET, None)
+    }
+}
+
+/// A Chrome DevTools Protocol command through ChromeDriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp(&'static str, Value);
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, sid: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            sid.unwrap_or_default()
+        ))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({"cmd": self.0, "params": self.1}).to_string()),
+        )
+    }
+}
+
+impl Browser {
+    pub(crate) fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// Navigates to `url` and waits for the page (after every redirect) to load. A navigation that
+    /// ends on the browser's own error page (nothing listening at the redirect URI, say) is not an
+    /// error: the URL it ended on is what the checks read.
+    pub async fn open(&self, url: &str) -> Result<(), BrowserError> {
+        match bounded("navigate", self.client.goto(url)).await {
+            Err(BrowserError::Command { cause, .. }) if cause.contains("net::ERR_") => Ok(()),
+            other => other,
+        }
+    }
+
+    /// The URL of the current page, exactly as the browser reports it.
+    pub async fn current_url(&self) -> Result<String, BrowserError> {
+        let v = bounded("read the URL", self.client.issue_cmd(RawCurrentUrl)).await?;
+        v.as_str().map(str::to_owned).ok_or(BrowserError::Command {
+            cmd: "read the URL",
+            cause: format!("not a string: {v}"),
+        })
+    }
+
+    /// Whether an element matches the CSS `selector`.
+    pub async fn has(&self, selector: &str) -> Result<bool, BrowserError> {
+        let found = bounded(
+            "find elements",
+            self.client.find_all(Locator::Css(selector)),
+        )
+        .await?;
+        Ok(!found.is_empty())
+    }
+
+    /// The page's title.
+    pub async fn title(&self) -> Result<String, BrowserError> {
+        bounded("read the title", self.client.title()).await
+    }
+
+    /// Types `value` into the element matching `selector`.
+    pub async fn fill(&self, selector: &str, value: &Secret) -> Result<(), BrowserError> {
+        let el = self.find(selector).await?;
+        bounded("clear a field", el.clear()).await?;
+        bounded("type into a field", el.send_keys(value.expose())).await
+    }
+
+    /// Clicks the element matching `selector` and waits for the navigation it starts.
+    pub async fn click(&self, selector: &str) -> Result<(), BrowserError> {
+        let el = self.find(selector).await?;
+        match bounded("click", el.click()).await {
+            Err(BrowserError::Command { cause, .. }) if cause.contains("net::ERR_") => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn find(&self, selector: &str) -> Result<fantoccini::elements::Element, BrowserError> {
+        match bounded("find an element", self.client.find(Locator::Css(selector))).await {
+            Err(BrowserError::Command { cause, .. }) if cause.contains("no such element") => {
+                Err(BrowserError::MissingElement(selector.to_owned()))
+            }
+            other => other,
+        }
+    }
+
+    /// Runs the target's login script on the current page.
+    pub async fn sign_in(&self, target: &Target) -> Result<(), BrowserError> {
+        for step in &target.login_script {
+            match step {
+                LoginStep::Fill { selector, value } => {
+                    self.fill(selector, &target.login_value(value)).await?
+                }
+                LoginStep::Click { selector } => self.click(selector).await?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets every cookie, so the next authorize meets the login page again.
+    pub async fn clear_login_session(&self) -> Result<(), BrowserError> {
+        bounded(
+            "clear cookies",
+            self.client
+                .issue_cmd(Cdp("Network.clearBrowserCookies", json!({}))),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Leaves the current page, so the next scenario does not start on this one's.
+    pub async fn reset_page(&self) -> Result<(), BrowserError> {
+        self.open("about:blank").await
+    }
+
+    /// Ends the session (and its browser).
+    pub async fn close(self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.client.close()).await;
+    }
+}

@@ -1,0 +1,295 @@
+//! The `sfmc-conformance` command line. Parses its arguments before anything is started (clap
+//! may exit), starts the simulator and ChromeDriver only when needed, stops them on every way
+//! out (normal end, error, Ctrl-C, SIGTERM), and maps each outcome to a documented exit code.
+
+use crate::browser::{driver, BrowserConfig, BrowserPool, ChromeDriver};
+use crate::exit;
+use crate::http::TokenClient;
+use crate::runner::{self, features, Context, RunOptions, Tally};
+use crate::simulator::registry::Registry;
+use crate::simulator::Simulator;
+use crate::target::Target;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sfmc-conformance",
+    version,
+    about = "Conformance and security checks for the Marketing Cloud OAuth 2.0 authorization code grant",
+    after_help = exit::TABLE
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the conformance features against the embedded simulator, through headless Chromium.
+    #[command(after_help = exit::TABLE)]
+    Run(RunArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Folder of .feature files.
+    #[arg(
+        long,
+        env = "SFMC_FEATURES",
+        default_value = "features",
+        value_name = "DIR"
+    )]
+    features: PathBuf,
+    /// Run only scenarios matching this tag expression, e.g. '@browser and not @RF-02'.
+    #[arg(long, short = 't', env = "SFMC_TAGS", value_name = "EXPR")]
+    tags: Option<String>,
+    /// Run only scenarios whose name matches this regular expression.
+    #[arg(long, short = 'n', value_name = "REGEX")]
+    name: Option<String>,
+    /// Scenarios run at once (one browser each at most).
+    #[arg(
+        long,
+        short = 'c',
+        env = "SFMC_CONCURRENCY",
+        default_value_t = 2,
+        value_name = "N"
+    )]
+    concurrency: usize,
+    /// Stop at the first failed scenario.
+    #[arg(long)]
+    fail_fast: bool,
+    /// Use a WebDriver server already running (a Selenium Grid, say) instead of starting ChromeDriver.
+    #[arg(long, env = "SFMC_WEBDRIVER_URL", value_name = "URL")]
+    webdriver: Option<String>,
+    /// The ChromeDriver binary (default: `chromedriver` on PATH, then /usr/bin/chromedriver).
+    #[arg(long, env = "SFMC_CHROMEDRIVER", value_name = "PATH")]
+    chromedriver: Option<PathBuf>,
+    /// The Chromium binary.
+    #[arg(
+        long,
+        env = "SFMC_CHROME",
+        default_value = "/usr/bin/chromium",
+        value_name = "PATH"
+    )]
+    chrome: PathBuf,
+    /// Loopback port for the embedded simulator (0: any free port).
+    #[arg(
+        long,
+        env = "SFMC_SIMULATOR_PORT",
+        default_value_t = 0,
+        value_name = "PORT"
+    )]
+    simulator_port: u16,
+    /// Colour the progress output: auto or never.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "never"])]
+    color: String,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    exit::SUCCESS
+                }
+                _ => exit::USAGE,
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::ENVIRONMENT);
+        }
+    };
+    let code = rt.block_on(async {
+        match cli.command {
+            Command::Run(args) => run(args).await,
+        }
+    });
+    ExitCode::from(code)
+}
+
+fn fail(code: u8, msg: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {msg}");
+    code
+}
+
+async fn run(args: RunArgs) -> u8 {
+    let started = Instant::now();
+    if let Some(t) = &args.tags {
+        if let Err(e) = t.parse::<cucumber::gherkin::tagexpr::TagOperation>() {
+            return fail(
+                exit::USAGE,
+                format!("--tags `{t}` is not a tag expression: {e}"),
+            );
+        }
+    }
+    let name = match args.name.as_deref().map(regex::Regex::new).transpose() {
+        Ok(n) => n,
+        Err(e) => {
+            return fail(
+                exit::USAGE,
+                format!("--name is not a regular expression: {e}"),
+            )
+        }
+    };
+    let parsed = match features::load(&args.features) {
+        Ok(f) => f,
+        Err(e) => return fail(e.exit_code(), e),
+    };
+
+    let sim = match Simulator::start(args.simulator_port, Registry::builtin()).await {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            return fail(
+                exit::ENVIRONMENT,
+                format!("the simulator cannot start: {e}"),
+            )
+        }
+    };
+    let target = Target::simulator_target(sim.clone());
+    let selection = match runner::selection(args.tags.as_deref(), &target) {
+        Ok(s) => s,
+        Err(e) => return fail(exit::USAGE, e),
+    };
+    let user_tags = args.tags.as_deref().and_then(|t| t.parse().ok());
+    let plan = features::plan(
+        &parsed,
+        user_tags.as_ref(),
+        selection,
+        runner::capability_filter(&target),
+    );
+    println!(
+        "target: {} at {} (web app {}, public app {})",
+        target.name,
+        sim.uri(),
+        target.web_app.client_id,
+        target.public_app.client_id
+    );
+    println!(
+        "features: {} files, {} scenarios selected{}",
+        plan.files,
+        plan.selected,
+        if plan.unsupported.is_empty() {
+            String::new()
+        } else {
+            format!(", {} the target cannot run", plan.unsupported.len())
+        }
+    );
+
+    let mut driver: Option<ChromeDriver> = None;
+    let browsers = if plan.needs_browser {
+        match start_browsers(&args, &target, &mut driver).await {
+            Ok(pool) => Some(pool),
+            Err(e) => return fail(exit::ENVIRONMENT, e),
+        }
+    } else {
+        None
+    };
+    let http = match TokenClient::new(target.loopback_only) {
+        Ok(h) => h,
+        Err(e) => {
+            stop(&mut driver).await;
+            return fail(exit::ENVIRONMENT, e);
+        }
+    };
+    let ctx = Arc::new(Context {
+        target,
+        browsers,
+        http,
+        tally: Mutex::new(Tally::default()),
+    });
+    let opts = RunOptions {
+        features: args.features.clone(),
+        tags: args.tags.clone(),
+        name,
+        concurrency: args.concurrency,
+        fail_fast: args.fail_fast,
+        color: args.color == "auto",
+    };
+
+    let outcome = tokio::select! {
+        t = runner::run(ctx.clone(), &opts, &plan) => Some(t),
+        _ = interrupted() => None,
+    };
+    stop(&mut driver).await;
+    let Some(tally) = outcome else {
+        eprintln!("interrupted: browsers and ChromeDriver stopped");
+        return exit::INTERRUPTED;
+    };
+    for s in &tally.unsupported {
+        println!("skipped: {s}");
+    }
+    for s in &tally.undefined {
+        eprintln!("error: {s}: a step matches no step definition");
+    }
+    for s in &tally.environment {
+        eprintln!("error: environment failure in {s}");
+    }
+    println!("wall time: {:.1} s", started.elapsed().as_secs_f64());
+    println!("{}", tally.closing_line());
+    tally.exit_code()
+}
+
+async fn start_browsers(
+    args: &RunArgs,
+    target: &Target,
+    driver: &mut Option<ChromeDriver>,
+) -> Result<BrowserPool, driver::DriverError> {
+    let webdriver_url = match &args.webdriver {
+        Some(url) => url.clone(),
+        None => {
+            if !args.chrome.is_file() {
+                return Err(driver::DriverError::NoBrowser(
+                    args.chrome.display().to_string(),
+                ));
+            }
+            let binary = driver::locate(args.chromedriver.as_deref())?;
+            let d = ChromeDriver::start(&binary).await?;
+            let url = d.url();
+            *driver = Some(d);
+            url
+        }
+    };
+    Ok(BrowserPool::new(BrowserConfig {
+        webdriver_url,
+        chrome: args.chrome.clone(),
+        loopback_only: target.loopback_only,
+    }))
+}
+
+async fn stop(driver: &mut Option<ChromeDriver>) {
+    if let Some(mut d) = driver.take() {
+        d.stop().await;
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn interrupted() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => futures::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term => {},
+    }
+}

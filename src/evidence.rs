@@ -1,0 +1,114 @@
+//! Evidence: what was sent and what came back, redacted when it is captured (not when written),
+//! so nothing downstream (step failures, reports, snapshots) can hold a secret.
+
+use crate::secret::Secret;
+use serde::Serialize;
+use std::fmt;
+
+/// Replaces known secret values, raw and percent-encoded, by their kind.
+#[derive(Default, Clone)]
+pub struct Redactor {
+    secrets: Vec<(String, String)>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} secrets)", self.secrets.len())
+    }
+}
+
+impl Redactor {
+    /// Adds a secret; values shorter than 4 characters are ignored (they would mask everything).
+    pub fn add(&mut self, secret: &Secret) {
+        let v = secret.expose();
+        if v.len() < 4 {
+            return;
+        }
+        let label = format!("[{}]", secret.kind());
+        let encoded = crate::oauth::encoding::encode(v);
+        if encoded != v {
+            self.secrets.push((encoded, label.clone()));
+        }
+        self.secrets.push((v.to_owned(), label));
+        // Longest first, so a secret that contains another is replaced whole.
+        self.secrets.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
+    }
+
+    /// A redactor for `secrets`.
+    pub fn of<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> Self {
+        let mut r = Self::default();
+        for s in secrets {
+            r.add(s);
+        }
+        r
+    }
+
+    /// `text` with every known secret replaced.
+    pub fn apply(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (value, label) in &self.secrets {
+            if out.contains(value.as_str()) {
+                out = out.replace(value.as_str(), label);
+            }
+        }
+        out
+    }
+}
+
+/// One HTTP request and its response, redacted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    pub method: String,
+    pub url: String,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: String,
+    pub status: Option<u16>,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body: String,
+}
+
+impl fmt::Display for Exchange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "> {} {}", self.method, self.url)?;
+        for (k, v) in &self.request_headers {
+            writeln!(f, "> {k}: {v}")?;
+        }
+        if !self.request_body.is_empty() {
+            writeln!(f, "> {}", self.request_body)?;
+        }
+        match self.status {
+            Some(s) => writeln!(f, "< {s}")?,
+            None => writeln!(f, "< (no response)")?,
+        }
+        for (k, v) in &self.response_headers {
+            writeln!(f, "< {k}: {v}")?;
+        }
+        if !self.response_body.is_empty() {
+            write!(f, "< {}", self.response_body)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_and_percent_encoded_secrets_are_replaced() {
+        let r = Redactor::of([&Secret::new("ClientSecret", "a b/c+d")]);
+        assert_eq!(
+            r.apply("x=a b/c+d&y=a%20b%2Fc%2Bd"),
+            "x=[ClientSecret]&y=[ClientSecret]"
+        );
+    }
+
+    #[test]
+    fn longer_secrets_are_replaced_before_their_prefixes() {
+        let r = Redactor::of([
+            &Secret::new("Code", "abcd"),
+            &Secret::new("AccessToken", "abcdefgh"),
+        ]);
+        assert_eq!(r.apply("abcdefgh abcd"), "[AccessToken] [Code]");
+    }
+}

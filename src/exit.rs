@@ -1,0 +1,25 @@
+//! Named process exit codes, documented in `--help` and the README.
+
+/// Every selected scenario passed.
+pub const SUCCESS: u8 = 0;
+/// Usage or configuration error: bad flag, missing feature folder, bad target file.
+pub const USAGE: u8 = 1;
+/// A feature file does not parse, or one of its steps matches no step definition.
+pub const FEATURE: u8 = 2;
+/// The environment failed: no browser, the driver would not start, a port in use, the target
+/// unreachable. Nothing is known about the target's conformance.
+pub const ENVIRONMENT: u8 = 3;
+/// The target does not conform: at least one check failed.
+pub const NONCONFORMANT: u8 = 4;
+/// The run was interrupted (Ctrl-C or SIGTERM); browsers and drivers were stopped.
+pub const INTERRUPTED: u8 = 130;
+
+/// The table printed by `--help` and copied into the README.
+pub const TABLE: &str = "\
+Exit codes:
+  0    every selected scenario passed
+  1    usage or configuration error
+  2    a feature file does not parse, or a step matches no step definition
+  3    the environment failed (no browser, driver would not start, port in use, target unreachable)
+  4    the target does not conform (a check failed)
+  130  interrupted by Ctrl-C or SIGTERM";

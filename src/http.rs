@@ -1,0 +1,189 @@
+//! Bounded HTTP calls to the target's token endpoint. Every wait has a deadline, bodies are read
+//! up to a size limit, redirects are not followed, and each call is kept as redacted evidence.
+
+use crate::evidence::{Exchange, Redactor};
+use crate::oauth::token::{TokenRequest, TokenResponse};
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use std::fmt;
+use std::time::Duration;
+use url::Url;
+
+/// Largest response body read; a larger one is cut and reported as such.
+pub const MAX_BODY: usize = 1024 * 1024;
+/// Deadline for one whole request, connect to last byte.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// Deadline for the TCP (and TLS) connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why a call produced no response to judge.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+    #[error("target unreachable at {url}: {cause}")]
+    Unreachable { url: String, cause: String },
+    #[error("target did not answer {url} within {secs} s")]
+    Timeout { url: String, secs: u64 },
+}
+
+/// The token endpoint's answer.
+#[derive(Clone)]
+pub struct TokenOutcome {
+    pub status: u16,
+    pub headers: HeaderMap,
+    /// The body parsed as JSON, if it was JSON. Holds live tokens: never print it.
+    json: Option<Value>,
+    /// The body as text, redacted.
+    pub redacted_text: String,
+    pub exchange: Exchange,
+    pub body_truncated: bool,
+}
+
+impl fmt::Debug for TokenOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenOutcome")
+            .field("status", &self.status)
+            .field("body", &self.redacted_text)
+            .finish()
+    }
+}
+
+impl TokenOutcome {
+    /// The tokens of a success response, and its redacted body.
+    pub fn tokens(&self) -> Option<TokenResponse> {
+        self.json.as_ref().map(TokenResponse::from_json)
+    }
+
+    /// The body as redacted JSON, if it parsed.
+    pub fn redacted_json(&self) -> Option<Value> {
+        self.tokens().map(|t| t.redacted_body)
+    }
+
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    }
+}
+
+/// HTTP client for the token endpoint.
+#[derive(Debug, Clone)]
+pub struct TokenClient {
+    client: reqwest::Client,
+}
+
+impl TokenClient {
+    /// A client with bounded timeouts that never follows redirects. `loopback_only` turns off
+    /// proxies, for the embedded simulator.
+    pub fn new(loopback_only: bool) -> Result<Self, HttpError> {
+        let mut b = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!(
+                "sfmc-oauth-conformance/",
+                env!("CARGO_PKG_VERSION")
+            ));
+        if loopback_only {
+            b = b.no_proxy();
+        }
+        let client = b.build().map_err(|e| HttpError::Client(e.to_string()))?;
+        Ok(Self { client })
+    }
+
+    /// POSTs `req` as JSON to `endpoint`.
+    pub async fn token(
+        &self,
+        endpoint: &Url,
+        req: &TokenRequest,
+    ) -> Result<TokenOutcome, HttpError> {
+        let body = req.to_json().to_string();
+        let redactor = Redactor::of(req.secrets());
+        let request_body = redactor.apply(&body);
+        let sent = self
+            .client
+            .post(endpoint.clone())
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| classify(endpoint, e))?;
+        let status = sent.status().as_u16();
+        let headers = sent.headers().clone();
+        let (bytes, truncated) = read_bounded(sent, endpoint).await?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let json: Option<Value> = serde_json::from_slice(&bytes).ok();
+        // Tokens in the response become secrets of this exchange too.
+        let mut redactor = redactor;
+        if let Some(t) = json.as_ref().map(TokenResponse::from_json) {
+            for s in [t.access_token, t.refresh_token].into_iter().flatten() {
+                redactor.add(&s);
+            }
+        }
+        let redacted_text = redactor.apply(&text);
+        let exchange = Exchange {
+            method: "POST".into(),
+            url: redactor.apply(endpoint.as_str()),
+            request_headers: vec![("Content-Type".into(), "application/json".into())],
+            request_body,
+            status: Some(status),
+            response_headers: headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        redactor.apply(&String::from_utf8_lossy(v.as_bytes())),
+                    )
+                })
+                .collect(),
+            response_body: redacted_text.clone(),
+        };
+        Ok(TokenOutcome {
+            status,
+            headers,
+            json,
+            redacted_text,
+            exchange,
+            body_truncated: truncated,
+        })
+    }
+}
+
+fn classify(endpoint: &Url, e: reqwest::Error) -> HttpError {
+    if e.is_timeout() {
+        HttpError::Timeout {
+            url: endpoint.to_string(),
+            secs: REQUEST_TIMEOUT.as_secs(),
+        }
+    } else {
+        let mut cause = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            cause = format!("{cause}: {s}");
+            src = s.source();
+        }
+        HttpError::Unreachable {
+            url: endpoint.to_string(),
+            cause,
+        }
+    }
+}
+
+async fn read_bounded(
+    mut resp: reqwest::Response,
+    endpoint: &Url,
+) -> Result<(Vec<u8>, bool), HttpError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| classify(endpoint, e))? {
+        let room = MAX_BODY - out.len();
+        if chunk.len() > room {
+            out.extend_from_slice(&chunk[..room]);
+            return Ok((out, true));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok((out, false))
+}

@@ -1,0 +1,205 @@
+//! The authorization request (RFC 6749 §4.1.1) as Marketing Cloud documents it: a GET to
+//! `/v2/authorize` with `response_type=code`, `client_id`, a percent-encoded `redirect_uri`,
+//! space-separated scopes (`%20`), `state`, and optionally PKCE (RFC 7636 §4.3).
+
+use super::encoding::encode;
+use url::Url;
+
+/// The parameters of one authorization request, in the order they are sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizeRequest {
+    pub response_type: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// Scopes to request; `None` omits the parameter (the integration's scopes apply).
+    pub scope: Option<Vec<String>>,
+    /// `None` omits the parameter.
+    pub state: Option<String>,
+    /// `(code_challenge, code_challenge_method)`.
+    pub code_challenge: Option<(String, String)>,
+}
+
+impl AuthorizeRequest {
+    /// A `response_type=code` request for `client_id` returning to `redirect_uri`.
+    pub fn code(client_id: impl Into<String>, redirect_uri: impl Into<String>) -> Self {
+        Self {
+            response_type: "code".into(),
+            client_id: client_id.into(),
+            redirect_uri: redirect_uri.into(),
+            scope: None,
+            state: None,
+            code_challenge: None,
+        }
+    }
+
+    /// The query string, each value percent-encoded with the strict set, scopes joined by `%20`.
+    pub fn query(&self) -> String {
+        let mut q = format!(
+            "response_type={}&client_id={}&redirect_uri={}",
+            encode(&self.response_type),
+            encode(&self.client_id),
+            encode(&self.redirect_uri)
+        );
+        if let Some(scopes) = &self.scope {
+            let joined: Vec<String> = scopes.iter().map(|s| encode(s)).collect();
+            q.push_str("&scope=");
+            q.push_str(&joined.join("%20"));
+        }
+        if let Some(state) = &self.state {
+            q.push_str("&state=");
+            q.push_str(&encode(state));
+        }
+        if let Some((challenge, method)) = &self.code_challenge {
+            q.push_str(&format!(
+                "&code_challenge={}&code_challenge_method={}",
+                encode(challenge),
+                encode(method)
+            ));
+        }
+        q
+    }
+
+    /// The full URL against `endpoint` (any query already on the endpoint is replaced).
+    pub fn url(&self, endpoint: &Url) -> String {
+        let mut base = endpoint.clone();
+        base.set_query(None);
+        base.set_fragment(None);
+        format!("{}?{}", base.as_str(), self.query())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example URL of the source document and of Marketing Cloud's Authorization Code Reference.
+    const DOCUMENTED: &str = "https://YOUR_SUBDOMAIN.auth.marketingcloudapis.com/v2/authorize?response_type=code&client_id=vqwyswrlzzfk024ivr682esb&redirect_uri=https%3A%2F%2F127.0.0.1%3A80%2F&scope=email_read%20email_write%20email_send&state=mystate";
+
+    fn documented_request() -> AuthorizeRequest {
+        AuthorizeRequest {
+            scope: Some(vec![
+                "email_read".into(),
+                "email_write".into(),
+                "email_send".into(),
+            ]),
+            state: Some("mystate".into()),
+            ..AuthorizeRequest::code("vqwyswrlzzfk024ivr682esb", "https://127.0.0.1:80/")
+        }
+    }
+
+    #[test]
+    fn the_documented_example_is_built_byte_for_byte() {
+        // A real tenant host (the placeholder's capitals would be lowered by URL parsing).
+        let tenant = "https://mc563885gzs27c5t9-63k636ttgm.auth.marketingcloudapis.com";
+        let endpoint = Url::parse(&format!("{tenant}/v2/authorize")).unwrap();
+        assert_eq!(
+            documented_request().url(&endpoint),
+            DOCUMENTED.replace("https://YOUR_SUBDOMAIN.auth.marketingcloudapis.com", tenant)
+        );
+    }
+
+    #[test]
+    fn the_simulator_host_takes_the_tenant_host_place() {
+        let endpoint = Url::parse("http://127.0.0.1:4321/v2/authorize").unwrap();
+        assert_eq!(
+            documented_request().url(&endpoint),
+            DOCUMENTED.replace(
+                "https://YOUR_SUBDOMAIN.auth.marketingcloudapis.com",
+                "http://127.0.0.1:4321"
+            )
+        );
+    }
+
+    #[test]
+    fn scopes_are_separated_by_percent_20_never_plus() {
+        let q = documented_request().query();
+        assert!(q.contains("scope=email_read%20email_write%20email_send"));
+        assert!(!q.contains('+'));
+    }
+
+    #[test]
+    fn omitted_scope_and_state_are_not_sent() {
+        let q = AuthorizeRequest::code("id", "https://a.example/").query();
+        assert_eq!(
+            q,
+            "response_type=code&client_id=id&redirect_uri=https%3A%2F%2Fa.example%2F"
+        );
+    }
+
+    #[test]
+    fn state_with_reserved_characters_is_fully_encoded() {
+        let r = AuthorizeRequest {
+            state: Some("a b&c=d+e/f?g%h#i".into()),
+            ..AuthorizeRequest::code("id", "https://a.example/")
+        };
+        assert!(r
+            .query()
+            .ends_with("&state=a%20b%26c%3Dd%2Be%2Ff%3Fg%25h%23i"));
+    }
+
+    #[test]
+    fn pkce_parameters_follow_state() {
+        let r = AuthorizeRequest {
+            state: Some("s".into()),
+            code_challenge: Some(("abc".into(), "S256".into())),
+            ..AuthorizeRequest::code("id", "https://a.example/")
+        };
+        assert!(r
+            .query()
+            .ends_with("&state=s&code_challenge=abc&code_challenge_method=S256"));
+    }
+}
+
+/// The raw query of a callback URL (between `?` and `#`), as the browser reported it.
+pub fn callback_query(landed: &str) -> &str {
+    let without_fragment = landed.split('#').next().unwrap_or("");
+    without_fragment.split_once('?').map_or("", |(_, q)| q)
+}
+
+/// Whether the browser's URL `landed` is the registered `redirect_uri` (same scheme, host, port
+/// and path; the query may carry the response). Both are parsed, since a browser reports
+/// `https://h:443/` as `https://h/`.
+pub fn is_callback(landed: &str, redirect_uri: &str) -> bool {
+    let (Ok(a), Ok(b)) = (Url::parse(landed), Url::parse(redirect_uri)) else {
+        return false;
+    };
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+        && a.path() == b.path()
+}
+
+#[cfg(test)]
+mod callback_tests {
+    use super::*;
+
+    #[test]
+    fn the_query_is_cut_at_the_fragment() {
+        assert_eq!(
+            callback_query("https://a/cb?code=1&state=x%23y#frag"),
+            "code=1&state=x%23y"
+        );
+        assert_eq!(callback_query("https://a/cb"), "");
+    }
+
+    #[test]
+    fn a_callback_matches_its_redirect_uri_with_any_query() {
+        assert!(is_callback(
+            "https://127.0.0.1:80/?code=x",
+            "https://127.0.0.1:80/"
+        ));
+        assert!(is_callback("https://h/cb?code=x", "https://h:443/cb"));
+        assert!(!is_callback(
+            "https://127.0.0.1:80/other?code=x",
+            "https://127.0.0.1:80/"
+        ));
+        assert!(!is_callback(
+            "http://127.0.0.1:80/?code=x",
+            "https://127.0.0.1:80/"
+        ));
+        assert!(!is_callback(
+            "chrome-error://chromewebdata/",
+            "https://127.0.0.1:80/"
+        ));
+    }
+}

@@ -1,0 +1,188 @@
+//! Token requests to `/v2/token` (RFC 6749 §4.1.3, §6) in Marketing Cloud's JSON form, and the
+//! typed view of a token response (§5.1) that keeps the raw body for evidence.
+
+use crate::secret::Secret;
+use serde_json::{Map, Value};
+
+/// One token request. Fields that are `None` are not sent.
+#[derive(Debug, Clone, Default)]
+pub struct TokenRequest {
+    pub grant_type: String,
+    pub code: Option<Secret>,
+    pub refresh_token: Option<Secret>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    /// Plain text at the token endpoint (Marketing Cloud: "can't be URL-encoded").
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<Secret>,
+    pub scope: Option<String>,
+}
+
+impl TokenRequest {
+    /// `grant_type=authorization_code` for `code`.
+    pub fn authorization_code(code: Secret, client_id: &str, redirect_uri: &str) -> Self {
+        Self {
+            grant_type: "authorization_code".into(),
+            code: Some(code),
+            client_id: Some(client_id.into()),
+            redirect_uri: Some(redirect_uri.into()),
+            ..Self::default()
+        }
+    }
+
+    /// `grant_type=refresh_token`.
+    pub fn refresh(refresh_token: Secret, client_id: &str) -> Self {
+        Self {
+            grant_type: "refresh_token".into(),
+            refresh_token: Some(refresh_token),
+            client_id: Some(client_id.into()),
+            ..Self::default()
+        }
+    }
+
+    /// The JSON body, secrets exposed: this is the one place they leave the process.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("grant_type".into(), self.grant_type.clone().into());
+        let mut put = |k: &str, v: Option<&str>| {
+            if let Some(v) = v {
+                m.insert(k.into(), Value::String(v.to_owned()));
+            }
+        };
+        put("code", self.code.as_ref().map(Secret::expose));
+        put(
+            "refresh_token",
+            self.refresh_token.as_ref().map(Secret::expose),
+        );
+        put("client_id", self.client_id.as_deref());
+        put(
+            "client_secret",
+            self.client_secret.as_ref().map(Secret::expose),
+        );
+        put("redirect_uri", self.redirect_uri.as_deref());
+        put(
+            "code_verifier",
+            self.code_verifier.as_ref().map(Secret::expose),
+        );
+        put("scope", self.scope.as_deref());
+        Value::Object(m)
+    }
+
+    /// The secrets this request carries, for redacting its evidence.
+    pub fn secrets(&self) -> Vec<&Secret> {
+        [
+            &self.code,
+            &self.refresh_token,
+            &self.client_secret,
+            &self.code_verifier,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+/// A successful token response's tokens, taken out of the body as secrets.
+#[derive(Debug, Clone)]
+pub struct TokenResponse {
+    pub access_token: Option<Secret>,
+    pub refresh_token: Option<Secret>,
+    /// The body with every token value replaced by its kind, safe to show.
+    pub redacted_body: Value,
+}
+
+impl TokenResponse {
+    /// Splits a parsed token response body into its secrets and a redacted copy.
+    pub fn from_json(body: &Value) -> Self {
+        let take = |k: &str, kind: &'static str| {
+            body.get(k)
+                .and_then(Value::as_str)
+                .map(|v| Secret::new(kind, v))
+        };
+        Self {
+            access_token: take("access_token", "AccessToken"),
+            refresh_token: take("refresh_token", "RefreshToken"),
+            redacted_body: redact_token_fields(body),
+        }
+    }
+}
+
+/// A copy of `body` with the values of `access_token`, `refresh_token` and `id_token` replaced.
+pub fn redact_token_fields(body: &Value) -> Value {
+    let mut v = body.clone();
+    if let Value::Object(m) = &mut v {
+        for (k, kind) in [
+            ("access_token", "[AccessToken]"),
+            ("refresh_token", "[RefreshToken]"),
+            ("id_token", "[IdToken]"),
+        ] {
+            if let Some(x) = m.get_mut(k) {
+                if x.is_string() {
+                    *x = Value::String(kind.into());
+                }
+            }
+        }
+    }
+    v
+}
+
+/// The JSON type name of a value, as the checks speak of it.
+pub fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn web_app_code_exchange_uses_snake_case_and_plain_redirect_uri() {
+        let mut r = TokenRequest::authorization_code(
+            Secret::new("Code", "c0de"),
+            "vqwyswrlzzfk024ivr682esb",
+            "https://127.0.0.1:80/",
+        );
+        r.client_secret = Some(Secret::new("ClientSecret", "s3"));
+        assert_eq!(
+            r.to_json(),
+            json!({"grant_type": "authorization_code", "code": "c0de",
+                   "client_id": "vqwyswrlzzfk024ivr682esb", "client_secret": "s3",
+                   "redirect_uri": "https://127.0.0.1:80/"})
+        );
+    }
+
+    #[test]
+    fn public_app_sends_no_secret_but_a_verifier() {
+        let mut r = TokenRequest::authorization_code(Secret::new("Code", "c"), "p", "app://cb");
+        r.code_verifier = Some(Secret::new("CodeVerifier", "v"));
+        let body = r.to_json();
+        assert!(body.get("client_secret").is_none());
+        assert_eq!(body["code_verifier"], "v");
+    }
+
+    #[test]
+    fn token_response_body_is_redacted() {
+        let body = json!({"access_token": "AT", "refresh_token": "RT", "expires_in": 1200});
+        let t = TokenResponse::from_json(&body);
+        assert_eq!(t.access_token.unwrap().expose(), "AT");
+        assert_eq!(t.redacted_body["access_token"], "[AccessToken]");
+        assert_eq!(t.redacted_body["refresh_token"], "[RefreshToken]");
+        assert_eq!(t.redacted_body["expires_in"], 1200);
+    }
+
+    #[test]
+    fn json_types_are_named() {
+        assert_eq!(json_type(&json!(1200)), "integer");
+        assert_eq!(json_type(&json!("1200")), "string");
+        assert_eq!(json_type(&json!(1.5)), "number");
+    }
+}

@@ -1,0 +1,155 @@
+//! The feature files, read before anything starts: a file that does not parse stops the run with
+//! exit 2 before a browser is launched, and the plan says whether any selected scenario needs the
+//! browser at all, and which scenarios the target cannot run.
+
+use cucumber::gherkin::tagexpr::TagOperation;
+use cucumber::gherkin::{Feature, GherkinEnv};
+use cucumber::tag::Ext as _;
+use std::path::{Path, PathBuf};
+
+/// What a run will do.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Scenarios to run (the user's filter and the target's capabilities).
+    pub selection: TagOperation,
+    /// Number of selected scenarios (outline examples counted one by one).
+    pub selected: usize,
+    /// Whether a selected scenario is tagged `@browser`.
+    pub needs_browser: bool,
+    /// Scenarios the user selected but the target cannot run, with why.
+    pub unsupported: Vec<String>,
+    pub files: usize,
+}
+
+/// A feature file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FeatureError {
+    #[error("no feature folder at {0} (pass --features DIR)")]
+    Missing(String),
+    #[error("{path}: does not parse: {cause}")]
+    Parse { path: String, cause: String },
+    #[error("{0}: cannot be read: {1}")]
+    Io(String, String),
+}
+
+impl FeatureError {
+    /// The documented exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Missing(_) => crate::exit::USAGE,
+            Self::Parse { .. } | Self::Io(..) => crate::exit::FEATURE,
+        }
+    }
+}
+
+/// `path` relative to the working directory when it is inside it.
+pub fn display_path(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_owned))
+        .unwrap_or_else(|| path.to_owned())
+        .display()
+        .to_string()
+}
+
+fn feature_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), FeatureError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| FeatureError::Io(dir.display().to_string(), e.to_string()))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| FeatureError::Io(dir.display().to_string(), e.to_string()))?
+            .path();
+        if path.is_dir() {
+            feature_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "feature") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Every feature under `dir`, parsed.
+pub fn load(dir: &Path) -> Result<Vec<Feature>, FeatureError> {
+    if !dir.is_dir() {
+        return Err(FeatureError::Missing(dir.display().to_string()));
+    }
+    let mut files = Vec::new();
+    feature_files(dir, &mut files)?;
+    files.sort();
+    files
+        .iter()
+        .map(|p| {
+            Feature::parse_path(p, GherkinEnv::default()).map_err(|e| FeatureError::Parse {
+                path: display_path(p),
+                cause: e.to_string().lines().next().unwrap_or_default().to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// Each scenario with its merged tags (feature, rule, scenario) and location; an outline counts
+/// once per example row.
+pub fn scenarios(features: &[Feature]) -> Vec<(Vec<String>, String)> {
+    let mut out = Vec::new();
+    for f in features {
+        let file = f.path.as_deref().map(display_path).unwrap_or_default();
+        let in_rules = f
+            .rules
+            .iter()
+            .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s)));
+        for (rule, s) in f.scenarios.iter().map(|s| (None, s)).chain(in_rules) {
+            let mut tags: Vec<String> = f.tags.clone();
+            if let Some(r) = rule {
+                tags.extend(r.tags.iter().cloned());
+            }
+            tags.extend(s.tags.iter().cloned());
+            let here = format!("{file}:{} `{}`", s.position.line, s.name);
+            if s.examples.is_empty() {
+                out.push((tags, here));
+            } else {
+                for ex in &s.examples {
+                    let rows = ex
+                        .table
+                        .as_ref()
+                        .map_or(0, |t| t.rows.len().saturating_sub(1));
+                    for _ in 0..rows {
+                        let mut t = tags.clone();
+                        t.extend(ex.tags.iter().cloned());
+                        out.push((t, here.clone()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The plan for `features` under the user's filter and the target's capability filter.
+pub fn plan(
+    features: &[Feature],
+    user: Option<&TagOperation>,
+    selection: TagOperation,
+    capability: &str,
+) -> Plan {
+    let mut p = Plan {
+        selection,
+        selected: 0,
+        needs_browser: false,
+        unsupported: Vec::new(),
+        files: features.len(),
+    };
+    for (tags, here) in scenarios(features) {
+        let wanted = user.is_none_or(|u| u.eval(tags.iter()));
+        if !wanted {
+            continue;
+        }
+        if p.selection.eval(tags.iter()) {
+            p.selected += 1;
+            p.needs_browser |= tags.iter().any(|t| t == "browser");
+        } else {
+            p.unsupported
+                .push(format!("{here}: the target cannot run it ({capability})"));
+        }
+    }
+    p
+}

@@ -1,0 +1,210 @@
+//! The cucumber glue and the run itself. The World, parameters and steps live here, next to the
+//! runner; what they do lives in the library modules they call. Hooks only hand out and take back
+//! infrastructure (the browser) and count outcomes.
+
+pub mod features;
+pub mod params;
+mod steps;
+pub mod world;
+
+use crate::browser::BrowserPool;
+use crate::exit;
+use crate::http::TokenClient;
+use crate::target::Target;
+use cucumber::gherkin::tagexpr::TagOperation;
+use cucumber::tag::Ext as _;
+use cucumber::{event, writer, World as _, WriterExt as _};
+use futures::FutureExt as _;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+pub use world::OAuthWorld;
+
+/// What one run needs to know.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub features: PathBuf,
+    /// A cucumber tag expression, already checked to parse.
+    pub tags: Option<String>,
+    pub name: Option<regex::Regex>,
+    pub concurrency: usize,
+    pub fail_fast: bool,
+    pub color: bool,
+}
+
+/// Scenario outcomes, counted by the after hook.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    /// `file:line name` of scenarios failed by the environment, with the cause.
+    pub environment: Vec<String>,
+    /// `file:line name` of scenarios with a step that matches no definition.
+    pub undefined: Vec<String>,
+    /// `file:line name` of scenarios skipped because the target lacks a capability, with why.
+    pub unsupported: Vec<String>,
+}
+
+impl Tally {
+    /// The documented exit code for these outcomes.
+    pub fn exit_code(&self) -> u8 {
+        if !self.undefined.is_empty() {
+            exit::FEATURE
+        } else if !self.environment.is_empty() {
+            exit::ENVIRONMENT
+        } else if self.failed > 0 {
+            exit::NONCONFORMANT
+        } else {
+            exit::SUCCESS
+        }
+    }
+
+    /// The closing line, counted in scenarios.
+    pub fn closing_line(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.skipped
+        )
+    }
+}
+
+/// Everything a scenario shares with the others in one run.
+#[derive(Debug)]
+pub struct Context {
+    pub target: Target,
+    pub browsers: Option<BrowserPool>,
+    pub http: TokenClient,
+    pub tally: Mutex<Tally>,
+}
+
+impl Context {
+    fn tally(&self) -> std::sync::MutexGuard<'_, Tally> {
+        self.tally.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The context of the run in progress, read by [`OAuthWorld::new`] (cucumber's World
+/// constructor takes no arguments).
+static CURRENT: Mutex<Option<Arc<Context>>> = Mutex::new(None);
+
+pub(crate) fn current_context() -> Option<Arc<Context>> {
+    CURRENT.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+fn location(
+    feature: &cucumber::gherkin::Feature,
+    scenario: &cucumber::gherkin::Scenario,
+) -> String {
+    let file = feature
+        .path
+        .as_ref()
+        .map(|p| features::display_path(p))
+        .unwrap_or_else(|| feature.name.clone());
+    format!("{file}:{} `{}`", scenario.position.line, scenario.name)
+}
+
+/// Runs the selected scenarios of `opts.features` against the context's target.
+pub async fn run(ctx: Arc<Context>, opts: &RunOptions, plan: &features::Plan) -> Tally {
+    *CURRENT.lock().unwrap_or_else(|p| p.into_inner()) = Some(ctx.clone());
+    {
+        let mut t = ctx.tally();
+        t.skipped += plan.unsupported.len();
+        t.unsupported.extend(plan.unsupported.iter().cloned());
+    }
+    let after_ctx = ctx.clone();
+    let selection = plan.selection.clone();
+    let coloring = if opts.color {
+        writer::Coloring::Auto
+    } else {
+        writer::Coloring::Never
+    };
+    let cli = cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty> {
+        re_filter: opts.name.clone(),
+        runner: cucumber::runner::basic::Cli {
+            concurrency: Some(opts.concurrency.max(1)),
+            fail_fast: opts.fail_fast,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    OAuthWorld::cucumber()
+        .max_concurrent_scenarios(opts.concurrency.max(1))
+        .before(|_, _, scenario, world| async move { world.begin(scenario) }.boxed_local())
+        .after(move |feature, _, scenario, finished, world| {
+            let ctx = after_ctx.clone();
+            let here = location(feature, scenario);
+            async move {
+                let env = match world {
+                    Some(w) => w.end().await,
+                    None => None,
+                };
+                let mut t = ctx.tally();
+                match finished {
+                    event::ScenarioFinished::StepPassed => t.passed += 1,
+                    event::ScenarioFinished::StepSkipped => {
+                        t.failed += 1;
+                        t.undefined.push(here);
+                    }
+                    event::ScenarioFinished::StepFailed(_, _, event::StepError::NotFound) => {
+                        t.failed += 1;
+                        t.undefined.push(here);
+                    }
+                    event::ScenarioFinished::StepFailed(..)
+                    | event::ScenarioFinished::BeforeHookFailed(_) => {
+                        t.failed += 1;
+                        if let Some(cause) = env {
+                            t.environment.push(format!("{here}: {cause}"));
+                        }
+                    }
+                }
+            }
+            .boxed_local()
+        })
+        .with_writer(
+            writer::Basic::raw(std::io::stdout(), coloring, 0)
+                .summarized()
+                .normalized(),
+        )
+        .fail_on_skipped()
+        .with_cli(cli)
+        .filter_run(opts.features.clone(), move |feature, rule, scenario| {
+            let tags = feature
+                .tags
+                .iter()
+                .chain(rule.iter().flat_map(|r| r.tags.iter()))
+                .chain(scenario.tags.iter());
+            selection.eval(tags.clone())
+        })
+        .await;
+    *CURRENT.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    if let Some(pool) = &ctx.browsers {
+        pool.close_all().await;
+    }
+    let t = ctx.tally().clone();
+    t
+}
+
+/// The tag expression a run evaluates: the user's `--tags`, minus what the target cannot run.
+pub fn selection(user: Option<&str>, target: &Target) -> Result<TagOperation, String> {
+    let capability = capability_filter(target);
+    let text = match user {
+        Some(u) => format!("({u}) and {capability}"),
+        None => capability.to_owned(),
+    };
+    text.parse().map_err(|e| {
+        format!(
+            "--tags `{}` is not a tag expression: {e}",
+            user.unwrap_or("")
+        )
+    })
+}
+
+/// The scenarios a target can run: only the simulator can run `@simulator` scenarios, and only a
+/// live target `@live-only` ones.
+pub fn capability_filter(target: &Target) -> &'static str {
+    if target.simulator().is_some() {
+        "not @live-only"
+    } else {
+        "not @simulator"
+    }
+}

@@ -1,0 +1,201 @@
+//! Step definitions, one module per step of the flow, mirroring `features/`. Shared flows (build
+//! the authorize URL, authorize in the browser, redeem the code) are here, so every step that
+//! needs them does the same thing.
+
+mod authorize;
+mod login;
+mod refresh;
+mod token;
+
+use super::world::{Authorization, Failure, OAuthWorld, Outcome};
+use crate::oauth::authorize::{callback_query, is_callback};
+use crate::oauth::encoding::raw_query_values;
+use crate::oauth::{AuthorizeRequest, Pkce, TokenRequest};
+use crate::secret::Secret;
+use crate::target::AppKind;
+
+/// Prepares the authorize request for the scenario's app (with PKCE when the scenario uses it).
+pub(super) fn prepare_request(
+    w: &mut OAuthWorld,
+    scopes: Option<Vec<String>>,
+    state: Option<String>,
+) -> Outcome {
+    let app = w.app()?.clone();
+    let mut req = AuthorizeRequest::code(app.client_id, app.redirect_uri);
+    req.scope = Some(scopes.unwrap_or(app.scopes));
+    req.state = state;
+    if w.use_pkce {
+        let pkce = Pkce::s256().map_err(|e| Failure(format!("no randomness for PKCE: {e}")))?;
+        req.code_challenge = Some((pkce.challenge.clone(), "S256".into()));
+        w.keep_secret(&pkce.verifier);
+        w.pkce = Some(pkce);
+    }
+    w.request = Some(req);
+    Ok(())
+}
+
+/// The authorize URL of the prepared request (prepared with defaults if need be).
+pub(super) fn authorize_url(w: &mut OAuthWorld) -> Result<String, Failure> {
+    if w.request.is_none() {
+        prepare_request(w, None, Some(random_state()))?;
+    }
+    let url = match &w.request {
+        Some(r) => r.url(&w.target().authorize_endpoint),
+        None => return Err(Failure("no authorization request".into())),
+    };
+    w.authorize_url = Some(url.clone());
+    Ok(url)
+}
+
+/// A fresh state value.
+pub(super) fn random_state() -> String {
+    crate::simulator::tokens::random_alnum(16, true)
+}
+
+/// Opens the authorize URL and, if the login page shows, signs in with the target's login script;
+/// then records where the browser ended.
+pub(super) async fn authorize_in_browser(w: &mut OAuthWorld) -> Outcome {
+    let url = authorize_url(w)?;
+    let redirect_uri = w.app()?.redirect_uri.clone();
+    let marker = w.target().login_page_marker.clone();
+    let target = w.target().clone();
+    let browser = w.browser().await?;
+    let step = async {
+        browser.open(&url).await?;
+        let mut landed = browser.current_url().await?;
+        let mut saw_login_page = false;
+        if !is_callback(&landed, &redirect_uri) && browser.has(&marker).await? {
+            saw_login_page = true;
+            browser.sign_in(&target).await?;
+            landed = browser.current_url().await?;
+        }
+        Ok(Authorization {
+            landed_url: landed,
+            saw_login_page,
+        })
+    };
+    match step.await {
+        Ok(a) => {
+            w.authorization = Some(a);
+            Ok(())
+        }
+        Err(e) => Err(w.browser_failure(e)),
+    }
+}
+
+/// The browser's current URL, recorded as where the authorization ended.
+pub(super) async fn record_landing(w: &mut OAuthWorld) -> Outcome {
+    let browser = w.browser().await?;
+    match browser.current_url().await {
+        Ok(landed) => {
+            let saw = w.authorization.as_ref().is_some_and(|a| a.saw_login_page);
+            w.authorization = Some(Authorization {
+                landed_url: landed,
+                saw_login_page: saw,
+            });
+            Ok(())
+        }
+        Err(e) => Err(w.browser_failure(e)),
+    }
+}
+
+/// The `code` values of the callback, still percent-encoded.
+pub(super) fn callback_values(w: &OAuthWorld, name: &str) -> Result<Vec<String>, Failure> {
+    let a = w
+        .authorization
+        .as_ref()
+        .ok_or_else(|| Failure("the browser has not been through an authorization yet".into()))?;
+    Ok(raw_query_values(callback_query(&a.landed_url), name)
+        .into_iter()
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Takes the single code of the callback, or fails saying what the callback held.
+pub(super) fn take_code(w: &mut OAuthWorld) -> Outcome {
+    let redirect_uri = w.app()?.redirect_uri.clone();
+    let landed = w
+        .authorization
+        .as_ref()
+        .map(|a| a.landed_url.clone())
+        .unwrap_or_default();
+    if !is_callback(&landed, &redirect_uri) {
+        return Err(w.fail(
+            "the browser lands on the registered redirect URI",
+            &redirect_uri,
+            "another page (see `browser ended on`)",
+        ));
+    }
+    let codes = callback_values(w, "code")?;
+    match codes.as_slice() {
+        [one] => {
+            let raw = crate::oauth::encoding::decode_once(one);
+            let code = Secret::new("Code", String::from_utf8_lossy(&raw).into_owned());
+            w.keep_secret(&code);
+            w.code = Some(code);
+            Ok(())
+        }
+        other => Err(w.fail(
+            "the callback carries exactly one code",
+            "1 `code` parameter",
+            format!("{} `code` parameters", other.len()),
+        )),
+    }
+}
+
+/// How to authenticate a token request.
+pub(super) enum Credentials {
+    /// The app's own (its secret for a web app, none for a public app).
+    Own,
+    /// A wrong client secret.
+    WrongSecret,
+}
+
+/// Redeems the scenario's code the way the docs show: JSON, the plain-text redirect URI, the
+/// authorize scopes plus `offline`, and the PKCE verifier when one was used.
+pub(super) async fn redeem(w: &mut OAuthWorld, creds: Credentials) -> Outcome {
+    let app = w.app()?.clone();
+    let code = w
+        .code
+        .clone()
+        .ok_or_else(|| Failure("no code to redeem: authorize in the browser first".into()))?;
+    let mut req = TokenRequest::authorization_code(code, &app.client_id, &app.redirect_uri);
+    req.client_secret = match creds {
+        Credentials::Own => app.client_secret.clone(),
+        Credentials::WrongSecret => Some(Secret::new(
+            "ClientSecret",
+            format!("wrong-{}", random_state()),
+        )),
+    };
+    let scopes = w
+        .request
+        .as_ref()
+        .and_then(|r| r.scope.clone())
+        .unwrap_or(app.scopes.clone());
+    req.scope = Some(format!("{} offline", scopes.join(" ")));
+    req.code_verifier = w.pkce.as_ref().map(|p| p.verifier.clone());
+    w.send_token_request(req).await
+}
+
+/// Authorizes in the browser and redeems the code; fails unless the token endpoint answers 200.
+pub(super) async fn fresh_tokens(w: &mut OAuthWorld) -> Outcome {
+    authorize_in_browser(w).await?;
+    take_code(w)?;
+    redeem(w, Credentials::Own).await?;
+    expect_status(w, 200)
+}
+
+/// Fails unless the last token response has `status`.
+pub(super) fn expect_status(w: &OAuthWorld, status: u16) -> Outcome {
+    let t = w.token()?;
+    if t.status == status {
+        Ok(())
+    } else {
+        Err(w.fail("token endpoint status", status, t.status))
+    }
+}
+
+/// Whether the scenario's app is a public app.
+pub(super) fn is_public(w: &OAuthWorld) -> bool {
+    w.app == Some(AppKind::Public)
+}

@@ -1,0 +1,90 @@
+//! A response as the simulator builds it, readable by the journal before it becomes wiremock's
+//! `ResponseTemplate`.
+
+use serde_json::Value;
+use wiremock::ResponseTemplate;
+
+/// Status, headers and body of one simulator response.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// An empty response.
+    pub fn status(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// A JSON response with the token endpoint's headers (RFC 6749 §5.1: no caching).
+    pub fn json(status: u16, body: &Value) -> Self {
+        Self::status(status)
+            .header("Content-Type", "application/json; charset=utf-8")
+            .header("Cache-Control", "no-store")
+            .header("Pragma", "no-cache")
+            .body(body.to_string().into_bytes())
+    }
+
+    /// An HTML page that refuses framing and caching.
+    pub fn html(status: u16, body: String) -> Self {
+        Self::status(status)
+            .header("Content-Type", "text/html; charset=utf-8")
+            .header("Cache-Control", "no-store")
+            .header("X-Frame-Options", "DENY")
+            .header("Content-Security-Policy", "frame-ancestors 'none'")
+            .header("Referrer-Policy", "no-referrer")
+            .body(body.into_bytes())
+    }
+
+    /// A redirect to `location`.
+    pub fn redirect(status: u16, location: &str) -> Self {
+        Self::status(status)
+            .header("Location", location)
+            .header("Cache-Control", "no-store")
+            .header("Referrer-Policy", "no-referrer")
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: Vec<u8>) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// The first value of header `name`.
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Into wiremock's response.
+    pub fn into_template(self) -> ResponseTemplate {
+        let mut t = ResponseTemplate::new(self.status);
+        let mut content_type = "application/octet-stream".to_owned();
+        for (k, v) in &self.headers {
+            if k.eq_ignore_ascii_case("content-type") {
+                content_type = v.clone();
+            } else {
+                t = t.append_header(k.as_str(), v.as_str());
+            }
+        }
+        if self.body.is_empty() {
+            t
+        } else {
+            t.set_body_raw(self.body, &content_type)
+        }
+    }
+}
