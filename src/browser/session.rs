@@ -11,6 +11,8 @@ use std::time::Duration;
 
 /// Deadline for one browser command, navigation included.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a click may take to start its navigation.
+pub const NAVIGATION_WAIT: Duration = Duration::from_secs(10);
 
 /// A browser command that failed.
 #[derive(Debug, thiserror::Error)]
@@ -152,6 +154,20 @@ impl Browser {
         }
     }
 
+    /// Waits (bounded) until the page's URL is no longer `before`: a click's navigation may still
+    /// be under way when ChromeDriver answers the click. No change within the deadline is not an
+    /// error here (a form may re-render in place); the next check reads where the browser is.
+    async fn wait_for_url_change(&self, before: &str) -> Result<(), BrowserError> {
+        let deadline = tokio::time::Instant::now() + NAVIGATION_WAIT;
+        while tokio::time::Instant::now() < deadline {
+            if self.current_url().await? != before {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        Ok(())
+    }
+
     /// Runs the target's login script on the current page.
     pub async fn sign_in(&self, target: &Target) -> Result<(), BrowserError> {
         for step in &target.login_script {
@@ -159,7 +175,11 @@ impl Browser {
                 LoginStep::Fill { selector, value } => {
                     self.fill(selector, &target.login_value(value)).await?
                 }
-                LoginStep::Click { selector } => self.click(selector).await?,
+                LoginStep::Click { selector } => {
+                    let before = self.current_url().await?;
+                    self.click(selector).await?;
+                    self.wait_for_url_change(&before).await?;
+                }
             }
         }
         Ok(())

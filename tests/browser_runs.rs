@@ -1,0 +1,133 @@
+//! The conformance suite through the real browser: the binary runs the features against the
+//! embedded simulator, driving headless Chromium through ChromeDriver. These runs are serialised
+//! (each starts its own ChromeDriver and up to two browsers; the machine has two cores).
+
+mod common;
+
+use common::{assert_nothing_left, command, finish, run, token_shaped};
+use std::sync::Mutex;
+use std::time::Duration;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+const LIMIT: Duration = Duration::from_secs(300);
+
+fn scenario_count() -> usize {
+    let features = sfmc_oauth_conformance::runner::features::load(&common::root().join("features"))
+        .expect("the features parse");
+    sfmc_oauth_conformance::runner::features::scenarios(&features).len()
+}
+
+#[test]
+fn the_whole_suite_passes_against_the_simulator_through_chromium() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let (r, tmp) = run(&["run", "--color", "never"], LIMIT);
+    let n = scenario_count();
+    assert!(n >= 19, "only {n} scenarios");
+    assert_eq!(
+        r.code,
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert_eq!(r.closing_line(), format!("{n} passed, 0 failed, 0 skipped"));
+    // Both kinds of app went through the browser, and the checks ran (✔ per step).
+    for flow in [
+        "Scenario Outline: The web app gets a code and the exact state mystate back",
+        "Scenario Outline: The public app gets a code and the exact state mystate back",
+        "Scenario: A public app redeems its code with a PKCE S256 verifier and no secret",
+    ] {
+        assert!(
+            r.stdout.contains(flow),
+            "{flow:?} did not run:\n{}",
+            r.stdout
+        );
+    }
+    assert!(r
+        .stdout
+        .contains("✔  And the callback's state is exactly \"a b&c=d+e/f?g%h#i\""));
+    assert!(!r.stdout.contains('✘'), "{}", r.stdout);
+    // No code or token reached the output.
+    assert_eq!(token_shaped(&r.stdout), Vec::<String>::new());
+    assert_eq!(token_shaped(&r.stderr), Vec::<String>::new());
+    assert_nothing_left(tmp.path());
+}
+
+#[test]
+fn failure_messages_show_redacted_evidence_and_no_secret() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let (r, tmp) = run(
+        &[
+            "run",
+            "--features",
+            "tests/fixtures/evidence",
+            "--color",
+            "never",
+        ],
+        LIMIT,
+    );
+    assert_eq!(
+        r.code,
+        Some(4),
+        "stdout:\n{}\nstderr:\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert_eq!(r.closing_line(), "0 passed, 2 failed, 0 skipped");
+    let out = &r.stdout;
+    assert!(
+        out.contains("[TK-08 S-11 MUST] token endpoint status"),
+        "{out}"
+    );
+    assert!(out.contains("expected: 200"), "{out}");
+    assert!(out.contains("actual:   401"), "{out}");
+    // The evidence is there, with every secret replaced by its kind.
+    assert!(out.contains("> POST http://127.0.0.1:"), "{out}");
+    assert!(out.contains(r#""code":"[Code]""#), "{out}");
+    assert!(out.contains(r#""client_secret":"[ClientSecret]""#), "{out}");
+    assert!(out.contains(r#""access_token":"[AccessToken]""#), "{out}");
+    assert!(out.contains(r#""refresh_token":"[RefreshToken]""#), "{out}");
+    assert!(
+        out.contains("browser ended on: https://127.0.0.1:80/?code=[Code]&state="),
+        "{out}"
+    );
+    assert_eq!(token_shaped(out), Vec::<String>::new());
+    assert_eq!(token_shaped(&r.stderr), Vec::<String>::new());
+    assert_nothing_left(tmp.path());
+}
+
+#[test]
+fn ctrl_c_stops_the_run_and_leaves_no_browser_behind() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let child = command(&["run", "--color", "never"], tmp.path())
+        .spawn()
+        .expect("start sfmc-conformance");
+    let pid = child.id() as i32;
+    // Wait until a browser is up (its profile appears under TMPDIR), then interrupt.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while common::live_processes_mentioning(&tmp.path().display().to_string())
+        .iter()
+        .all(|p| !p.contains("chromium"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no browser started within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: signalling the child we spawned.
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
+    let r = finish(child, Duration::from_secs(30));
+    assert_eq!(
+        r.code,
+        Some(130),
+        "stdout:\n{}\nstderr:\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(r.stderr.contains("interrupted"), "{}", r.stderr);
+    assert_nothing_left(tmp.path());
+}

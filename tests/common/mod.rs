@@ -1,0 +1,138 @@
+//! Runs the built `sfmc-conformance` binary with a deadline and captures what it printed.
+
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_sfmc-conformance");
+
+/// What one run printed and how it ended.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// The last non-empty line of stdout.
+    pub fn closing_line(&self) -> &str {
+        self.stdout
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+    }
+}
+
+/// The package root: feature paths in tests are relative to it.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A command for the binary, run from the package root, with `tmp` as its TMPDIR.
+pub fn command(args: &[&str], tmp: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .current_dir(root())
+        .env("TMPDIR", tmp)
+        .env_remove("SFMC_WEBDRIVER_URL")
+        .env_remove("SFMC_TAGS")
+        .env_remove("CUCUMBER_FILTER_TAGS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+/// Waits for `child` at most `limit`, killing it past that.
+pub fn finish(mut child: Child, limit: Duration) -> Run {
+    let started = Instant::now();
+    let mut out = child.stdout.take().expect("stdout piped");
+    let mut err = child.stderr.take().expect("stderr piped");
+    let t_out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("wait for the binary") {
+            break status.code();
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("sfmc-conformance did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        code,
+        stdout: t_out.join().unwrap_or_default(),
+        stderr: t_err.join().unwrap_or_default(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Runs the binary with `args` and a private TMPDIR, at most `limit`.
+pub fn run(args: &[&str], limit: Duration) -> (Run, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let child = command(args, tmp.path())
+        .spawn()
+        .expect("start sfmc-conformance");
+    (finish(child, limit), tmp)
+}
+
+/// Live (not zombie) processes whose command line mentions `needle`.
+pub fn live_processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for e in entries.flatten() {
+        let pid = e.file_name().to_string_lossy().into_owned();
+        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let state = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        let zombie = state
+            .rsplit(')')
+            .next()
+            .is_some_and(|s| s.trim_start().starts_with('Z'));
+        if !zombie && cmd.contains(needle) {
+            found.push(format!("{pid}: {cmd}"));
+        }
+    }
+    found
+}
+
+/// Asserts that the run left no ChromeDriver, browser or profile behind in `tmp`.
+pub fn assert_nothing_left(tmp: &Path) {
+    let needle = tmp.display().to_string();
+    let procs = live_processes_mentioning(&needle);
+    assert!(procs.is_empty(), "processes left running: {procs:#?}");
+    let left: Vec<_> = std::fs::read_dir(tmp)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "files left in TMPDIR: {left:?}");
+}
+
+/// Strings shaped like the simulator's codes and tokens (JWT-like base64url segments).
+pub fn token_shaped(text: &str) -> Vec<String> {
+    let re = regex::Regex::new(r"[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}")
+        .expect("valid regex");
+    re.find_iter(text).map(|m| m.as_str().to_owned()).collect()
+}
