@@ -170,6 +170,7 @@ async fn run(args: RunArgs) -> u8 {
     let plan = features::plan(
         &parsed,
         user_tags.as_ref(),
+        name.as_ref(),
         selection,
         runner::capability_filter(&target),
     );

@@ -87,9 +87,19 @@ pub fn load(dir: &Path) -> Result<Vec<Feature>, FeatureError> {
         .collect()
 }
 
+/// One scenario (one example row of an outline) as the plan sees it.
+#[derive(Debug, Clone)]
+pub struct ScenarioRef {
+    /// Tags of the feature, rule, scenario and examples, without `@`.
+    pub tags: Vec<String>,
+    /// `file:line `name``.
+    pub location: String,
+    pub name: String,
+}
+
 /// Each scenario with its merged tags (feature, rule, scenario) and location; an outline counts
 /// once per example row.
-pub fn scenarios(features: &[Feature]) -> Vec<(Vec<String>, String)> {
+pub fn scenarios(features: &[Feature]) -> Vec<ScenarioRef> {
     let mut out = Vec::new();
     for f in features {
         let file = f.path.as_deref().map(display_path).unwrap_or_default();
@@ -104,18 +114,28 @@ pub fn scenarios(features: &[Feature]) -> Vec<(Vec<String>, String)> {
             }
             tags.extend(s.tags.iter().cloned());
             let here = format!("{file}:{} `{}`", s.position.line, s.name);
+            let one = |tags: Vec<String>| ScenarioRef {
+                tags,
+                location: here.clone(),
+                name: s.name.clone(),
+            };
             if s.examples.is_empty() {
-                out.push((tags, here));
+                out.push(one(tags));
             } else {
                 for ex in &s.examples {
-                    let rows = ex
-                        .table
-                        .as_ref()
-                        .map_or(0, |t| t.rows.len().saturating_sub(1));
-                    for _ in 0..rows {
+                    let Some(table) = &ex.table else { continue };
+                    let Some((header, rows)) = table.rows.split_first() else {
+                        continue;
+                    };
+                    for row in rows {
                         let mut t = tags.clone();
                         t.extend(ex.tags.iter().cloned());
-                        out.push((t, here.clone()));
+                        // The name as cucumber expands it, for --name to match the same way.
+                        let name = header
+                            .iter()
+                            .zip(row)
+                            .fold(s.name.clone(), |n, (k, v)| n.replace(&format!("<{k}>"), v));
+                        out.push(ScenarioRef { name, ..one(t) });
                     }
                 }
             }
@@ -128,6 +148,7 @@ pub fn scenarios(features: &[Feature]) -> Vec<(Vec<String>, String)> {
 pub fn plan(
     features: &[Feature],
     user: Option<&TagOperation>,
+    name: Option<&regex::Regex>,
     selection: TagOperation,
     capability: &str,
 ) -> Plan {
@@ -138,17 +159,20 @@ pub fn plan(
         unsupported: Vec::new(),
         files: features.len(),
     };
-    for (tags, here) in scenarios(features) {
-        let wanted = user.is_none_or(|u| u.eval(tags.iter()));
+    for s in scenarios(features) {
+        let wanted =
+            user.is_none_or(|u| u.eval(s.tags.iter())) && name.is_none_or(|n| n.is_match(&s.name));
         if !wanted {
             continue;
         }
-        if p.selection.eval(tags.iter()) {
+        if p.selection.eval(s.tags.iter()) {
             p.selected += 1;
-            p.needs_browser |= tags.iter().any(|t| t == "browser");
+            p.needs_browser |= s.tags.iter().any(|t| t == "browser");
         } else {
-            p.unsupported
-                .push(format!("{here}: the target cannot run it ({capability})"));
+            p.unsupported.push(format!(
+                "{}: the target cannot run it ({capability})",
+                s.location
+            ));
         }
     }
     p
