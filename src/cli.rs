@@ -7,7 +7,7 @@ use crate::exit;
 use crate::http::TokenClient;
 use crate::runner::{self, features, Context, RunOptions, Tally};
 use crate::simulator::registry::Registry;
-use crate::simulator::Simulator;
+use crate::simulator::{Fault, Faults, SimConfig, Simulator};
 use crate::target::Target;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -32,6 +32,59 @@ enum Command {
     /// Run the conformance features against the embedded simulator, through headless Chromium.
     #[command(after_help = exit::TABLE)]
     Run(RunArgs),
+    /// Run the Marketing Cloud simulator on its own, until Ctrl-C (for an app's own CI).
+    #[command(after_help = exit::TABLE)]
+    Mock(MockArgs),
+}
+
+/// How the embedded simulator is set up.
+#[derive(Debug, clap::Args)]
+struct SimArgs {
+    /// Installed packages, users and settings (TOML); default: the built-in set.
+    #[arg(long, env = "SFMC_INTEGRATIONS", value_name = "FILE")]
+    integrations: Option<PathBuf>,
+    /// Break one rule of the simulator (repeatable); see `mock --list-faults`.
+    #[arg(long = "fault", value_name = "NAME")]
+    faults: Vec<String>,
+}
+
+impl SimArgs {
+    fn config(&self) -> Result<SimConfig, String> {
+        let registry = match &self.integrations {
+            Some(path) => Registry::from_file(path).map_err(|e| e.to_string())?,
+            None => Registry::builtin(),
+        };
+        let faults = self
+            .faults
+            .iter()
+            .map(|f| f.parse::<Fault>())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SimConfig {
+            registry,
+            faults: Faults::of(faults),
+        })
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct MockArgs {
+    /// Loopback port to listen on (0: any free port).
+    #[arg(
+        long,
+        short = 'p',
+        env = "SFMC_SIMULATOR_PORT",
+        default_value_t = 0,
+        value_name = "PORT"
+    )]
+    port: u16,
+    #[command(flatten)]
+    sim: SimArgs,
+    /// Print the client secrets and passwords too (they are hidden by default).
+    #[arg(long)]
+    show_secrets: bool,
+    /// List the faults, with the checks each should make fail, and exit.
+    #[arg(long)]
+    list_faults: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,6 +129,8 @@ struct RunArgs {
         value_name = "PATH"
     )]
     chrome: PathBuf,
+    #[command(flatten)]
+    sim: SimArgs,
     /// Loopback port for the embedded simulator (0: any free port).
     #[arg(
         long,
@@ -118,6 +173,7 @@ pub fn main() -> ExitCode {
     let code = rt.block_on(async {
         match cli.command {
             Command::Run(args) => run(args).await,
+            Command::Mock(args) => mock(args).await,
         }
     });
     ExitCode::from(code)
@@ -152,7 +208,11 @@ async fn run(args: RunArgs) -> u8 {
         Err(e) => return fail(e.exit_code(), e),
     };
 
-    let sim = match Simulator::start(args.simulator_port, Registry::builtin()).await {
+    let config = match args.sim.config() {
+        Ok(c) => c,
+        Err(e) => return fail(exit::USAGE, e),
+    };
+    let sim = match Simulator::start(args.simulator_port, config).await {
         Ok(s) => Arc::new(s),
         Err(e) => {
             return fail(
@@ -161,7 +221,10 @@ async fn run(args: RunArgs) -> u8 {
             )
         }
     };
-    let target = Target::simulator_target(sim.clone());
+    let target = match Target::simulator_target(sim.clone()) {
+        Ok(t) => t,
+        Err(e) => return fail(exit::USAGE, e),
+    };
     let selection = match runner::selection(args.tags.as_deref(), &target) {
         Ok(s) => s,
         Err(e) => return fail(exit::USAGE, e),
@@ -293,4 +356,68 @@ async fn interrupted() {
         _ = tokio::signal::ctrl_c() => {},
         _ = term => {},
     }
+}
+
+async fn mock(args: MockArgs) -> u8 {
+    if args.list_faults {
+        for f in Fault::ALL {
+            println!(
+                "{:<32} {:<24} {}",
+                f.name(),
+                f.checks().join(","),
+                f.description()
+            );
+        }
+        return exit::SUCCESS;
+    }
+    let config = match args.sim.config() {
+        Ok(c) => c,
+        Err(e) => return fail(exit::USAGE, e),
+    };
+    let sim = match Simulator::start(args.port, config).await {
+        Ok(s) => s,
+        Err(e) => {
+            return fail(
+                exit::ENVIRONMENT,
+                format!("the simulator cannot start: {e}"),
+            )
+        }
+    };
+    println!("listening on {}", sim.uri());
+    let reg = sim.registry();
+    let shown = |s: &Option<crate::secret::Secret>| match s {
+        Some(s) if args.show_secrets => format!(" secret {}", s.expose()),
+        Some(_) => " secret [hidden; --show-secrets]".to_owned(),
+        None => String::new(),
+    };
+    for i in &reg.integrations {
+        println!(
+            "integration {:<8} {:?} client_id {}{} redirect_uris {:?}",
+            i.name,
+            i.kind,
+            i.client_id,
+            shown(&i.client_secret),
+            i.redirect_uris
+        );
+    }
+    for u in &reg.users {
+        let pw = shown(&Some(u.password.clone())).replace(" secret", " password");
+        let totp = if u.totp_seed.is_some() {
+            " (verification code)"
+        } else {
+            ""
+        };
+        println!("user {}{pw}{totp}", u.username);
+    }
+    for f in sim.faults().iter() {
+        println!("fault {f}: {}", f.description());
+    }
+    println!(
+        "endpoints: {} {}",
+        sim.url("/v2/authorize"),
+        sim.url("/v2/token")
+    );
+    interrupted().await;
+    println!("stopped");
+    exit::SUCCESS
 }

@@ -20,3 +20,4 @@ pub mod runner;
 pub mod secret;
 pub mod simulator;
 pub mod target;
+pub mod totp;

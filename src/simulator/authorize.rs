@@ -1,69 +1,79 @@
 //! `GET /v2/authorize` and the login pages (facts §1, §2, §10).
 //!
 //! Errors about the client or the redirect URI are shown as a page and never redirected
-//! (RFC 6749 §4.1.2.1). Other errors redirect with `error`, `error_description`, `error_uri` and
-//! `state`, but only after the user has signed in (RFC 9700 §4.11.2). A successful sign-in
-//! redirects with 302 (never 307) and starts a login session, so the next authorize skips the
-//! login page, as a tenant's single sign-on does.
+//! (RFC 6749 §4.1.2.1): the redirect URI cannot be trusted. Other errors redirect with `error`,
+//! `error_description`, `error_uri` and `state`, but only after the user has signed in
+//! (RFC 9700 §4.11.2: no automatic redirect for an unauthenticated user). A successful sign-in
+//! redirects with 302 (never 307, RFC 9700 §4.12) and starts a login session, so the next
+//! authorize skips the login page, as a tenant's single sign-on does.
 
+use super::faults::Fault;
 use super::pages;
+use super::params::Params;
 use super::registry::{Integration, IntegrationKind, PkceMode};
-use super::state::{CodeGrant, Pending, PENDING_TTL};
+use super::state::{CodeGrant, Pending, CODE_TTL, PENDING_TTL};
 use super::tokens::{authorization_code, random_alnum};
 use super::{Reply, Shared};
 use crate::oauth::encoding::encode;
-use std::collections::HashMap;
-use url::form_urlencoded;
 use wiremock::Request;
 
 /// The login-session cookie.
 pub const SESSION_COOKIE: &str = "sfmc_sim_sid";
 const ERROR_URI: &str = "https://developer.salesforce.com/docs";
 
-/// Query or form parameters, every occurrence kept.
-type Params = HashMap<String, Vec<String>>;
-
-fn params(raw: &[u8]) -> Params {
-    let mut m: Params = HashMap::new();
-    for (k, v) in form_urlencoded::parse(raw) {
-        m.entry(k.into_owned()).or_default().push(v.into_owned());
-    }
-    m
-}
-
-fn one<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
-    p.get(name).and_then(|v| v.first()).map(String::as_str)
-}
-
-/// `uri` with `pairs` appended to its query, each value percent-encoded.
+/// `uri` with `pairs` appended to its query, each value percent-encoded (`%20` for a space).
 pub fn append_query(uri: &str, pairs: &[(&str, &str)]) -> String {
+    append_query_with(uri, pairs, encode)
+}
+
+fn append_query_with(uri: &str, pairs: &[(&str, &str)], enc: impl Fn(&str) -> String) -> String {
     let mut out = uri.to_owned();
     let mut sep = if uri.contains('?') { '&' } else { '?' };
     for (k, v) in pairs {
         out.push(sep);
         out.push_str(k);
         out.push('=');
-        out.push_str(&encode(v));
+        out.push_str(&enc(v));
         sep = '&';
     }
     out
+}
+
+/// `application/x-www-form-urlencoded` value encoding: `+` for a space (the faulty way).
+fn form_encode(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
 fn error_page(status: u16, error: &str, description: &str) -> Reply {
     Reply::html(status, pages::error(error, description))
 }
 
+fn frame_guard(shared: &Shared, reply: Reply) -> Reply {
+    if shared.fault(Fault::FrameableLogin) {
+        reply
+            .without_header("X-Frame-Options")
+            .without_header("Content-Security-Policy")
+    } else {
+        reply
+    }
+}
+
 /// The error redirect of RFC 6749 §4.1.2.1, with `state` when one was sent.
-fn error_redirect(p: &Pending, error: &str, description: &str) -> Reply {
+fn error_redirect(
+    redirect_uri: &str,
+    state: Option<&str>,
+    error: &str,
+    description: &str,
+) -> Reply {
     let mut pairs = vec![
         ("error", error),
         ("error_description", description),
         ("error_uri", ERROR_URI),
     ];
-    if let Some(s) = &p.state {
+    if let Some(s) = state {
         pairs.push(("state", s));
     }
-    Reply::redirect(302, &append_query(&p.redirect_uri, &pairs))
+    Reply::redirect(302, &append_query(redirect_uri, &pairs))
 }
 
 fn session_user(shared: &Shared, req: &Request) -> Option<String> {
@@ -75,64 +85,125 @@ fn session_user(shared: &Shared, req: &Request) -> Option<String> {
     shared.state().sessions.get(&sid).cloned()
 }
 
-/// Why an authorize request cannot go on (after the client and redirect URI are known good).
-fn request_error(int: &Integration, p: &Params, scopes: &[String]) -> Option<(String, String)> {
-    match one(p, "response_type") {
+/// Whether `given` is one of the registered URIs (exact string match, RFC 9700 §4.1.3), or
+/// matches under a fault.
+fn redirect_uri_matches(shared: &Shared, int: &Integration, given: &str) -> bool {
+    int.redirect_uris.iter().any(|registered| {
+        given == registered
+            || (shared.fault(Fault::RedirectUriPrefixMatch)
+                && given.starts_with(registered.as_str()))
+            || (shared.fault(Fault::RedirectUriIgnorePort) && same_but_port(given, registered))
+    })
+}
+
+fn same_but_port(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(mut a), Ok(mut b)) => {
+            let _ = a.set_port(None);
+            let _ = b.set_port(None);
+            a == b
+        }
+        _ => false,
+    }
+}
+
+/// Why an authorize request cannot go on, once the client and the redirect URI are known good.
+fn request_error(
+    shared: &Shared,
+    int: &Integration,
+    p: &Params,
+    scopes: &[String],
+) -> Option<(String, String)> {
+    let e = |code: &str, d: String| Some((code.to_owned(), d));
+    if let Some(name) = p.repeated().first() {
+        return e(
+            "invalid_request",
+            format!("The {name} parameter was sent more than once."),
+        );
+    }
+    match p.one("response_type") {
         Some("code") => {}
         Some(other) => {
-            return Some((
-                "unsupported_response_type".into(),
+            return e(
+                "unsupported_response_type",
                 format!("The response type `{other}` is not supported. Use `code`."),
-            ))
+            )
         }
         None => {
-            return Some((
-                "invalid_request".into(),
+            return e(
+                "invalid_request",
                 "The response_type parameter is missing.".into(),
-            ))
+            )
         }
     }
     if int.kind == IntegrationKind::ServerToServer {
-        return Some((
-            "unauthorized_client".into(),
+        return e(
+            "unauthorized_client",
             "The client is not authorized to request an authorization code using this method."
                 .into(),
-        ));
+        );
     }
     if let Some(bad) = scopes.iter().find(|s| !int.scopes.contains(s)) {
-        return Some((
-            "invalid_scope".into(),
+        return e(
+            "invalid_scope",
             format!("The scope `{bad}` is not granted to this integration."),
-        ));
+        );
     }
-    match (one(p, "code_challenge"), one(p, "code_challenge_method")) {
-        (Some(_), Some("S256") | None) | (None, None) => {}
+    let plain_ok = shared.settings().allow_plain_pkce || shared.fault(Fault::PkcePlainAccepted);
+    match (p.one("code_challenge"), p.one("code_challenge_method")) {
+        (None, None) | (Some(_), Some("S256")) => {}
+        (Some(_), None | Some("plain")) if plain_ok => {}
+        (Some(_), None) => {
+            return e(
+                "invalid_request",
+                "The code_challenge_method parameter is missing. Use S256.".into(),
+            )
+        }
         (Some(_), Some(m)) => {
-            return Some((
-                "invalid_request".into(),
+            return e(
+                "invalid_request",
                 format!("The code_challenge_method `{m}` is not supported. Use S256."),
-            ))
+            )
         }
         (None, Some(_)) => {
-            return Some((
-                "invalid_request".into(),
+            return e(
+                "invalid_request",
                 "code_challenge_method without code_challenge.".into(),
-            ))
+            )
         }
     }
-    if int.pkce == PkceMode::Required && one(p, "code_challenge").is_none() {
-        return Some((
-            "invalid_request".into(),
+    if let Some(c) = p.one("code_challenge") {
+        let well_formed = (43..=128).contains(&c.len())
+            && c.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        if !well_formed {
+            return e(
+                "invalid_request",
+                "The code_challenge is not 43 to 128 unreserved characters.".into(),
+            );
+        }
+    }
+    if int.pkce == PkceMode::Required && p.one("code_challenge").is_none() {
+        return e(
+            "invalid_request",
             "This app requires PKCE: send a code_challenge.".into(),
-        ));
+        );
     }
     None
 }
 
-/// `GET /v2/authorize`.
+/// `GET /v2/authorize` (and `POST`, with the parameters in a form body, RFC 6749 §3.1).
 pub fn authorize(shared: &Shared, req: &Request) -> Reply {
-    let p = params(req.url.query().unwrap_or("").as_bytes());
-    let Some(int) = one(&p, "client_id").and_then(|id| shared.registry.client(id)) else {
+    let p = if req.method.as_str() == "POST" {
+        Params::form(&req.body)
+    } else {
+        Params::form(req.url.query().unwrap_or("").as_bytes())
+    };
+    let client = match p.0.get("client_id").map(Vec::as_slice) {
+        Some([id]) => shared.client(id),
+        _ => None,
+    };
+    let Some(int) = client else {
         return error_page(
             400,
             "invalid_client",
@@ -140,13 +211,28 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
         );
     };
     let redirect_uri =
-        match one(&p, "redirect_uri") {
-            Some(r) if int.redirect_uris.iter().any(|u| u == r) => r.to_owned(),
-            Some(_) => return error_page(
+        match p.0.get("redirect_uri").map(Vec::as_slice) {
+            Some([r]) if redirect_uri_matches(shared, &int, r) => r.clone(),
+            Some([r]) if shared.fault(Fault::OpenRedirect) => {
+                return error_redirect(
+                    r,
+                    p.one("state"),
+                    "invalid_request",
+                    "The redirect_uri is not registered.",
+                )
+            }
+            Some([_]) => return error_page(
                 400,
                 "invalid_request",
                 "The redirect_uri does not match a redirect URI registered on this integration.",
             ),
+            Some(_) => {
+                return error_page(
+                    400,
+                    "invalid_request",
+                    "The redirect_uri parameter was sent more than once.",
+                )
+            }
             None => {
                 return error_page(
                     400,
@@ -155,7 +241,8 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
                 )
             }
         };
-    let scopes: Vec<String> = match one(&p, "scope") {
+    // Omitted: the integration's scopes. Present but empty: no scopes (facts §1).
+    let scopes: Vec<String> = match p.one("scope") {
         Some(s) => s
             .split(' ')
             .filter(|s| !s.is_empty())
@@ -168,47 +255,59 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
             .cloned()
             .collect(),
     };
-    let challenge = one(&p, "code_challenge").map(|c| {
+    let challenge = p.one("code_challenge").map(|c| {
         (
             c.to_owned(),
-            one(&p, "code_challenge_method")
-                .unwrap_or("plain")
-                .to_owned(),
+            p.one("code_challenge_method").unwrap_or("plain").to_owned(),
         )
     });
+    let state = p.one("state").map(str::to_owned);
+    let deferred_error = request_error(shared, &int, &p, &scopes);
+    if shared.fault(Fault::EarlyErrorRedirect) {
+        if let Some((code, d)) = deferred_error
+            .as_ref()
+            .filter(|(c, _)| c == "invalid_scope")
+        {
+            return error_redirect(&redirect_uri, state.as_deref(), code, d);
+        }
+    }
     let now = shared.state().clock.now();
-    let deferred_error = request_error(int, &p, &scopes);
     let pending = Pending {
         client_id: int.client_id.clone(),
         redirect_uri,
-        state: one(&p, "state").map(str::to_owned),
+        state,
         scopes,
         challenge,
         csrf: random_alnum(32, true),
         created: now,
         deferred_error,
+        awaiting_code_for: None,
     };
-    if session_user(shared, req).is_some() {
-        return complete(shared, &pending);
+    if let Some(user) = session_user(shared, req) {
+        return complete(shared, &pending, &user);
     }
     let id = random_alnum(24, false);
     let mut st = shared.state();
     st.pending.retain(|_, p| p.created + PENDING_TTL > now);
     st.pending.insert(id.clone(), pending);
     drop(st);
-    Reply::redirect(302, &format!("/login?r={id}"))
-        .header("X-Frame-Options", "DENY")
-        .header("Content-Security-Policy", "frame-ancestors 'none'")
+    frame_guard(
+        shared,
+        Reply::redirect(302, &format!("/login?r={id}"))
+            .header("X-Frame-Options", "DENY")
+            .header("Content-Security-Policy", "frame-ancestors 'none'"),
+    )
 }
 
 /// Issues the code (or the deferred error) and redirects to the app.
-fn complete(shared: &Shared, p: &Pending) -> Reply {
+fn complete(shared: &Shared, p: &Pending, username: &str) -> Reply {
     if let Some((code, description)) = &p.deferred_error {
-        return error_redirect(p, code, description);
+        return error_redirect(&p.redirect_uri, p.state.as_deref(), code, description);
     }
     let code = authorization_code(7281698);
     let mut st = shared.state();
     let issued = st.clock.now();
+    st.codes.retain(|_, c| c.issued + CODE_TTL * 24 > issued);
     st.codes.insert(
         code.clone(),
         CodeGrant {
@@ -219,91 +318,173 @@ fn complete(shared: &Shared, p: &Pending) -> Reply {
             issued,
             used: false,
             family: None,
+            username: username.to_owned(),
         },
     );
     drop(st);
     let mut pairs = vec![("code", code.as_str())];
-    if let Some(s) = &p.state {
+    if let Some(s) = p
+        .state
+        .as_deref()
+        .filter(|_| !shared.fault(Fault::StateDropped))
+    {
         pairs.push(("state", s));
     }
-    Reply::redirect(302, &append_query(&p.redirect_uri, &pairs))
+    let appexchange = shared.client(&p.client_id).is_some_and(|i| i.appexchange);
+    if appexchange {
+        pairs.push(("tssd", shared.registry.subdomain.as_str()));
+    }
+    let location = if shared.fault(Fault::StatePlusForSpace) {
+        append_query_with(&p.redirect_uri, &pairs, form_encode)
+    } else {
+        append_query(&p.redirect_uri, &pairs)
+    };
+    let status = if shared.fault(Fault::Redirect307) {
+        307
+    } else {
+        302
+    };
+    Reply::redirect(status, &location)
 }
 
 fn pending(shared: &Shared, id: &str) -> Option<Pending> {
     shared.state().pending.get(id).cloned()
 }
 
+fn expired() -> Reply {
+    error_page(
+        400,
+        "invalid_request",
+        "This login page has expired. Start again.",
+    )
+}
+
 /// `GET /login?r=ID`: the login form.
 pub fn login_page(shared: &Shared, req: &Request) -> Reply {
-    let p = params(req.url.query().unwrap_or("").as_bytes());
-    let id = one(&p, "r").unwrap_or("");
+    let p = Params::form(req.url.query().unwrap_or("").as_bytes());
+    let id = p.one("r").unwrap_or("");
     match pending(shared, id) {
-        Some(pend) => Reply::html(200, pages::login(id, &pend.csrf, None)),
-        None => error_page(
-            400,
-            "invalid_request",
-            "This login page has expired. Start again.",
-        ),
+        Some(pend) => frame_guard(shared, Reply::html(200, pages::login(id, &pend.csrf, None))),
+        None => expired(),
     }
 }
 
-/// `POST /login`: checks the anti-CSRF token and the credentials, then completes the request.
+fn start_session(shared: &Shared, id: &str, username: &str) -> String {
+    let sid = random_alnum(32, true);
+    let mut st = shared.state();
+    st.pending.remove(id);
+    st.sessions.insert(sid.clone(), username.to_owned());
+    sid
+}
+
+fn with_session(reply: Reply, sid: &str) -> Reply {
+    reply.header(
+        "Set-Cookie",
+        &format!("{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax"),
+    )
+}
+
+/// `POST /login`: checks the anti-CSRF token and the credentials, then asks for a verification
+/// code (users with a TOTP seed) or completes the request.
 pub fn login_submit(shared: &Shared, req: &Request) -> Reply {
-    let form = params(&req.body);
-    let id = one(&form, "r").unwrap_or("").to_owned();
+    let form = Params::form(&req.body);
+    let id = form.one("r").unwrap_or("").to_owned();
     let Some(pend) = pending(shared, &id) else {
-        return error_page(
-            400,
-            "invalid_request",
-            "This login page has expired. Start again.",
-        );
+        return expired();
     };
-    if one(&form, "csrf") != Some(pend.csrf.as_str()) {
+    if form.one("csrf") != Some(pend.csrf.as_str()) {
         return error_page(
             403,
             "invalid_request",
             "The login form was not submitted from its page.",
         );
     }
-    let username = one(&form, "username").unwrap_or("");
-    let password = one(&form, "password").unwrap_or("");
-    let ok = shared
+    let username = form.one("username").unwrap_or("");
+    let password = form.one("password").unwrap_or("");
+    let Some(user) = shared
         .registry
         .users
         .iter()
-        .any(|u| u.username == username && u.password.expose() == password);
+        .find(|u| u.username == username && u.password.expose() == password)
+    else {
+        return frame_guard(
+            shared,
+            Reply::html(
+                200,
+                pages::login(
+                    &id,
+                    &pend.csrf,
+                    Some("The username or password is not correct."),
+                ),
+            ),
+        );
+    };
+    if user.totp_seed.is_some() {
+        if let Some(p) = shared.state().pending.get_mut(&id) {
+            p.awaiting_code_for = Some(user.username.clone());
+        }
+        return frame_guard(
+            shared,
+            Reply::html(200, pages::verify(&id, &pend.csrf, None)),
+        );
+    }
+    let sid = start_session(shared, &id, username);
+    with_session(complete(shared, &pend, username), &sid)
+}
+
+/// `POST /login/verify`: the verification code of a user with a TOTP seed.
+pub fn verify_submit(shared: &Shared, req: &Request) -> Reply {
+    let form = Params::form(&req.body);
+    let id = form.one("r").unwrap_or("").to_owned();
+    let Some(pend) = pending(shared, &id) else {
+        return expired();
+    };
+    let Some(username) = pend.awaiting_code_for.clone() else {
+        return expired();
+    };
+    if form.one("csrf") != Some(pend.csrf.as_str()) {
+        return error_page(
+            403,
+            "invalid_request",
+            "The form was not submitted from its page.",
+        );
+    }
+    let seed = shared
+        .registry
+        .users
+        .iter()
+        .find(|u| u.username == username)
+        .and_then(|u| u.totp_seed.clone());
+    let code = form.one("code").unwrap_or("");
+    let ok = seed.is_some_and(|s| crate::totp::verify(&s, code, std::time::SystemTime::now()));
     if !ok {
-        return Reply::html(
-            200,
-            pages::login(
-                &id,
-                &pend.csrf,
-                Some("The username or password is not correct."),
+        return frame_guard(
+            shared,
+            Reply::html(
+                200,
+                pages::verify(
+                    &id,
+                    &pend.csrf,
+                    Some("The verification code is not correct."),
+                ),
             ),
         );
     }
-    let sid = random_alnum(32, true);
-    {
-        let mut st = shared.state();
-        st.pending.remove(&id);
-        st.sessions.insert(sid.clone(), username.to_owned());
-    }
-    complete(shared, &pend).header(
-        "Set-Cookie",
-        &format!("{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax"),
-    )
+    let sid = start_session(shared, &id, &username);
+    with_session(complete(shared, &pend, &username), &sid)
 }
 
 /// `GET /login/cancel?r=ID`: the user declined; `access_denied` goes back to the app.
 pub fn cancel(shared: &Shared, req: &Request) -> Reply {
-    let p = params(req.url.query().unwrap_or("").as_bytes());
-    let id = one(&p, "r").unwrap_or("");
+    let p = Params::form(req.url.query().unwrap_or("").as_bytes());
+    let id = p.one("r").unwrap_or("");
     let Some(pend) = shared.state().pending.remove(id) else {
-        return error_page(
-            400,
-            "invalid_request",
-            "This login page has expired. Start again.",
-        );
+        return expired();
     };
-    error_redirect(&pend, "access_denied", "The user denied the request.")
+    error_redirect(
+        &pend.redirect_uri,
+        pend.state.as_deref(),
+        "access_denied",
+        "The user denied the request.",
+    )
 }

@@ -43,7 +43,7 @@ pub(super) fn record(shared: &Shared, req: &Request, reply: &Reply) {
         location: reply.header_value("Location").map(mask_location),
         response_body: mask_body(&reply.body),
     };
-    shared.state().journal.push(entry);
+    shared.state().record(entry);
 }
 
 fn is_sensitive(name: &str) -> bool {

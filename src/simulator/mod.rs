@@ -1,28 +1,38 @@
-//! The embedded Marketing Cloud authorization server simulator, built on wiremock with stateful
-//! responders. It follows `sfmc-oauth-facts.md` where public sources say how Marketing Cloud
-//! behaves, and RFC 6749 / RFC 9700 where they are silent.
+//! The embedded Marketing Cloud authorization server simulator, built on wiremock with one
+//! stateful responder. It follows `sfmc-oauth-facts.md` where public sources say how Marketing
+//! Cloud behaves, and RFC 6749 / RFC 9700 where they are silent; each such choice is a setting
+//! ([`registry::Settings`]). Named [`faults`] break one rule each, so every check can be shown to
+//! fail.
 //!
-//! Routes: `GET /v2/authorize`, `GET /login`, `POST /login`, `GET /login/cancel`,
-//! `POST /v2/token`. Every exchange is written to a redacted journal.
+//! Routes: `GET|POST /v2/authorize`, `GET /login`, `POST /login`, `POST /login/verify`,
+//! `GET /login/cancel`, `POST /v2/token`, `GET /v2/userinfo`, `GET /platform/v1/tokenContext`,
+//! and the admin routes under `/__admin/` (journal, clock, throttle, integration changes).
 
+mod admin;
 mod authorize;
+pub mod faults;
 pub mod journal;
 mod pages;
+mod params;
 pub mod registry;
 mod reply;
+mod resource;
 mod state;
 mod token;
 pub mod tokens;
 
-use journal::JournalEntry;
-use registry::Registry;
+pub use faults::{Fault, Faults};
+pub use registry::{Registry, Settings};
 pub use reply::Reply;
+
+use journal::JournalEntry;
+use registry::Integration;
 use state::State;
 use std::net::TcpListener;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use url::Url;
-use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// Why the simulator could not start.
@@ -30,6 +40,22 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 pub enum SimError {
     #[error("cannot listen on 127.0.0.1:{port}: {cause}")]
     Bind { port: u16, cause: String },
+}
+
+/// What a simulator runs with.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub registry: Registry,
+    pub faults: Faults,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            registry: Registry::builtin(),
+            faults: Faults::none(),
+        }
+    }
 }
 
 /// A running simulator. Dropping it stops the server.
@@ -44,23 +70,79 @@ impl std::fmt::Debug for Simulator {
     }
 }
 
-/// State shared by all responders.
+/// State shared by all requests.
 pub(crate) struct Shared {
     registry: Registry,
+    faults: Faults,
     state: Mutex<State>,
-    base: Url,
 }
 
 impl Shared {
+    fn new(config: SimConfig) -> Self {
+        let state = State {
+            throttle: config.registry.settings.throttle,
+            ..State::default()
+        };
+        Self {
+            registry: config.registry,
+            faults: config.faults,
+            state: Mutex::new(state),
+        }
+    }
+
     pub(crate) fn state(&self) -> MutexGuard<'_, State> {
-        // A panicking responder must not take the simulator down with it.
+        // A panicking request must not take the simulator down with it.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn fault(&self, f: Fault) -> bool {
+        self.faults.has(f)
+    }
+
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.registry.settings
+    }
+
+    /// The integration with `client_id` as it is now (changes apply after the propagation delay).
+    pub(crate) fn client(&self, client_id: &str) -> Option<Integration> {
+        if let Some(changed) = self.state().effective_change(client_id) {
+            return Some(changed.clone());
+        }
+        self.registry.client(client_id).cloned()
+    }
+
+    /// Routes one request. Never panics on any input (the fuzz test holds it to that).
+    pub(crate) fn handle(&self, req: &Request) -> Reply {
+        let path = req.url.path();
+        if self.state().throttle && !path.starts_with("/__admin/") {
+            return resource::throttled();
+        }
+        let method = req.method.as_str();
+        match (method, path) {
+            ("GET" | "POST", "/v2/authorize") => authorize::authorize(self, req),
+            ("GET", "/login") => authorize::login_page(self, req),
+            ("POST", "/login") => authorize::login_submit(self, req),
+            ("POST", "/login/verify") => authorize::verify_submit(self, req),
+            ("GET", "/login/cancel") => authorize::cancel(self, req),
+            ("POST", "/v2/token") => token::token(self, req),
+            ("GET", "/v2/userinfo") => resource::userinfo(self, req),
+            ("GET", "/platform/v1/tokenContext") => resource::token_context(self, req),
+            (_, p) if p.starts_with("/__admin/") => admin::handle(self, req),
+            (_, "/v2/token") => token::method_not_allowed(),
+            (_, "/v2/authorize" | "/login" | "/login/verify" | "/login/cancel") => {
+                Reply::status(405).header("Allow", "GET, POST")
+            }
+            _ => Reply::json_plain(
+                404,
+                &serde_json::json!({"message": "Not Found", "errorcode": 404}),
+            ),
+        }
     }
 }
 
 impl Simulator {
-    /// Starts on `127.0.0.1:port` (`0`: any free port) with the given installed packages.
-    pub async fn start(port: u16, registry: Registry) -> Result<Self, SimError> {
+    /// Starts on `127.0.0.1:port` (`0`: any free port).
+    pub async fn start(port: u16, config: SimConfig) -> Result<Self, SimError> {
         let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| SimError::Bind {
             port,
             cause: e.to_string(),
@@ -70,32 +152,20 @@ impl Simulator {
             .disable_request_recording()
             .start()
             .await;
-        let base = Url::parse(&server.uri()).map_err(|e| SimError::Bind {
-            port,
-            cause: e.to_string(),
-        })?;
-        let shared = Arc::new(Shared {
-            registry,
-            state: Mutex::new(State::default()),
-            base,
-        });
-        for (verb, route, handler) in ROUTES {
-            Mock::given(method(*verb))
-                .and(path(*route))
-                .respond_with(Route {
-                    shared: shared.clone(),
-                    handler: *handler,
-                })
-                .named(format!("{verb} {route}"))
-                .mount(&server)
-                .await;
-        }
+        let shared = Arc::new(Shared::new(config));
+        Mock::given(wiremock::matchers::any())
+            .respond_with(Dispatch(shared.clone()))
+            .named("Marketing Cloud authorization server simulator")
+            .mount(&server)
+            .await;
         Ok(Self { server, shared })
     }
 
     /// `http://127.0.0.1:PORT` joined with `path`.
     pub fn url(&self, path: &str) -> Url {
-        let mut u = self.shared.base.clone();
+        let mut u = Url::parse(&self.server.uri()).unwrap_or_else(|_| {
+            Url::parse("http://127.0.0.1/").unwrap_or_else(|_| unreachable!("a valid literal URL"))
+        });
         u.set_path(path);
         u
     }
@@ -105,9 +175,19 @@ impl Simulator {
         self.server.uri()
     }
 
-    /// The installed packages and users.
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.server.address().port()
+    }
+
+    /// The installed packages, users and settings it started with.
     pub fn registry(&self) -> &Registry {
         &self.shared.registry
+    }
+
+    /// The faults it runs with.
+    pub fn faults(&self) -> &Faults {
+        &self.shared.faults
     }
 
     /// Moves the simulator's clock forward (codes and tokens age without waiting).
@@ -115,31 +195,41 @@ impl Simulator {
         self.shared.state().clock.advance(by);
     }
 
+    /// Turns throttling (429 on every request) on or off.
+    pub fn set_throttle(&self, on: bool) {
+        self.shared.state().throttle = on;
+    }
+
+    /// Changes an integration, in effect after the propagation delay.
+    pub fn change_integration(&self, changed: Integration) {
+        admin::queue_change(&self.shared, changed);
+    }
+
     /// Every exchange so far, redacted.
     pub fn journal(&self) -> Vec<JournalEntry> {
         self.shared.state().journal.clone()
     }
+
+    /// Handles a request in-process, as the HTTP server would (for fuzzing and tests).
+    pub fn handle(&self, req: &Request) -> Reply {
+        self.shared.handle(req)
+    }
 }
 
-type Handler = fn(&Shared, &Request) -> Reply;
+struct Dispatch(Arc<Shared>);
 
-const ROUTES: &[(&str, &str, Handler)] = &[
-    ("GET", "/v2/authorize", authorize::authorize),
-    ("GET", "/login", authorize::login_page),
-    ("POST", "/login", authorize::login_submit),
-    ("GET", "/login/cancel", authorize::cancel),
-    ("POST", "/v2/token", token::token),
-];
-
-struct Route {
-    shared: Arc<Shared>,
-    handler: Handler,
-}
-
-impl Respond for Route {
+impl Respond for Dispatch {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let reply = (self.handler)(&self.shared, request);
-        journal::record(&self.shared, request, &reply);
+        let reply = std::panic::catch_unwind(AssertUnwindSafe(|| self.0.handle(request)))
+            .unwrap_or_else(|_| {
+                token::error_reply(
+                    &self.0,
+                    500,
+                    "server_error",
+                    "The simulator failed on this request.",
+                )
+            });
+        journal::record(&self.0, request, &reply);
         reply.into_template()
     }
 }

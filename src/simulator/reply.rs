@@ -31,6 +31,24 @@ impl Reply {
             .body(body.to_string().into_bytes())
     }
 
+    /// A JSON response with only its content type (resource and admin routes).
+    pub fn json_plain(status: u16, body: &Value) -> Self {
+        Self::status(status)
+            .header("Content-Type", "application/json; charset=utf-8")
+            .body(body.to_string().into_bytes())
+    }
+
+    /// Removes every header named `name`.
+    pub fn without_header(mut self, name: &str) -> Self {
+        self.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        self
+    }
+
+    /// Replaces header `name` (adds it if absent).
+    pub fn with_header(self, name: &str, value: &str) -> Self {
+        self.without_header(name).header(name, value)
+    }
+
     /// An HTML page that refuses framing and caching.
     pub fn html(status: u16, body: String) -> Self {
         Self::status(status)

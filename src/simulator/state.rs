@@ -1,18 +1,23 @@
-//! The simulator's mutable state: its clock, pending authorizations, login sessions, codes and
-//! token families.
+//! The simulator's mutable state: its clock, pending authorizations, login sessions, codes, token
+//! families, integration changes waiting to take effect, and the journal.
 
 use super::journal::JournalEntry;
-use std::collections::HashMap;
+use super::registry::Integration;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, SystemTime};
 
 /// Authorization code lifetime (Marketing Cloud: 5 minutes).
 pub const CODE_TTL: Duration = Duration::from_secs(5 * 60);
-/// Access token lifetime (Marketing Cloud: 20 minutes).
+/// Code lifetime under the `code-lifetime-hour` fault.
+pub const FAULTY_CODE_TTL: Duration = Duration::from_secs(60 * 60);
+/// Access token lifetime (Marketing Cloud: 20 minutes, whatever `expires_in` says).
 pub const ACCESS_TTL: Duration = Duration::from_secs(20 * 60);
 /// Refresh token lifetime (Marketing Cloud: 30 days by default).
 pub const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 /// How long a login page stays valid.
 pub const PENDING_TTL: Duration = Duration::from_secs(30 * 60);
+/// Journal entries kept (the oldest are dropped past this).
+pub const JOURNAL_LIMIT: usize = 10_000;
 
 /// A clock that tests can move forward.
 #[derive(Debug, Default)]
@@ -25,7 +30,10 @@ impl Clock {
         SystemTime::now() + self.offset
     }
     pub fn advance(&mut self, by: Duration) {
-        self.offset += by;
+        self.offset = self.offset.saturating_add(by);
+    }
+    pub fn offset(&self) -> Duration {
+        self.offset
     }
 }
 
@@ -42,6 +50,8 @@ pub struct Pending {
     pub created: SystemTime,
     /// An error found at authorize, redirected only after the user signed in (RFC 9700 §4.11.2).
     pub deferred_error: Option<(String, String)>,
+    /// Set once the password was right and a verification code is still due.
+    pub awaiting_code_for: Option<String>,
 }
 
 /// An issued authorization code.
@@ -55,6 +65,7 @@ pub struct CodeGrant {
     pub used: bool,
     /// The token family the first redemption created.
     pub family: Option<u64>,
+    pub username: String,
 }
 
 /// An issued access or refresh token.
@@ -65,6 +76,7 @@ pub struct IssuedToken {
     pub expires: SystemTime,
     pub family: u64,
     pub used: bool,
+    pub username: Option<String>,
 }
 
 /// All mutable state.
@@ -77,8 +89,11 @@ pub struct State {
     pub codes: HashMap<String, CodeGrant>,
     pub access_tokens: HashMap<String, IssuedToken>,
     pub refresh_tokens: HashMap<String, IssuedToken>,
-    pub revoked_families: std::collections::HashSet<u64>,
+    pub revoked_families: HashSet<u64>,
     pub next_family: u64,
+    /// Integration changes and when they take effect.
+    pub integration_changes: Vec<(SystemTime, Integration)>,
+    pub throttle: bool,
     pub journal: Vec<JournalEntry>,
 }
 
@@ -97,5 +112,23 @@ impl State {
     /// Whether `family` was revoked.
     pub fn is_revoked(&self, family: u64) -> bool {
         self.revoked_families.contains(&family)
+    }
+
+    /// The newest change to `client_id` that is in effect now.
+    pub fn effective_change(&self, client_id: &str) -> Option<&Integration> {
+        let now = self.clock.now();
+        self.integration_changes
+            .iter()
+            .rev()
+            .find(|(at, i)| i.client_id == client_id && *at <= now)
+            .map(|(_, i)| i)
+    }
+
+    /// Appends to the journal, dropping the oldest entries past [`JOURNAL_LIMIT`].
+    pub fn record(&mut self, entry: JournalEntry) {
+        if self.journal.len() >= JOURNAL_LIMIT {
+            self.journal.drain(..JOURNAL_LIMIT / 10);
+        }
+        self.journal.push(entry);
     }
 }

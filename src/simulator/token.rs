@@ -1,12 +1,18 @@
-//! `POST /v2/token` (facts §3–§7): the authorization code and refresh grants with Marketing
-//! Cloud's JSON bodies, client authentication, single-use codes bound to client, redirect URI and
-//! PKCE challenge, and refresh-token rotation with replay detection (RFC 9700 §4.14.2).
+//! `POST /v2/token` (facts §3–§7): the authorization code, refresh and client credentials grants
+//! with Marketing Cloud's JSON bodies (form bodies too, as a setting), client authentication,
+//! single-use codes bound to client, redirect URI and PKCE challenge, and refresh-token rotation
+//! with replay detection (RFC 9700 §4.14.2). Every error has Marketing Cloud's shape
+//! (`error`, `error_description`, `error_uri`) and the RFC 6749 §5.2 status.
 
+use super::faults::Fault;
+use super::params::{self, JsonBodyError, Params};
 use super::registry::{Integration, IntegrationKind, PkceMode};
-use super::state::{IssuedToken, State, ACCESS_TTL, CODE_TTL, REFRESH_TTL};
+use super::state::{IssuedToken, State, ACCESS_TTL, CODE_TTL, FAULTY_CODE_TTL, REFRESH_TTL};
 use super::tokens;
 use super::{Reply, Shared};
 use crate::oauth::pkce::s256_challenge;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use serde_json::{json, Map, Value};
 use wiremock::Request;
 
@@ -14,65 +20,200 @@ const ERROR_URI: &str = "https://developer.salesforce.com/docs";
 const UNKNOWN_CLIENT: &str =
     "Invalid client ID. Use the client ID in Marketing Cloud Installed Packages.";
 const BAD_SECRET: &str = "Client authentication failed. Make sure that the client ID and client secret are valid and that the package is installed and enabled.";
-/// `expires_in` reported for authorization-code tokens (the documented web-app example).
-pub const EXPIRES_IN: u64 = 1200;
 
-fn error(status: u16, code: &str, description: &str) -> Reply {
-    Reply::json(
-        status,
-        &json!({"error": code, "error_description": description, "error_uri": ERROR_URI}),
-    )
+/// A token error reply, shaped as Marketing Cloud's and bent by the error faults.
+pub(super) fn error_reply(shared: &Shared, status: u16, code: &str, description: &str) -> Reply {
+    let mut body = json!({"error": code, "error_description": description, "error_uri": ERROR_URI});
+    if shared.fault(Fault::ErrorWithoutErrorField) {
+        if let Value::Object(m) = &mut body {
+            m.remove("error");
+        }
+    }
+    let status = if shared.fault(Fault::WrongErrorStatus) {
+        200
+    } else {
+        status
+    };
+    header_faults(shared, Reply::json(status, &body))
 }
 
-fn field<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    body.get(name).and_then(Value::as_str)
+fn header_faults(shared: &Shared, mut reply: Reply) -> Reply {
+    if shared.fault(Fault::NoCacheControl) {
+        reply = reply.without_header("Cache-Control");
+    }
+    if shared.fault(Fault::WrongContentType) {
+        reply = reply.with_header("Content-Type", "text/plain; charset=utf-8");
+    }
+    reply
+}
+
+/// `GET /v2/token` and other methods: the token endpoint takes POST only (RFC 6749 §3.2).
+pub(super) fn method_not_allowed() -> Reply {
+    Reply::json(
+        405,
+        &json!({"error": "invalid_request", "error_description": "The token endpoint accepts POST only.", "error_uri": ERROR_URI}),
+    )
+    .header("Allow", "POST")
+}
+
+/// The parsed request: parameters, and credentials from an `Authorization: Basic` header.
+struct TokenRequest {
+    p: Params,
+    basic: Option<(String, String)>,
+}
+
+fn read_request(shared: &Shared, req: &Request) -> Result<TokenRequest, Reply> {
+    let bad = |d: &str| Err(error_reply(shared, 400, "invalid_request", d));
+    if req.body.len() > shared.settings().max_body_bytes {
+        return bad(&format!(
+            "The request body is larger than {} bytes.",
+            shared.settings().max_body_bytes
+        ));
+    }
+    let query = Params::form(req.url.query().unwrap_or("").as_bytes());
+    if query.has("client_secret") || query.has("clientSecret") {
+        return bad("Client credentials must not be sent in the request URI.");
+    }
+    let content_type = req
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let p = match media.as_str() {
+        "application/json" => match params::json(&req.body) {
+            Ok(p) => p,
+            Err(JsonBodyError::Syntax) => return bad("The request body is not valid JSON."),
+            Err(JsonBodyError::Shape) => {
+                return bad("The request body must be a JSON object.")
+            }
+            Err(JsonBodyError::NonString(k)) => {
+                return bad(&format!("The {k} parameter must be a string."))
+            }
+        },
+        "application/x-www-form-urlencoded" if shared.settings().accept_form => {
+            if std::str::from_utf8(&req.body).is_err() {
+                return bad("The request body is not UTF-8.");
+            }
+            Params::form(&req.body)
+        }
+        "" => return bad("The Content-Type header is missing. Send application/json."),
+        other => {
+            return bad(&format!(
+                "The content type {other} is not supported. Send application/json."
+            ))
+        }
+    };
+    if let Some(name) = p.repeated().first() {
+        return bad(&format!("The {name} parameter was sent more than once."));
+    }
+    let basic = match req
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(h)
+            if shared.settings().accept_basic
+                && h.len() > 6
+                && h[..6].eq_ignore_ascii_case("basic ") =>
+        {
+            match decode_basic(&h[6..]) {
+                Some(pair) => Some(pair),
+                None => return Err(error_reply(shared, 401, "invalid_client", BAD_SECRET)),
+            }
+        }
+        _ => None,
+    };
+    Ok(TokenRequest { p, basic })
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1).
+fn decode_basic(b64: &str) -> Option<(String, String)> {
+    let raw = STANDARD.decode(b64.trim()).ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let dec = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((dec(id)?, dec(secret)?))
 }
 
 /// `POST /v2/token`.
 pub fn token(shared: &Shared, req: &Request) -> Reply {
-    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&req.body) else {
-        return error(
-            400,
-            "invalid_request",
-            "The request body must be a JSON object.",
-        );
+    let r = match read_request(shared, req) {
+        Ok(r) => r,
+        Err(reply) => return reply,
     };
-    let grant = field(&body, "grant_type");
-    if !matches!(grant, Some("authorization_code" | "refresh_token")) {
-        return match grant {
-            None => error(
-                400,
-                "invalid_request",
-                "The grant_type parameter is missing.",
-            ),
-            Some(g) => error(
+    let grant = r.p.one("grant_type").map(str::to_owned);
+    let grant = match grant.as_deref() {
+        Some(g @ ("authorization_code" | "refresh_token" | "client_credentials")) => g.to_owned(),
+        Some(g) => {
+            return error_reply(
+                shared,
                 400,
                 "unsupported_grant_type",
                 &format!("The grant type `{g}` is not supported."),
-            ),
-        };
-    }
-    let int = match authenticate(shared, &body) {
+            )
+        }
+        None => {
+            return error_reply(
+                shared,
+                400,
+                "invalid_request",
+                "The grant_type parameter is missing.",
+            )
+        }
+    };
+    let int = match authenticate(shared, &r) {
         Ok(int) => int,
         Err(reply) => return reply,
     };
-    match grant {
-        Some("authorization_code") => authorization_code(shared, int, &body),
-        _ => refresh(shared, int, &body),
-    }
+    let reply = match grant.as_str() {
+        "authorization_code" => authorization_code(shared, &int, &r.p),
+        "refresh_token" => refresh(shared, &int, &r.p),
+        _ => client_credentials(shared, &int, &r.p),
+    };
+    header_faults(shared, reply)
 }
 
-/// Finds the client and checks its secret (web apps); public apps send none.
-fn authenticate<'a>(
-    shared: &'a Shared,
-    body: &Map<String, Value>,
-) -> Result<&'a Integration, Reply> {
-    let Some(int) = field(body, "client_id").and_then(|id| shared.registry.client(id)) else {
-        return Err(error(401, "invalid_client", UNKNOWN_CLIENT));
+/// Finds the client and checks its secret (web apps and server-to-server); public apps send none.
+fn authenticate(shared: &Shared, r: &TokenRequest) -> Result<Integration, Reply> {
+    let (client_id, secret) = match &r.basic {
+        Some((id, secret)) => (Some(id.as_str()), Some(secret.as_str())),
+        None => (r.p.one("client_id"), r.p.one("client_secret")),
     };
-    if let Some(secret) = &int.client_secret {
-        if field(body, "client_secret") != Some(secret.expose()) {
-            return Err(error(401, "invalid_client", BAD_SECRET));
+    let Some(client_id) = client_id else {
+        let hint = if r.p.has("clientId") {
+            " clientId is the legacy v1 name; /v2/token takes client_id."
+        } else {
+            ""
+        };
+        return Err(error_reply(
+            shared,
+            400,
+            "invalid_request",
+            &format!("The client_id parameter is missing.{hint}"),
+        ));
+    };
+    let Some(int) = shared.client(client_id) else {
+        return Err(error_reply(shared, 401, "invalid_client", UNKNOWN_CLIENT));
+    };
+    if let Some(expected) = &int.client_secret {
+        if secret != Some(expected.expose()) && !shared.fault(Fault::SecretNotChecked) {
+            let reply = error_reply(shared, 401, "invalid_client", BAD_SECRET);
+            return Err(if r.basic.is_some() {
+                reply.header("WWW-Authenticate", "Basic realm=\"Marketing Cloud\"")
+            } else {
+                reply
+            });
         }
     }
     Ok(int)
@@ -86,41 +227,71 @@ fn client_type(int: &Integration) -> &'static str {
     }
 }
 
-fn invalid_grant(description: &str) -> Reply {
-    error(400, "invalid_grant", description)
-}
-
-fn authorization_code(shared: &Shared, int: &Integration, body: &Map<String, Value>) -> Reply {
-    let Some(code) = field(body, "code") else {
-        return error(400, "invalid_request", "The code parameter is missing.");
+fn authorization_code(shared: &Shared, int: &Integration, p: &Params) -> Reply {
+    let invalid_grant = |d: &str| error_reply(shared, 400, "invalid_grant", d);
+    if int.kind == IntegrationKind::ServerToServer {
+        return error_reply(
+            shared,
+            400,
+            "unauthorized_client",
+            "The client is not authorized to request an authorization code using this method.",
+        );
+    }
+    let Some(code) = p.one("code") else {
+        return error_reply(
+            shared,
+            400,
+            "invalid_request",
+            "The code parameter is missing.",
+        );
     };
+    if p.one("redirect_uri").is_none() && !shared.fault(Fault::CodeNotBoundToRedirectUri) {
+        return error_reply(
+            shared,
+            400,
+            "invalid_request",
+            "The redirect_uri parameter is missing.",
+        );
+    }
     let mut st = shared.state();
     let now = st.clock.now();
     let Some(grant) = st.codes.get(code).cloned() else {
         return invalid_grant("The authorization code is invalid.");
     };
-    if grant.used {
+    if grant.used && !shared.fault(Fault::CodeReusable) {
         // RFC 6749 §4.1.2: deny, and revoke what the first redemption issued.
-        if let Some(f) = grant.family {
+        if let (Some(f), false) = (grant.family, shared.fault(Fault::CodeReuseKeepsTokens)) {
             st.revoke_family(f);
         }
         return invalid_grant("The authorization code has already been used.");
     }
-    if grant.issued + CODE_TTL <= now {
+    let ttl = if shared.fault(Fault::CodeLifetimeHour) {
+        FAULTY_CODE_TTL
+    } else {
+        CODE_TTL
+    };
+    if grant.issued + ttl <= now {
         return invalid_grant("The authorization code has expired.");
     }
-    if grant.client_id != int.client_id {
+    if grant.client_id != int.client_id && !shared.fault(Fault::CodeNotBoundToClient) {
         return invalid_grant("The authorization code was issued to another client.");
     }
-    if field(body, "redirect_uri") != Some(grant.redirect_uri.as_str()) {
+    if p.one("redirect_uri") != Some(grant.redirect_uri.as_str())
+        && !shared.fault(Fault::CodeNotBoundToRedirectUri)
+    {
         return invalid_grant(
             "The redirect_uri does not match the one of the authorization request.",
         );
     }
-    if let Err(reply) = check_pkce(int, grant.challenge.as_ref(), field(body, "code_verifier")) {
+    if let Err(reply) = check_pkce(
+        shared,
+        int,
+        grant.challenge.as_ref(),
+        p.one("code_verifier"),
+    ) {
         return reply;
     }
-    let scopes = match narrow(&grant.scopes, field(body, "scope"), int) {
+    let scopes = match narrow(shared, &grant.scopes, p.one("scope"), int) {
         Ok(s) => s,
         Err(reply) => return reply,
     };
@@ -129,33 +300,59 @@ fn authorization_code(shared: &Shared, int: &Integration, body: &Map<String, Val
         g.used = true;
         g.family = Some(family);
     }
-    issue(&mut st, int, scopes, family, &shared.registry.subdomain)
+    let offline = grant
+        .scopes
+        .iter()
+        .chain(scopes.iter())
+        .any(|s| s == "offline");
+    let refresh = int.offline && (offline || shared.settings().refresh_without_offline);
+    issue(
+        shared,
+        &mut st,
+        int,
+        scopes,
+        family,
+        refresh,
+        Some(grant.username),
+    )
 }
 
 /// RFC 7636 §4.6 and the downgrade rules of RFC 9700 §4.8.2.
 fn check_pkce(
+    shared: &Shared,
     int: &Integration,
     challenge: Option<&(String, String)>,
     verifier: Option<&str>,
 ) -> Result<(), Reply> {
-    if int.pkce == PkceMode::Ignored {
+    let invalid_grant = |d: &str| Err(error_reply(shared, 400, "invalid_grant", d));
+    if int.pkce == PkceMode::Ignored || shared.fault(Fault::PkceIgnored) {
         return Ok(());
     }
+    let plain_ok = shared.settings().allow_plain_pkce || shared.fault(Fault::PkcePlainAccepted);
     match (challenge, verifier) {
         (None, None) => Ok(()),
-        (Some(_), None) => Err(invalid_grant("The code_verifier parameter is missing.")),
-        (None, Some(_)) => Err(invalid_grant(
+        (Some(_), None) => invalid_grant("The code_verifier parameter is missing."),
+        (None, Some(_)) if shared.fault(Fault::PkceDowngradeAccepted) => Ok(()),
+        (None, Some(_)) => invalid_grant(
             "A code_verifier was sent but the authorization request had no code_challenge.",
-        )),
-        (Some((c, _)), Some(v)) if s256_challenge(v) == *c => Ok(()),
-        (Some(_), Some(_)) => Err(invalid_grant(
-            "The code_verifier does not match the code_challenge.",
-        )),
+        ),
+        (Some(_), Some(v)) if !crate::oauth::pkce::verifier_is_well_formed(v) => {
+            invalid_grant("The code_verifier is not 43 to 128 unreserved characters.")
+        }
+        (Some((c, m)), Some(v)) if m == "S256" && s256_challenge(v) == *c => Ok(()),
+        (Some((c, m)), Some(v))
+            if plain_ok && (m == "plain" || shared.fault(Fault::PkcePlainAccepted)) && v == c =>
+        {
+            Ok(())
+        }
+        (Some(_), Some(_)) => invalid_grant("The code_verifier does not match the code_challenge."),
     }
 }
 
-/// Scopes for the new tokens: the requested ones, which must be granted (`offline` aside), or all.
+/// Scopes for the new tokens: the requested ones, which must have been granted (`offline` may be
+/// added when the integration allows it, as the docs' token request does), or all granted ones.
 fn narrow(
+    shared: &Shared,
     granted: &[String],
     requested: Option<&str>,
     int: &Integration,
@@ -167,20 +364,25 @@ fn narrow(
     for s in requested.split(' ').filter(|s| !s.is_empty()) {
         let offline_ok = s == "offline" && int.offline;
         if !(granted.iter().any(|g| g == s) || offline_ok) {
-            return Err(error(
+            return Err(error_reply(
+                shared,
                 400,
                 "invalid_scope",
                 &format!("The scope `{s}` was not granted by the authorization."),
             ));
         }
-        out.push(s.to_owned());
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_owned());
+        }
     }
     Ok(out)
 }
 
-fn refresh(shared: &Shared, int: &Integration, body: &Map<String, Value>) -> Reply {
-    let Some(rt) = field(body, "refresh_token") else {
-        return error(
+fn refresh(shared: &Shared, int: &Integration, p: &Params) -> Reply {
+    let invalid_grant = |d: &str| error_reply(shared, 400, "invalid_grant", d);
+    let Some(rt) = p.one("refresh_token") else {
+        return error_reply(
+            shared,
             400,
             "invalid_request",
             "The refresh_token parameter is missing.",
@@ -191,9 +393,11 @@ fn refresh(shared: &Shared, int: &Integration, body: &Map<String, Value>) -> Rep
     let Some(old) = st.refresh_tokens.get(rt).cloned() else {
         return invalid_grant("The refresh token is invalid.");
     };
-    if old.used {
+    if old.used && !shared.fault(Fault::RefreshOldStillValid) {
         // Replay of a rotated refresh token: revoke the whole family (RFC 9700 §4.14.2).
-        st.revoke_family(old.family);
+        if !shared.fault(Fault::RefreshNoFamilyRevocation) {
+            st.revoke_family(old.family);
+        }
         return invalid_grant("The refresh token has already been used.");
     }
     if st.is_revoked(old.family) || old.expires <= now {
@@ -202,63 +406,116 @@ fn refresh(shared: &Shared, int: &Integration, body: &Map<String, Value>) -> Rep
     if old.client_id != int.client_id {
         return invalid_grant("The refresh token was issued to another client.");
     }
-    let scopes = match narrow(&old.scopes, field(body, "scope"), int) {
+    let scopes = match narrow(shared, &old.scopes, p.one("scope"), int) {
         Ok(s) => s,
         Err(reply) => return reply,
     };
+    if shared.fault(Fault::RefreshNotRotated) {
+        let mut reply = issue(
+            shared,
+            &mut st,
+            int,
+            scopes,
+            old.family,
+            false,
+            old.username,
+        );
+        if let Ok(Value::Object(mut m)) = serde_json::from_slice::<Value>(&reply.body) {
+            m.insert("refresh_token".into(), rt.into());
+            reply.body = Value::Object(m).to_string().into_bytes();
+        }
+        return reply;
+    }
     if let Some(t) = st.refresh_tokens.get_mut(rt) {
         t.used = true;
     }
-    issue(&mut st, int, scopes, old.family, &shared.registry.subdomain)
+    issue(shared, &mut st, int, scopes, old.family, true, old.username)
 }
 
-/// Mints an access token and a refresh token (when `offline` is granted to the integration and
-/// was requested, or for a refresh), and answers 200.
+fn client_credentials(shared: &Shared, int: &Integration, p: &Params) -> Reply {
+    if int.kind != IntegrationKind::ServerToServer {
+        return error_reply(
+            shared,
+            400,
+            "unauthorized_client",
+            "The client is not authorized to request a token using this method.",
+        );
+    }
+    let granted = int.scopes.clone();
+    // Requested scopes are returned only if the integration has them (facts §11).
+    let scopes: Vec<String> = match p.one("scope") {
+        Some(s) => s
+            .split(' ')
+            .filter(|s| granted.iter().any(|g| g == s))
+            .map(str::to_owned)
+            .collect(),
+        None => granted,
+    };
+    let mut st = shared.state();
+    let family = st.new_family();
+    issue(shared, &mut st, int, scopes, family, false, None)
+}
+
+/// Mints an access token (and a refresh token if `refresh`) and answers 200.
 fn issue(
+    shared: &Shared,
     st: &mut State,
     int: &Integration,
     scopes: Vec<String>,
     family: u64,
-    subdomain: &str,
+    refresh: bool,
+    username: Option<String>,
 ) -> Reply {
     let now = st.clock.now();
-    let access = tokens::token("access_token", &int.client_id, client_type(int), 7281698);
-    st.access_tokens.insert(
-        access.clone(),
-        IssuedToken {
-            client_id: int.client_id.clone(),
-            scopes: scopes.clone(),
-            expires: now + ACCESS_TTL,
-            family,
-            used: false,
-        },
-    );
+    let minted = |claim: &str| tokens::token(claim, &int.client_id, client_type(int), 7281698);
+    let record = |scopes: &[String], ttl| IssuedToken {
+        client_id: int.client_id.clone(),
+        scopes: scopes.to_vec(),
+        expires: now + ttl,
+        family,
+        used: false,
+        username: username.clone(),
+    };
+    let access = minted("access_token");
+    st.access_tokens
+        .insert(access.clone(), record(&scopes, ACCESS_TTL));
     let mut body = Map::new();
     body.insert("access_token".into(), access.into());
-    if int.offline && scopes.iter().any(|s| s == "offline") {
-        let refresh = tokens::token("refresh_token", &int.client_id, client_type(int), 7281698);
-        st.refresh_tokens.insert(
-            refresh.clone(),
-            IssuedToken {
-                client_id: int.client_id.clone(),
-                scopes: scopes.clone(),
-                expires: now + REFRESH_TTL,
-                family,
-                used: false,
-            },
-        );
-        body.insert("refresh_token".into(), refresh.into());
+    if refresh {
+        let rt = minted("refresh_token");
+        st.refresh_tokens
+            .insert(rt.clone(), record(&scopes, REFRESH_TTL));
+        body.insert("refresh_token".into(), rt.into());
     }
-    body.insert("expires_in".into(), EXPIRES_IN.into());
+    let settings = shared.settings();
+    let expires_in = if int.kind == IntegrationKind::ServerToServer {
+        settings.client_credentials_expires_in
+    } else {
+        settings.expires_in
+    };
+    body.insert(
+        "expires_in".into(),
+        if shared.fault(Fault::ExpiresInString) {
+            expires_in.to_string().into()
+        } else {
+            expires_in.into()
+        },
+    );
     body.insert("token_type".into(), "Bearer".into());
-    body.insert(
-        "rest_instance_url".into(),
-        format!("https://{subdomain}.rest.marketingcloudapis.com/").into(),
-    );
-    body.insert(
-        "soap_instance_url".into(),
-        format!("https://{subdomain}.soap.marketingcloudapis.com/").into(),
-    );
+    let sub = &shared.registry.subdomain;
+    let (rest, soap) = if shared.fault(Fault::BareInstanceUrls) {
+        (
+            format!("{sub}.rest.marketingcloudapis.com"),
+            format!("{sub}.soap.marketingcloudapis.com"),
+        )
+    } else {
+        (
+            format!("https://{sub}.rest.marketingcloudapis.com/"),
+            format!("https://{sub}.soap.marketingcloudapis.com/"),
+        )
+    };
+    body.insert("rest_instance_url".into(), rest.into());
+    body.insert("soap_instance_url".into(), soap.into());
     body.insert("scope".into(), scopes.join(" ").into());
     Reply::json(200, &Value::Object(body))
 }

@@ -59,9 +59,12 @@ pub struct App {
 pub struct User {
     pub username: String,
     pub password: Secret,
+    /// Base32 seed for a verification-code step, if the login asks for one.
+    pub totp_seed: Option<Secret>,
 }
 
-/// One step of the login script. Values may name `{username}` and `{password}`.
+/// One step of the login script. Values may name `{username}`, `{password}` and `{totp}` (the
+/// current verification code from the user's seed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginStep {
     /// Type `value` into the element matching the CSS `selector`.
@@ -90,54 +93,75 @@ pub struct Target {
 }
 
 impl Target {
-    /// The embedded simulator as a target.
-    pub fn simulator_target(sim: Arc<Simulator>) -> Self {
-        let web = sim.registry().web_app();
-        let public = sim.registry().public_app();
-        let user = sim.registry().default_user();
-        Self {
+    /// The embedded simulator as a target: its first web app, first public app and first user
+    /// without a verification-code step (else the first user).
+    pub fn simulator_target(sim: Arc<Simulator>) -> Result<Self, String> {
+        let reg = sim.registry();
+        let app = |kind: AppKind, int: Option<&crate::simulator::registry::Integration>| {
+            let int = int.ok_or_else(|| format!("the simulator's integrations have no {kind}"))?;
+            let redirect_uri = int
+                .redirect_uris
+                .first()
+                .cloned()
+                .ok_or_else(|| format!("the {kind} `{}` has no redirect URI", int.name))?;
+            Ok::<App, String>(App {
+                kind,
+                client_id: int.client_id.clone(),
+                client_secret: int.client_secret.clone(),
+                redirect_uri,
+                // The documented example asks for these three.
+                scopes: ["email_read", "email_write", "email_send"]
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .filter(|s| int.scopes.contains(s))
+                    .collect(),
+            })
+        };
+        let web_app = app(AppKind::Web, reg.web_app())?;
+        let public_app = app(AppKind::Public, reg.public_app())?;
+        let user = reg
+            .default_user()
+            .ok_or("the simulator's integrations have no user")?;
+        let mut login_script = vec![
+            LoginStep::Fill {
+                selector: "#username".into(),
+                value: "{username}".into(),
+            },
+            LoginStep::Fill {
+                selector: "#password".into(),
+                value: "{password}".into(),
+            },
+            LoginStep::Click {
+                selector: "#login-submit".into(),
+            },
+        ];
+        if user.totp_seed.is_some() {
+            login_script.extend([
+                LoginStep::Fill {
+                    selector: "#verification-code".into(),
+                    value: "{totp}".into(),
+                },
+                LoginStep::Click {
+                    selector: "#verify-submit".into(),
+                },
+            ]);
+        }
+        Ok(Self {
             name: "simulator".into(),
             authorize_endpoint: sim.url("/v2/authorize"),
             token_endpoint: sim.url("/v2/token"),
-            web_app: App {
-                kind: AppKind::Web,
-                client_id: web.client_id.clone(),
-                client_secret: web.client_secret.clone(),
-                redirect_uri: web.redirect_uris[0].clone(),
-                scopes: vec![
-                    "email_read".into(),
-                    "email_write".into(),
-                    "email_send".into(),
-                ],
-            },
-            public_app: App {
-                kind: AppKind::Public,
-                client_id: public.client_id.clone(),
-                client_secret: None,
-                redirect_uri: public.redirect_uris[0].clone(),
-                scopes: vec!["email_read".into(), "email_send".into()],
-            },
+            web_app,
+            public_app,
             user: User {
                 username: user.username.clone(),
                 password: user.password.clone(),
+                totp_seed: user.totp_seed.clone(),
             },
-            login_script: vec![
-                LoginStep::Fill {
-                    selector: "#username".into(),
-                    value: "{username}".into(),
-                },
-                LoginStep::Fill {
-                    selector: "#password".into(),
-                    value: "{password}".into(),
-                },
-                LoginStep::Click {
-                    selector: "#login-submit".into(),
-                },
-            ],
+            login_script,
             login_page_marker: "form#login".into(),
             loopback_only: true,
             simulator: Some(sim),
-        }
+        })
     }
 
     /// The app of `kind`.
@@ -153,13 +177,21 @@ impl Target {
         self.simulator.as_ref()
     }
 
-    /// Expands `{username}` and `{password}` in a login-script value.
+    /// Expands `{username}`, `{password}` and `{totp}` in a login-script value.
     pub fn login_value(&self, template: &str) -> Secret {
+        let totp = self
+            .user
+            .totp_seed
+            .as_ref()
+            .and_then(crate::totp::code_now)
+            .map(|c| c.expose().to_owned())
+            .unwrap_or_default();
         let v = template
             .replace("{username}", &self.user.username)
-            .replace("{password}", self.user.password.expose());
-        if template.contains("{password}") {
-            Secret::new("Password", v)
+            .replace("{password}", self.user.password.expose())
+            .replace("{totp}", &totp);
+        if template.contains("{password}") || template.contains("{totp}") {
+            Secret::new("LoginSecret", v)
         } else {
             Secret::new("LoginValue", v)
         }
