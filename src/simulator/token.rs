@@ -90,9 +90,7 @@ fn read_request(shared: &Shared, req: &Request) -> Result<TokenRequest, Reply> {
         "application/json" => match params::json(&req.body) {
             Ok(p) => p,
             Err(JsonBodyError::Syntax) => return bad("The request body is not valid JSON."),
-            Err(JsonBodyError::Shape) => {
-                return bad("The request body must be a JSON object.")
-            }
+            Err(JsonBodyError::Shape) => return bad("The request body must be a JSON object."),
             Err(JsonBodyError::NonString(k)) => {
                 return bad(&format!("The {k} parameter must be a string."))
             }
