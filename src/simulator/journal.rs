@@ -35,15 +35,40 @@ pub(super) fn record(shared: &Shared, req: &Request, reply: &Reply) {
         Some(q) => format!("{}?{}", req.url.path(), mask_query(q)),
         None => req.url.path().to_owned(),
     };
+    // Admin answers (the journal itself among them) are not copied into the journal.
+    let response_body = if req.url.path().starts_with("/__admin/") {
+        format!("[admin, {} bytes]", reply.body.len())
+    } else {
+        mask_body(&reply.body)
+    };
     let entry = JournalEntry {
         method: req.method.to_string(),
-        target,
-        request_body: mask_body(&req.body),
+        target: truncate(target),
+        request_body: truncate(mask_body(&req.body)),
         status: reply.status,
-        location: reply.header_value("Location").map(mask_location),
-        response_body: mask_body(&reply.body),
+        location: reply
+            .header_value("Location")
+            .map(mask_location)
+            .map(truncate),
+        response_body: truncate(response_body),
     };
     shared.state().record(entry);
+}
+
+/// Longest text kept per journal field.
+pub const FIELD_LIMIT: usize = 4096;
+
+fn truncate(mut s: String) -> String {
+    if s.len() > FIELD_LIMIT {
+        let mut cut = FIELD_LIMIT;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let dropped = s.len() - cut;
+        s.truncate(cut);
+        s.push_str(&format!("…[{dropped} more bytes]"));
+    }
+    s
 }
 
 fn is_sensitive(name: &str) -> bool {
