@@ -286,9 +286,10 @@ async fn run(args: RunArgs) -> u8 {
         color: args.color == "auto",
     };
 
+    let signals = interrupted();
     let outcome = tokio::select! {
         t = runner::run(ctx.clone(), &opts, &plan) => Some(t),
-        _ = interrupted() => None,
+        _ = signals => None,
     };
     stop(&mut driver).await;
     let Some(tally) = outcome else {
@@ -342,19 +343,25 @@ async fn stop(driver: &mut Option<ChromeDriver>) {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn interrupted() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// A future that resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this
+/// is called, not when the future is first polled, so a signal that comes early is not lost.
+fn interrupted() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let int = signal(SignalKind::interrupt()).ok();
+    let term = signal(SignalKind::terminate()).ok();
+    async move {
+        let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+            match s {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => futures::future::pending::<()>().await,
             }
-            Err(_) => futures::future::pending::<()>().await,
+        };
+        tokio::select! {
+            _ = wait(int) => {},
+            _ = wait(term) => {},
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        _ = term => {},
     }
 }
 
@@ -383,6 +390,7 @@ async fn mock(args: MockArgs) -> u8 {
             )
         }
     };
+    let signals = interrupted();
     println!("listening on {}", sim.uri());
     let reg = sim.registry();
     let shown = |s: &Option<crate::secret::Secret>| match s {
@@ -417,7 +425,7 @@ async fn mock(args: MockArgs) -> u8 {
         sim.url("/v2/authorize"),
         sim.url("/v2/token")
     );
-    interrupted().await;
+    signals.await;
     println!("stopped");
     exit::SUCCESS
 }

@@ -93,6 +93,18 @@ fn failure_messages_show_redacted_evidence_and_no_secret() {
     );
     assert_eq!(token_shaped(out), Vec::<String>::new());
     assert_eq!(token_shaped(&r.stderr), Vec::<String>::new());
+    for sentinel in [
+        "SENTINELwebSecret7Qx2Lm9Z",
+        "SENTINELpassword+/= 8Kq",
+        "SENTINELTOTPSEEDAAAAAAAAAAAAAAAA",
+    ] {
+        for form in common::encodings(sentinel) {
+            assert!(
+                !out.contains(&form) && !r.stderr.contains(&form),
+                "{form:?} was printed"
+            );
+        }
+    }
     assert_nothing_left(tmp.path());
 }
 

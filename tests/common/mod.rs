@@ -52,16 +52,20 @@ pub fn command(args: &[&str], tmp: &Path) -> Command {
 /// Waits for `child` at most `limit`, killing it past that.
 pub fn finish(mut child: Child, limit: Duration) -> Run {
     let started = Instant::now();
-    let mut out = child.stdout.take().expect("stdout piped");
-    let mut err = child.stderr.take().expect("stderr piped");
+    let out = child.stdout.take();
+    let err = child.stderr.take();
     let t_out = std::thread::spawn(move || {
         let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
+        if let Some(mut out) = out {
+            let _ = out.read_to_string(&mut s);
+        }
         s
     });
     let t_err = std::thread::spawn(move || {
         let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
+        if let Some(mut err) = err {
+            let _ = err.read_to_string(&mut s);
+        }
         s
     });
     let code = loop {
@@ -135,4 +139,18 @@ pub fn token_shaped(text: &str) -> Vec<String> {
     let re = regex::Regex::new(r"[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}")
         .expect("valid regex");
     re.find_iter(text).map(|m| m.as_str().to_owned()).collect()
+}
+
+/// A secret as it could leak: raw, percent-encoded (both ways), form-encoded and base64.
+pub fn encodings(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    vec![
+        secret.to_owned(),
+        sfmc_oauth_conformance::oauth::encoding::encode(secret),
+        url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
+        b64.encode(secret),
+        b64url.encode(secret),
+    ]
 }
