@@ -474,6 +474,11 @@ fn issue(
         used: false,
         username: username.clone(),
     };
+    if st.access_tokens.len() > 50_000 {
+        // A long-running mock forgets expired tokens instead of growing without end.
+        st.access_tokens.retain(|_, t| t.expires > now);
+        st.refresh_tokens.retain(|_, t| t.expires > now);
+    }
     let access = minted("access_token");
     st.access_tokens
         .insert(access.clone(), record(&scopes, ACCESS_TTL));
