@@ -32,6 +32,9 @@ enum Command {
     /// Run the conformance features against the embedded simulator, through headless Chromium.
     #[command(after_help = exit::TABLE)]
     Run(RunArgs),
+    /// List every check the features implement: id, title, level, tags, file and line.
+    #[command(after_help = exit::TABLE)]
+    List(ListArgs),
     /// Run the Marketing Cloud simulator on its own, until Ctrl-C (for an app's own CI).
     #[command(after_help = exit::TABLE)]
     Mock(MockArgs),
@@ -64,6 +67,21 @@ impl SimArgs {
             faults: Faults::of(faults),
         })
     }
+}
+
+#[derive(Debug, clap::Args)]
+struct ListArgs {
+    /// Folder of .feature files.
+    #[arg(
+        long,
+        env = "SFMC_FEATURES",
+        default_value = "features",
+        value_name = "DIR"
+    )]
+    features: PathBuf,
+    /// text (a table) or json (for tools).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    format: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -115,6 +133,9 @@ struct RunArgs {
     /// Stop at the first failed scenario.
     #[arg(long)]
     fail_fast: bool,
+    /// A failed SHOULD check fails the run (exit 4) instead of being a warning.
+    #[arg(long, env = "SFMC_STRICT")]
+    strict: bool,
     /// Use a WebDriver server already running (a Selenium Grid, say) instead of starting ChromeDriver.
     #[arg(long, env = "SFMC_WEBDRIVER_URL", value_name = "URL")]
     webdriver: Option<String>,
@@ -174,6 +195,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run(args).await,
             Command::Mock(args) => mock(args).await,
+            Command::List(args) => list(&args),
         }
     });
     ExitCode::from(code)
@@ -275,6 +297,7 @@ async fn run(args: RunArgs) -> u8 {
         target,
         browsers,
         http,
+        strict: args.strict,
         tally: Mutex::new(Tally::default()),
     });
     let opts = RunOptions {
@@ -284,6 +307,7 @@ async fn run(args: RunArgs) -> u8 {
         concurrency: args.concurrency,
         fail_fast: args.fail_fast,
         color: args.color == "auto",
+        quiet: false,
     };
 
     let signals = interrupted();
@@ -291,6 +315,9 @@ async fn run(args: RunArgs) -> u8 {
         t = runner::run(ctx.clone(), &opts, &plan) => Some(t),
         _ = signals => None,
     };
+    if let Some(pool) = &ctx.browsers {
+        pool.close_all().await;
+    }
     stop(&mut driver).await;
     let Some(tally) = outcome else {
         eprintln!("interrupted: browsers and ChromeDriver stopped");
@@ -298,6 +325,21 @@ async fn run(args: RunArgs) -> u8 {
     };
     for s in &tally.unsupported {
         println!("skipped: {s}");
+    }
+    for (verdict, label) in [
+        (runner::Verdict::Warning, "warning"),
+        (runner::Verdict::Finding, "finding"),
+        (runner::Verdict::Note, "note"),
+    ] {
+        for r in tally.with_verdict(verdict) {
+            let first = r.messages.first().map(String::as_str).unwrap_or("");
+            println!(
+                "{label}: {} {}: {}",
+                r.check,
+                r.location,
+                first.lines().next().unwrap_or("")
+            );
+        }
     }
     for s in &tally.undefined {
         eprintln!("error: {s}: a step matches no step definition");
@@ -427,5 +469,38 @@ async fn mock(args: MockArgs) -> u8 {
     );
     signals.await;
     println!("stopped");
+    exit::SUCCESS
+}
+
+fn list(args: &ListArgs) -> u8 {
+    let parsed = match features::load(&args.features) {
+        Ok(f) => f,
+        Err(e) => return fail(e.exit_code(), e),
+    };
+    let checks = features::checks(&parsed);
+    if args.format == "json" {
+        match serde_json::to_string_pretty(&checks) {
+            Ok(j) => println!("{j}"),
+            Err(e) => return fail(exit::USAGE, e),
+        }
+    } else {
+        for c in &checks {
+            println!(
+                "{:<6} {:<6} {}:{}  {}  {}",
+                c.id,
+                c.level,
+                c.file,
+                c.line,
+                c.title,
+                c.tags
+                    .iter()
+                    .map(|t| format!("@{t}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+        }
+        let ids: std::collections::BTreeSet<&str> = checks.iter().map(|c| c.id.as_str()).collect();
+        println!("{} scenarios, {} checks", checks.len(), ids.len());
+    }
     exit::SUCCESS
 }

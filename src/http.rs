@@ -3,6 +3,7 @@
 
 use crate::evidence::{Exchange, Redactor};
 use crate::oauth::token::{TokenRequest, TokenResponse};
+use crate::secret::Secret;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use std::fmt;
@@ -93,24 +94,36 @@ impl TokenClient {
         Ok(Self { client })
     }
 
-    /// POSTs `req` as JSON to `endpoint`.
+    /// POSTs `req` as JSON to `endpoint`, as Marketing Cloud documents.
     pub async fn token(
         &self,
         endpoint: &Url,
         req: &TokenRequest,
     ) -> Result<TokenOutcome, HttpError> {
-        let body = req.to_json().to_string();
-        let redactor = Redactor::of(req.secrets());
-        let request_body = redactor.apply(&body);
-        let sent = self
-            .client
-            .post(endpoint.clone())
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| classify(endpoint, e))?;
+        let call = HttpCall::json(
+            req.to_json().to_string(),
+            req.secrets().into_iter().cloned(),
+        );
+        self.send(endpoint, &call).await
+    }
+
+    /// Sends any request to `endpoint` (a token endpoint, a REST probe), bounded and recorded.
+    pub async fn send(&self, endpoint: &Url, call: &HttpCall) -> Result<TokenOutcome, HttpError> {
+        let redactor = Redactor::of(call.secrets.iter());
+        let mut url = endpoint.clone();
+        if let Some(q) = &call.query {
+            url.set_query(Some(q));
+        }
+        let mut b = self.client.request(call.method.clone(), url.clone());
+        let mut shown_headers = Vec::new();
+        for (k, v) in &call.headers {
+            b = b.header(k.as_str(), v.as_str());
+            shown_headers.push((k.clone(), redactor.apply(v)));
+        }
+        if let Some(body) = &call.body {
+            b = b.body(body.clone());
+        }
+        let sent = b.send().await.map_err(|e| classify(endpoint, e))?;
         let status = sent.status().as_u16();
         let headers = sent.headers().clone();
         let (bytes, truncated) = read_bounded(sent, endpoint).await?;
@@ -125,10 +138,14 @@ impl TokenClient {
         }
         let redacted_text = redactor.apply(&text);
         let exchange = Exchange {
-            method: "POST".into(),
-            url: redactor.apply(endpoint.as_str()),
-            request_headers: vec![("Content-Type".into(), "application/json".into())],
-            request_body,
+            method: call.method.to_string(),
+            url: redactor.apply(url.as_str()),
+            request_headers: shown_headers,
+            request_body: call
+                .body
+                .as_ref()
+                .map(|b| redactor.apply(&String::from_utf8_lossy(b)))
+                .unwrap_or_default(),
             status: Some(status),
             response_headers: headers
                 .iter()
@@ -149,6 +166,50 @@ impl TokenClient {
             exchange,
             body_truncated: truncated,
         })
+    }
+}
+
+/// One HTTP request as a step builds it: any method, body, headers and query, with the secrets
+/// it carries (for redacting its evidence).
+#[derive(Debug, Clone)]
+pub struct HttpCall {
+    pub method: reqwest::Method,
+    pub headers: Vec<(String, String)>,
+    pub query: Option<String>,
+    pub body: Option<Vec<u8>>,
+    pub secrets: Vec<Secret>,
+}
+
+impl HttpCall {
+    /// A JSON POST.
+    pub fn json(body: String, secrets: impl IntoIterator<Item = Secret>) -> Self {
+        Self {
+            method: reqwest::Method::POST,
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("Accept".into(), "application/json".into()),
+            ],
+            query: None,
+            body: Some(body.into_bytes()),
+            secrets: secrets.into_iter().collect(),
+        }
+    }
+
+    /// A GET with a Bearer token.
+    pub fn bearer_get(token: &Secret) -> Self {
+        Self {
+            method: reqwest::Method::GET,
+            headers: vec![("Authorization".into(), format!("Bearer {}", token.expose()))],
+            query: None,
+            body: None,
+            secrets: vec![token.clone()],
+        }
+    }
+
+    /// Replaces (or adds) header `name`.
+    pub fn set_header(&mut self, name: &str, value: &str) {
+        self.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        self.headers.push((name.to_owned(), value.to_owned()));
     }
 }
 

@@ -178,6 +178,333 @@ async fn rule_holds(s: &Sim, fault: Fault) -> bool {
                 .await;
             first.location().starts_with("/login?r=")
         }
+        Fault::RedirectUriOptional => {
+            let q = format!("response_type=code&client_id={}&state=x", web.client_id);
+            s.get(&format!("/v2/authorize?{q}"), None, None)
+                .await
+                .status
+                == 400
+        }
+        Fault::UnknownParameterRejected => {
+            let q = format!("{}&foo=bar", s.request(&web, "x").query());
+            s.flow_query(&q, None).await.code.is_some()
+        }
+        Fault::DuplicateParametersAccepted => {
+            let q = format!("{}&state=again", s.request(&web, "x").query());
+            s.flow_query(&q, None).await.code.is_none()
+        }
+        Fault::ResponseTypeUnchecked => {
+            let mut r = s.request(&web, "x");
+            r.response_type = "token".into();
+            s.flow_query(&r.query(), None).await.code.is_none()
+        }
+        Fault::ScopeOrderSensitive => {
+            let mut r = s.request(&web, "x");
+            r.scope = Some(vec!["email_send".into(), "email_read".into()]);
+            s.flow_query(&r.query(), None).await.code.is_some()
+        }
+        Fault::UnknownClientRedirects => {
+            let q = format!(
+                "response_type=code&client_id=nobody&redirect_uri={}",
+                encode("https://evil.example/")
+            );
+            s.get(&format!("/v2/authorize?{q}"), None, None)
+                .await
+                .header("location")
+                .is_none()
+        }
+        Fault::CancelErrorWrong => {
+            let first = s
+                .get(
+                    &format!("/v2/authorize?{}", s.request(&web, "st").query()),
+                    None,
+                    None,
+                )
+                .await;
+            let id = first.location().trim_start_matches("/login?r=").to_owned();
+            let a = s.get(&format!("/login/cancel?r={id}"), None, None).await;
+            a.location_param("error").as_deref() == Some("access_denied")
+                && a.location_param("state").as_deref() == Some("st")
+        }
+        Fault::AuthorizePostRefused => {
+            let body = s.request(&web, "x").query().into_bytes();
+            s.post(
+                "/v2/authorize",
+                Some("application/x-www-form-urlencoded"),
+                body,
+            )
+            .await
+            .status
+                == 302
+        }
+        Fault::EmptyStateAdded => {
+            let mut r = s.request(&web, "x");
+            r.state = None;
+            s.flow_query(&r.query(), None)
+                .await
+                .answer
+                .location_values("state")
+                == 0
+        }
+        Fault::CodeInFragment => !s
+            .flow_query(&s.request(&web, "x").query(), None)
+            .await
+            .answer
+            .location()
+            .contains('#'),
+        Fault::ErrorRedirectExtraParams => {
+            let mut r = s.request(&web, "x");
+            r.scope = Some(vec!["no_such_scope".into()]);
+            s.flow_query(&r.query(), None)
+                .await
+                .answer
+                .location_values("trace")
+                == 0
+        }
+        Fault::ErrorWithoutState => {
+            let mut r = s.request(&web, "st");
+            r.scope = Some(vec!["no_such_scope".into()]);
+            s.flow_query(&r.query(), None)
+                .await
+                .answer
+                .location_param("state")
+                .as_deref()
+                == Some("st")
+        }
+        Fault::WrongIss => {
+            s.flow_query(&s.request(&web, "x").query(), None)
+                .await
+                .answer
+                .location_values("iss")
+                == 0
+        }
+        Fault::WeakRandomness => s.code(&web, None).await.len() > 32,
+        Fault::BadTssd => {
+            s.flow_query(&s.request(&web, "x").query(), None)
+                .await
+                .answer
+                .location_values("tssd")
+                == 0
+        }
+        Fault::PkceS256WrongEncoding => {
+            let pkce = Pkce::s256().unwrap();
+            let code = s.code(&public, Some(&pkce)).await;
+            let mut b = Sim::redeem_body(&public, &code);
+            b["code_verifier"] = pkce.verifier.expose().into();
+            s.token(b).await.status == 200
+        }
+        Fault::PkceNotRequired => s
+            .flow_query(&s.request(&public, "x").query(), None)
+            .await
+            .code
+            .is_none(),
+        Fault::VerifierSyntaxUnchecked => {
+            let short = "a".repeat(42);
+            let pkce = Pkce::from_verifier(&short);
+            let code = s.code(&public, Some(&pkce)).await;
+            let mut b = Sim::redeem_body(&public, &code);
+            b["code_verifier"] = short.into();
+            is_invalid_grant(s, b).await
+        }
+        Fault::PkceMethodUnchecked => {
+            let mut r = s.request(&public, "x");
+            r.code_challenge = Some((Pkce::s256().unwrap().challenge, "S512".into()));
+            s.flow_query(&r.query(), None).await.code.is_none()
+        }
+        Fault::CodeReuseWindow => {
+            let code = s.code(&web, None).await;
+            s.token(Sim::redeem_body(&web, &code)).await;
+            is_invalid_grant(s, Sim::redeem_body(&web, &code)).await
+        }
+        Fault::ClientIdOptional => {
+            let pkce = Pkce::s256().unwrap();
+            let code = s.code(&public, Some(&pkce)).await;
+            let mut b = Sim::redeem_body(&public, &code);
+            b["code_verifier"] = pkce.verifier.expose().into();
+            b.as_object_mut().unwrap().remove("client_id");
+            s.token(b).await.status != 200
+        }
+        Fault::SecretInQueryAccepted => {
+            let code = s.code(&web, None).await;
+            let mut b = Sim::redeem_body(&web, &code);
+            let secret = b.as_object_mut().unwrap().remove("client_secret").unwrap();
+            let path = format!(
+                "/v2/token?client_secret={}",
+                encode(secret.as_str().unwrap_or_default())
+            );
+            s.post(&path, Some("application/json"), b.to_string().into_bytes())
+                .await
+                .status
+                != 200
+        }
+        Fault::BasicAuthUnsupported => {
+            use base64::Engine as _;
+            let code = s.code(&web, None).await;
+            let secret = web.client_secret.as_ref().unwrap().expose();
+            let basic = base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{secret}", web.client_id));
+            let body = json!({"grant_type": "authorization_code", "code": code, "redirect_uri": web.redirect_uris[0]});
+            let r = s
+                .http
+                .post(format!("{}/v2/token", s.sim.uri()))
+                .header("Content-Type", "application/json")
+                .header("Authorization", format!("Basic {basic}"))
+                .body(body.to_string())
+                .send()
+                .await;
+            r.is_ok_and(|r| r.status() == 200)
+        }
+        Fault::ContentTypeUnchecked => {
+            let body = json!({"grant_type": "client_credentials"})
+                .to_string()
+                .into_bytes();
+            let a = s.post("/v2/token", Some("text/plain"), body).await;
+            a.json()["error_description"]
+                .as_str()
+                .is_some_and(|d| d.contains("content type"))
+        }
+        Fault::WrongErrorCode => {
+            s.token(json!({"grant_type": "foo"})).await.json()["error"] == "unsupported_grant_type"
+        }
+        Fault::PasswordGrantAccepted => {
+            let u = s.user();
+            let secret = web.client_secret.as_ref().unwrap().expose();
+            let b = json!({"grant_type": "password", "client_id": web.client_id, "client_secret": secret,
+                           "username": u.username, "password": u.password.expose()});
+            s.token(b).await.status != 200
+        }
+        Fault::LongTokens => s.web_tokens().await["access_token"]
+            .as_str()
+            .is_some_and(|t| t.len() <= 512),
+        Fault::AccessTokenNeverExpires => {
+            let at = s.web_tokens().await["access_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            s.sim.advance_clock(Duration::from_secs(1201));
+            !s.token_works(&at).await
+        }
+        Fault::ScopeWidened => {
+            let code = s.code(&web, None).await;
+            let mut b = Sim::redeem_body(&web, &code);
+            b["scope"] = "email_read".into();
+            s.token(b).await.json()["scope"] == "email_read"
+        }
+        Fault::ThrottleOAuthShape => {
+            s.sim.set_throttle(true);
+            let a = s.token(json!({})).await;
+            s.sim.set_throttle(false);
+            a.json()["errorcode"] == 50200 && a.header("retry-after").is_some()
+        }
+        Fault::RefreshReusesAccessToken => {
+            let t = s.web_tokens().await;
+            let next = s
+                .token(Sim::refresh_body(
+                    &web,
+                    t["refresh_token"].as_str().unwrap_or_default(),
+                ))
+                .await
+                .json();
+            next["access_token"] != t["access_token"]
+        }
+        Fault::RefreshNotBoundToClient => {
+            let rt = s.web_tokens().await["refresh_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            is_invalid_grant(s, Sim::refresh_body(&s.integration("web2"), &rt)).await
+        }
+        Fault::RefreshScopeWidening => {
+            let rt = s.web_tokens().await["refresh_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let mut b = Sim::refresh_body(&web, &rt);
+            b["scope"] = "email_read email_write".into();
+            s.token(b).await.status == 400
+        }
+        Fault::RefreshChainLimit => {
+            let mut rt = s.web_tokens().await["refresh_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            for _ in 0..5 {
+                let next = s.token(Sim::refresh_body(&web, &rt)).await;
+                if next.status != 200 {
+                    return false;
+                }
+                rt = next.json()["refresh_token"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+            }
+            true
+        }
+        Fault::NoReferrerPolicy => {
+            let first = s
+                .get(
+                    &format!("/v2/authorize?{}", s.request(&web, "x").query()),
+                    None,
+                    None,
+                )
+                .await;
+            s.get(&first.location(), None, None)
+                .await
+                .header("referrer-policy")
+                .is_some()
+        }
+        Fault::LoginPageThirdParty => {
+            let first = s
+                .get(
+                    &format!("/v2/authorize?{}", s.request(&web, "x").query()),
+                    None,
+                    None,
+                )
+                .await;
+            !s.get(&first.location(), None, None)
+                .await
+                .body
+                .contains("https://metrics.example.com")
+        }
+        Fault::LoginCsrfUnchecked => {
+            let u = s.user();
+            let first = s
+                .get(
+                    &format!("/v2/authorize?{}", s.request(&web, "x").query()),
+                    None,
+                    None,
+                )
+                .await;
+            let page = s.get(&first.location(), None, None).await;
+            let (r, _) = support::form_fields(&page.body);
+            let form = format!(
+                "r={r}&username={}&password={}",
+                encode(&u.username),
+                encode(u.password.expose())
+            );
+            s.post(
+                "/login",
+                Some("application/x-www-form-urlencoded"),
+                form.into_bytes(),
+            )
+            .await
+            .status
+                == 403
+        }
+        Fault::TokenInQueryAccepted => {
+            let at = s.web_tokens().await["access_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            s.get(
+                &format!("/platform/v1/tokenContext?access_token={at}"),
+                None,
+                None,
+            )
+            .await
+            .status
+                == 401
+        }
     }
 }
 
@@ -213,6 +540,12 @@ const OVERLAPS: &[(Fault, Fault)] = &[
         Fault::RefreshNoFamilyRevocation,
     ),
     (Fault::RefreshNotRotated, Fault::RefreshOldStillValid),
+    (Fault::CodeReusable, Fault::CodeReuseWindow),
+    (Fault::CodeReuseWindow, Fault::CodeReusable),
+    (Fault::CodeReuseWindow, Fault::CodeReuseKeepsTokens),
+    (Fault::PkceIgnored, Fault::VerifierSyntaxUnchecked),
+    (Fault::ErrorWithoutState, Fault::CancelErrorWrong),
+    (Fault::ScopeWidened, Fault::RefreshScopeWidening),
 ];
 
 /// Faults that bend every token error, so every probe that reads an error code sees them.

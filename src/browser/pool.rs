@@ -44,6 +44,8 @@ impl BrowserConfig {
             "browserName": "chrome",
             "pageLoadStrategy": "normal",
             "timeouts": {"pageLoad": 15000, "script": 5000, "implicit": 0},
+            // The network log is the evidence that the browser went nowhere it should not.
+            "goog:loggingPrefs": {"performance": "ALL"},
             "goog:chromeOptions": {"binary": self.chrome, "args": args},
         });
         match caps {

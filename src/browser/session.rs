@@ -90,7 +90,96 @@ impl WebDriverCompatibleCommand for Cdp {
     }
 }
 
+/// ChromeDriver's log endpoint (`se/log`); reading it drains it.
+#[derive(Debug)]
+struct ReadLog(&'static str);
+
+impl WebDriverCompatibleCommand for ReadLog {
+    fn endpoint(&self, base: &url::Url, sid: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", sid.unwrap_or_default()))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({"type": self.0}).to_string()),
+        )
+    }
+}
+
+/// One request the browser sent, from its network log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetRequest {
+    pub url: String,
+    /// The resource type (`Document`, `Image`, ...).
+    pub kind: String,
+    /// Set when this request follows a redirect: the redirect's status and `Location`.
+    pub redirected_by: Option<(u16, String)>,
+    /// The `Referer` the browser sent.
+    pub referer: Option<String>,
+}
+
 impl Browser {
+    /// Every request the browser sent since the last call (the log is drained on read).
+    pub async fn network_requests(&self) -> Result<Vec<NetRequest>, BrowserError> {
+        let v = bounded(
+            "read the network log",
+            self.client.issue_cmd(ReadLog("performance")),
+        )
+        .await?;
+        let mut out = Vec::new();
+        for entry in v.as_array().into_iter().flatten() {
+            let Some(msg) = entry["message"].as_str() else {
+                continue;
+            };
+            let Ok(m) = serde_json::from_str::<Value>(msg) else {
+                continue;
+            };
+            let m = &m["message"];
+            if m["method"] != "Network.requestWillBeSent" {
+                continue;
+            }
+            let p = &m["params"];
+            let redirected_by = p.get("redirectResponse").and_then(|r| {
+                let status = r["status"].as_u64()? as u16;
+                let headers = r["headers"].as_object()?;
+                let location = headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+                    .and_then(|(_, v)| v.as_str())
+                    .unwrap_or("")
+                    .to_owned();
+                Some((status, location))
+            });
+            let referer = p["request"]["headers"]
+                .as_object()
+                .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case("referer")))
+                .and_then(|(_, v)| v.as_str())
+                .map(str::to_owned);
+            out.push(NetRequest {
+                url: p["request"]["url"].as_str().unwrap_or("").to_owned(),
+                kind: p["type"].as_str().unwrap_or("").to_owned(),
+                redirected_by,
+                referer,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Switches into the first frame of the page, and back out with [`Browser::leave_frame`].
+    pub async fn enter_first_frame(&self) -> Result<(), BrowserError> {
+        bounded("enter a frame", self.client.enter_frame(0)).await
+    }
+
+    /// Back to the top-level page.
+    pub async fn leave_frame(&self) -> Result<(), BrowserError> {
+        bounded("leave a frame", self.client.enter_parent_frame()).await
+    }
+
+    /// The page's HTML source.
+    pub async fn source(&self) -> Result<String, BrowserError> {
+        bounded("read the page", self.client.source()).await
+    }
+
     pub(crate) fn new(client: Client) -> Self {
         Self { client }
     }

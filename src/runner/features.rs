@@ -95,6 +95,52 @@ pub struct ScenarioRef {
     /// `file:line `name``.
     pub location: String,
     pub name: String,
+    pub file: String,
+    pub line: usize,
+}
+
+/// One check as `sfmc-conformance list` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckRef {
+    pub id: String,
+    pub title: String,
+    pub level: String,
+    pub tags: Vec<String>,
+    pub file: String,
+    pub line: usize,
+}
+
+/// The check id of a tag list (`RU-01`), if it has one.
+pub fn check_id(tags: &[String]) -> Option<&str> {
+    tags.iter().map(String::as_str).find(|t| {
+        let b = t.as_bytes();
+        b.len() == 5
+            && b[0].is_ascii_uppercase()
+            && b[1].is_ascii_uppercase()
+            && b[2] == b'-'
+            && b[3].is_ascii_digit()
+            && b[4].is_ascii_digit()
+    })
+}
+
+/// Every scenario as a check: its id, expanded title, level and tags.
+pub fn checks(features: &[Feature]) -> Vec<CheckRef> {
+    scenarios(features)
+        .into_iter()
+        .map(|s| CheckRef {
+            id: check_id(&s.tags).unwrap_or("").to_owned(),
+            level: s
+                .tags
+                .iter()
+                .find(|t| ["MUST", "SHOULD", "MAY", "PROBE"].contains(&t.as_str()))
+                .cloned()
+                .unwrap_or_default(),
+            title: s.name,
+            tags: s.tags,
+            file: s.file,
+            line: s.line,
+        })
+        .collect()
 }
 
 /// Each scenario with its merged tags (feature, rule, scenario) and location; an outline counts
@@ -118,6 +164,8 @@ pub fn scenarios(features: &[Feature]) -> Vec<ScenarioRef> {
                 tags,
                 location: here.clone(),
                 name: s.name.clone(),
+                file: file.clone(),
+                line: s.position.line,
             };
             if s.examples.is_empty() {
                 out.push(one(tags));

@@ -17,7 +17,7 @@ use cucumber::{event, writer, World as _, WriterExt as _};
 use futures::FutureExt as _;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-pub use world::OAuthWorld;
+pub use world::{OAuthWorld, Verdict};
 
 /// What one run needs to know.
 #[derive(Debug, Clone)]
@@ -29,6 +29,23 @@ pub struct RunOptions {
     pub concurrency: usize,
     pub fail_fast: bool,
     pub color: bool,
+    /// Print nothing (the mutation matrix runs the suite many times).
+    pub quiet: bool,
+}
+
+/// The outcome of one scenario.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ScenarioResult {
+    /// The check id (`RU-01`), or empty for a scenario without one.
+    pub check: String,
+    pub level: String,
+    /// `file:line `name``.
+    pub location: String,
+    pub verdict: Verdict,
+    /// Failure, warning, finding and note messages, redacted.
+    pub messages: Vec<String>,
+    /// What a PROBE observed.
+    pub observations: Vec<String>,
 }
 
 /// Scenario outcomes, counted by the after hook.
@@ -37,6 +54,8 @@ pub struct Tally {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Every scenario that ran, in the order they finished.
+    pub results: Vec<ScenarioResult>,
     /// `file:line name` of scenarios failed by the environment, with the cause.
     pub environment: Vec<String>,
     /// `file:line name` of scenarios with a step that matches no definition.
@@ -46,6 +65,20 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Results with the given verdict.
+    pub fn with_verdict(&self, v: Verdict) -> impl Iterator<Item = &ScenarioResult> {
+        self.results.iter().filter(move |r| r.verdict == v)
+    }
+
+    /// The check ids whose scenarios did not pass cleanly (failed, warning, finding or note).
+    pub fn tripped_checks(&self) -> std::collections::BTreeSet<String> {
+        self.results
+            .iter()
+            .filter(|r| r.verdict != Verdict::Passed)
+            .map(|r| r.check.clone())
+            .collect()
+    }
+
     /// The documented exit code for these outcomes.
     pub fn exit_code(&self) -> u8 {
         if !self.undefined.is_empty() {
@@ -74,6 +107,8 @@ pub struct Context {
     pub target: Target,
     pub browsers: Option<BrowserPool>,
     pub http: TokenClient,
+    /// A failed SHOULD fails the run.
+    pub strict: bool,
     pub tally: Mutex<Tally>,
 }
 
@@ -134,34 +169,56 @@ pub async fn run(ctx: Arc<Context>, opts: &RunOptions, plan: &features::Plan) ->
             let ctx = after_ctx.clone();
             let here = location(feature, scenario);
             async move {
-                let env = match world {
-                    Some(w) => w.end().await,
-                    None => None,
+                let (env, judgements, observations, check) = match world {
+                    Some(w) => {
+                        let check = w.check.clone();
+                        let (e, j, o) = w.end().await;
+                        (e, j, o, check)
+                    }
+                    None => (None, Vec::new(), Vec::new(), Default::default()),
                 };
                 let mut t = ctx.tally();
+                let mut verdict = judgements
+                    .iter()
+                    .map(|j| j.verdict)
+                    .max()
+                    .unwrap_or(Verdict::Passed);
+                let mut messages: Vec<String> = judgements.into_iter().map(|j| j.message).collect();
                 match finished {
                     event::ScenarioFinished::StepPassed => t.passed += 1,
-                    event::ScenarioFinished::StepSkipped => {
+                    event::ScenarioFinished::StepSkipped
+                    | event::ScenarioFinished::StepFailed(_, _, event::StepError::NotFound) => {
                         t.failed += 1;
-                        t.undefined.push(here);
+                        verdict = Verdict::Failed;
+                        messages.push("a step matches no step definition".into());
+                        t.undefined.push(here.clone());
                     }
-                    event::ScenarioFinished::StepFailed(_, _, event::StepError::NotFound) => {
+                    event::ScenarioFinished::StepFailed(_, _, err) => {
                         t.failed += 1;
-                        t.undefined.push(here);
-                    }
-                    event::ScenarioFinished::StepFailed(..)
-                    | event::ScenarioFinished::BeforeHookFailed(_) => {
-                        t.failed += 1;
+                        verdict = Verdict::Failed;
+                        messages.push(err.to_string());
                         if let Some(cause) = env {
                             t.environment.push(format!("{here}: {cause}"));
                         }
                     }
+                    event::ScenarioFinished::BeforeHookFailed(_) => {
+                        t.failed += 1;
+                        verdict = Verdict::Failed;
+                    }
                 }
+                t.results.push(ScenarioResult {
+                    check: check.id,
+                    level: check.level,
+                    location: here,
+                    verdict,
+                    messages,
+                    observations,
+                });
             }
             .boxed_local()
         })
         .with_writer(
-            writer::Basic::raw(std::io::stdout(), coloring, 0)
+            writer::Basic::raw(output(opts.quiet), coloring, 0)
                 .summarized()
                 .normalized(),
         )
@@ -177,11 +234,16 @@ pub async fn run(ctx: Arc<Context>, opts: &RunOptions, plan: &features::Plan) ->
         })
         .await;
     *CURRENT.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    if let Some(pool) = &ctx.browsers {
-        pool.close_all().await;
-    }
     let t = ctx.tally().clone();
     t
+}
+
+fn output(quiet: bool) -> Box<dyn std::io::Write> {
+    if quiet {
+        Box::new(std::io::sink())
+    } else {
+        Box::new(std::io::stdout())
+    }
 }
 
 /// The tag expression a run evaluates: the user's `--tags`, minus what the target cannot run.

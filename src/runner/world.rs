@@ -45,19 +45,41 @@ const LEVELS: &[&str] = &["MUST", "SHOULD", "MAY", "PROBE"];
 
 impl Check {
     fn from_tags(tags: &[String]) -> Self {
-        let id_shape = regex::Regex::new(r"^[A-Z]{2}-\d{2}$").ok();
-        let mut c = Check::default();
+        let mut c = Check {
+            id: super::features::check_id(tags).unwrap_or("").to_owned(),
+            ..Check::default()
+        };
         for t in tags {
             if let Some(req) = t.strip_prefix("req:") {
                 c.requirement = req.to_owned();
             } else if LEVELS.contains(&t.as_str()) {
                 c.level = t.clone();
-            } else if c.id.is_empty() && id_shape.as_ref().is_some_and(|r| r.is_match(t)) {
-                c.id = t.clone();
             }
         }
         c
     }
+}
+
+/// What a scenario concluded about its check (RFC 2119 levels, as the OpenID Foundation suite
+/// reports them: a failed SHOULD is a warning, a PROBE reports what it saw).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Passed,
+    /// A MAY check that was not met, or a PROBE observation that is not a weakness.
+    Note,
+    /// A PROBE that observed a known weakness.
+    Finding,
+    /// A SHOULD check that was not met (a failure with `--strict`).
+    Warning,
+    Failed,
+}
+
+/// One judgement a step made.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Judgement {
+    pub verdict: Verdict,
+    pub message: String,
 }
 
 /// One authorization as the browser saw it.
@@ -94,6 +116,10 @@ pub struct OAuthWorld {
     pub spent_refresh_tokens: Vec<Secret>,
     pub redactor: Redactor,
     environment_failure: Option<String>,
+    /// Warnings, findings and notes of this scenario.
+    pub judgements: Vec<Judgement>,
+    /// Observations a PROBE records whatever it concludes.
+    pub observations: Vec<String>,
 }
 
 impl fmt::Debug for OAuthWorld {
@@ -139,6 +165,8 @@ impl OAuthWorld {
             spent_refresh_tokens: Vec::new(),
             redactor,
             environment_failure: None,
+            judgements: Vec::new(),
+            observations: Vec::new(),
         })
     }
 
@@ -147,8 +175,9 @@ impl OAuthWorld {
         self.check = Check::from_tags(&scenario.tags);
     }
 
-    /// After hook: give the browser back and say whether the environment failed.
-    pub(super) async fn end(&mut self) -> Option<String> {
+    /// After hook: give the browser back; say whether the environment failed, and what the
+    /// scenario judged.
+    pub(super) async fn end(&mut self) -> (Option<String>, Vec<Judgement>, Vec<String>) {
         if let Some(b) = self.browser.take() {
             let healthy = self.environment_failure.is_none() && b.reset_page().await.is_ok();
             match (&self.ctx.browsers, healthy) {
@@ -156,7 +185,54 @@ impl OAuthWorld {
                 _ => b.close().await,
             }
         }
-        self.environment_failure.take()
+        (
+            self.environment_failure.take(),
+            std::mem::take(&mut self.judgements),
+            std::mem::take(&mut self.observations),
+        )
+    }
+
+    /// Judges a check that was not met, by the scenario's level: a MUST fails the step; a SHOULD
+    /// is a warning (a failure with `--strict`); a PROBE records a finding; a MAY a note.
+    pub fn judge(
+        &mut self,
+        what: &str,
+        expected: impl fmt::Display,
+        actual: impl fmt::Display,
+    ) -> Outcome {
+        let failure = self.fail(what, expected, actual);
+        let verdict = match self.check.level.as_str() {
+            "SHOULD" if !self.ctx.strict => Verdict::Warning,
+            "PROBE" => Verdict::Finding,
+            "MAY" => Verdict::Note,
+            _ => return Err(failure),
+        };
+        self.judgements.push(Judgement {
+            verdict,
+            message: failure.0,
+        });
+        Ok(())
+    }
+
+    /// `Ok` if `ok`, else [`OAuthWorld::judge`].
+    pub fn expect(
+        &mut self,
+        ok: bool,
+        what: &str,
+        expected: impl fmt::Display,
+        actual: impl fmt::Display,
+    ) -> Outcome {
+        if ok {
+            Ok(())
+        } else {
+            self.judge(what, expected, actual)
+        }
+    }
+
+    /// Records what a PROBE saw, redacted.
+    pub fn observe(&mut self, what: impl fmt::Display) {
+        let text = self.redactor.apply(&what.to_string());
+        self.observations.push(text);
     }
 
     /// The target under test.

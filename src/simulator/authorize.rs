@@ -21,6 +21,17 @@ use wiremock::Request;
 pub const SESSION_COOKIE: &str = "sfmc_sim_sid";
 const ERROR_URI: &str = "https://developer.salesforce.com/docs";
 
+/// Parameters `/v2/authorize` knows; the `unknown-parameter-rejected` fault refuses others.
+const KNOWN: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+];
+
 /// `uri` with `pairs` appended to its query, each value percent-encoded (`%20` for a space).
 pub fn append_query(uri: &str, pairs: &[(&str, &str)]) -> String {
     append_query_with(uri, pairs, encode)
@@ -44,22 +55,29 @@ fn form_encode(v: &str) -> String {
     url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
-fn error_page(status: u16, error: &str, description: &str) -> Reply {
-    Reply::html(status, pages::error(error, description))
+/// Headers every page and redirect of the login flow carries, bent by the page faults.
+fn guard(shared: &Shared, mut reply: Reply) -> Reply {
+    if shared.fault(Fault::FrameableLogin) {
+        reply = reply
+            .without_header("X-Frame-Options")
+            .without_header("Content-Security-Policy");
+    }
+    if shared.fault(Fault::NoReferrerPolicy) {
+        reply = reply.without_header("Referrer-Policy");
+    }
+    reply
 }
 
-fn frame_guard(shared: &Shared, reply: Reply) -> Reply {
-    if shared.fault(Fault::FrameableLogin) {
-        reply
-            .without_header("X-Frame-Options")
-            .without_header("Content-Security-Policy")
-    } else {
-        reply
-    }
+fn error_page(shared: &Shared, status: u16, error: &str, description: &str) -> Reply {
+    guard(
+        shared,
+        Reply::html(status, pages::error(error, description)),
+    )
 }
 
 /// The error redirect of RFC 6749 §4.1.2.1, with `state` when one was sent.
 fn error_redirect(
+    shared: &Shared,
     redirect_uri: &str,
     state: Option<&str>,
     error: &str,
@@ -70,10 +88,16 @@ fn error_redirect(
         ("error_description", description),
         ("error_uri", ERROR_URI),
     ];
-    if let Some(s) = state {
+    if let Some(s) = state.filter(|_| !shared.fault(Fault::ErrorWithoutState)) {
         pairs.push(("state", s));
     }
-    Reply::redirect(302, &append_query(redirect_uri, &pairs))
+    if shared.fault(Fault::ErrorRedirectExtraParams) {
+        pairs.push(("trace", "step 1\nstep 2"));
+    }
+    guard(
+        shared,
+        Reply::redirect(302, &append_query(redirect_uri, &pairs)),
+    )
 }
 
 fn session_user(shared: &Shared, req: &Request) -> Option<String> {
@@ -115,25 +139,29 @@ fn request_error(
     scopes: &[String],
 ) -> Option<(String, String)> {
     let e = |code: &str, d: String| Some((code.to_owned(), d));
-    if let Some(name) = p.repeated().first() {
-        return e(
-            "invalid_request",
-            format!("The {name} parameter was sent more than once."),
-        );
-    }
-    match p.one("response_type") {
-        Some("code") => {}
-        Some(other) => {
-            return e(
-                "unsupported_response_type",
-                format!("The response type `{other}` is not supported. Use `code`."),
-            )
-        }
-        None => {
+    if !shared.fault(Fault::DuplicateParametersAccepted) {
+        if let Some(name) = p.repeated().first() {
             return e(
                 "invalid_request",
-                "The response_type parameter is missing.".into(),
-            )
+                format!("The {name} parameter was sent more than once."),
+            );
+        }
+    }
+    if !shared.fault(Fault::ResponseTypeUnchecked) {
+        match p.one("response_type") {
+            Some("code") => {}
+            Some(other) => {
+                return e(
+                    "unsupported_response_type",
+                    format!("The response type `{other}` is not supported. Use `code`."),
+                )
+            }
+            None => {
+                return e(
+                    "invalid_request",
+                    "The response_type parameter is missing.".into(),
+                )
+            }
         }
     }
     if int.kind == IntegrationKind::ServerToServer {
@@ -149,10 +177,24 @@ fn request_error(
             format!("The scope `{bad}` is not granted to this integration."),
         );
     }
+    if shared.fault(Fault::ScopeOrderSensitive) {
+        let positions: Vec<usize> = scopes
+            .iter()
+            .filter_map(|s| int.scopes.iter().position(|g| g == s))
+            .collect();
+        if positions.windows(2).any(|w| w[0] > w[1]) {
+            return e(
+                "invalid_scope",
+                "The scopes are not in the expected order.".into(),
+            );
+        }
+    }
     let plain_ok = shared.settings().allow_plain_pkce || shared.fault(Fault::PkcePlainAccepted);
+    let any_method = shared.fault(Fault::PkceMethodUnchecked);
     match (p.one("code_challenge"), p.one("code_challenge_method")) {
         (None, None) | (Some(_), Some("S256")) => {}
         (Some(_), None | Some("plain")) if plain_ok => {}
+        (Some(_), Some(m)) if any_method && m != "plain" => {}
         (Some(_), None) => {
             return e(
                 "invalid_request",
@@ -183,7 +225,8 @@ fn request_error(
             );
         }
     }
-    if int.pkce == PkceMode::Required && p.one("code_challenge").is_none() {
+    let pkce_required = int.pkce == PkceMode::Required && !shared.fault(Fault::PkceNotRequired);
+    if pkce_required && p.one("code_challenge").is_none() {
         return e(
             "invalid_request",
             "This app requires PKCE: send a code_challenge.".into(),
@@ -194,50 +237,89 @@ fn request_error(
 
 /// `GET /v2/authorize` (and `POST`, with the parameters in a form body, RFC 6749 §3.1).
 pub fn authorize(shared: &Shared, req: &Request) -> Reply {
-    let p = if req.method.as_str() == "POST" {
+    let post = req.method.as_str() == "POST";
+    if post && shared.fault(Fault::AuthorizePostRefused) {
+        return Reply::status(405).header("Allow", "GET");
+    }
+    let p = if post {
         Params::form(&req.body)
     } else {
         Params::form(req.url.query().unwrap_or("").as_bytes())
     };
-    let client = match p.0.get("client_id").map(Vec::as_slice) {
-        Some([id]) => shared.client(id),
+    let first_wins = shared.fault(Fault::DuplicateParametersAccepted);
+    let single = |name: &str| match p.0.get(name).map(Vec::as_slice) {
+        Some([v]) => Some(v.clone()),
+        Some([v, ..]) if first_wins => Some(v.clone()),
         _ => None,
     };
-    let Some(int) = client else {
+    let Some(int) = single("client_id").and_then(|id| shared.client(&id)) else {
+        if let (true, Some(r)) = (
+            shared.fault(Fault::UnknownClientRedirects),
+            p.one("redirect_uri"),
+        ) {
+            return error_redirect(
+                shared,
+                r,
+                p.one("state"),
+                "invalid_client",
+                "Invalid client identifier.",
+            );
+        }
         return error_page(
+            shared,
             400,
             "invalid_client",
             "Invalid client identifier. Use the client ID in Marketing Cloud Installed Packages.",
         );
     };
+    if shared.fault(Fault::UnknownParameterRejected) {
+        if let Some(unknown) = p.0.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+            return error_page(
+                shared,
+                400,
+                "invalid_request",
+                &format!("Unknown parameter {unknown}."),
+            );
+        }
+    }
+    let given: Vec<String> = match p.0.get("redirect_uri") {
+        Some(v) if first_wins => v[..1].to_vec(),
+        Some(v) => v.clone(),
+        None if shared.fault(Fault::RedirectUriOptional) => int.redirect_uris[..1].to_vec(),
+        None => Vec::new(),
+    };
     let redirect_uri =
-        match p.0.get("redirect_uri").map(Vec::as_slice) {
-            Some([r]) if redirect_uri_matches(shared, &int, r) => r.clone(),
-            Some([r]) if shared.fault(Fault::OpenRedirect) => {
+        match given.as_slice() {
+            [r] if redirect_uri_matches(shared, &int, r) => r.clone(),
+            [r] if shared.fault(Fault::OpenRedirect) => {
                 return error_redirect(
+                    shared,
                     r,
                     p.one("state"),
                     "invalid_request",
                     "The redirect_uri is not registered.",
                 )
             }
-            Some([_]) => return error_page(
+            [_] => return error_page(
+                shared,
                 400,
                 "invalid_request",
                 "The redirect_uri does not match a redirect URI registered on this integration.",
             ),
-            Some(_) => {
+            [] => {
                 return error_page(
-                    400,
-                    "invalid_request",
-                    "The redirect_uri parameter was sent more than once.",
-                )
-            }
-            None => {
-                return error_page(
+                    shared,
                     400,
                     "invalid_request",
                     "The redirect_uri parameter is missing.",
+                )
+            }
+            _ => {
+                return error_page(
+                    shared,
+                    400,
+                    "invalid_request",
+                    "The redirect_uri parameter was sent more than once.",
                 )
             }
         };
@@ -268,7 +350,7 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
             .as_ref()
             .filter(|(c, _)| c == "invalid_scope")
         {
-            return error_redirect(&redirect_uri, state.as_deref(), code, d);
+            return error_redirect(shared, &redirect_uri, state.as_deref(), code, d);
         }
     }
     let now = shared.state().clock.now();
@@ -291,7 +373,7 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
     st.pending.retain(|_, p| p.created + PENDING_TTL > now);
     st.pending.insert(id.clone(), pending);
     drop(st);
-    frame_guard(
+    guard(
         shared,
         Reply::redirect(302, &format!("/login?r={id}"))
             .header("X-Frame-Options", "DENY")
@@ -302,10 +384,21 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
 /// Issues the code (or the deferred error) and redirects to the app.
 fn complete(shared: &Shared, p: &Pending, username: &str) -> Reply {
     if let Some((code, description)) = &p.deferred_error {
-        return error_redirect(&p.redirect_uri, p.state.as_deref(), code, description);
+        return error_redirect(
+            shared,
+            &p.redirect_uri,
+            p.state.as_deref(),
+            code,
+            description,
+        );
     }
-    let code = authorization_code(7281698);
     let mut st = shared.state();
+    let code = if shared.fault(Fault::WeakRandomness) {
+        st.counter += 1;
+        format!("code{:06}", st.counter)
+    } else {
+        authorization_code(7281698)
+    };
     let issued = st.clock.now();
     st.codes.retain(|_, c| c.issued + CODE_TTL * 24 > issued);
     st.codes.insert(
@@ -317,25 +410,32 @@ fn complete(shared: &Shared, p: &Pending, username: &str) -> Reply {
             challenge: p.challenge.clone(),
             issued,
             used: false,
+            first_used: None,
             family: None,
             username: username.to_owned(),
         },
     );
     drop(st);
     let mut pairs = vec![("code", code.as_str())];
-    if let Some(s) = p
-        .state
-        .as_deref()
-        .filter(|_| !shared.fault(Fault::StateDropped))
-    {
-        pairs.push(("state", s));
+    match p.state.as_deref() {
+        Some(s) if !shared.fault(Fault::StateDropped) => pairs.push(("state", s)),
+        None if shared.fault(Fault::EmptyStateAdded) => pairs.push(("state", "")),
+        _ => {}
     }
     let appexchange = shared.client(&p.client_id).is_some_and(|i| i.appexchange);
-    if appexchange {
+    if shared.fault(Fault::BadTssd) {
+        pairs.push(("tssd", "evil.example/x"));
+    } else if appexchange {
         pairs.push(("tssd", shared.registry.subdomain.as_str()));
+    }
+    if shared.fault(Fault::WrongIss) {
+        pairs.push(("iss", "https://evil.example"));
     }
     let location = if shared.fault(Fault::StatePlusForSpace) {
         append_query_with(&p.redirect_uri, &pairs, form_encode)
+    } else if shared.fault(Fault::CodeInFragment) {
+        let q = append_query("", &pairs);
+        format!("{}#{}", p.redirect_uri, q.trim_start_matches('?'))
     } else {
         append_query(&p.redirect_uri, &pairs)
     };
@@ -344,15 +444,16 @@ fn complete(shared: &Shared, p: &Pending, username: &str) -> Reply {
     } else {
         302
     };
-    Reply::redirect(status, &location)
+    guard(shared, Reply::redirect(status, &location))
 }
 
 fn pending(shared: &Shared, id: &str) -> Option<Pending> {
     shared.state().pending.get(id).cloned()
 }
 
-fn expired() -> Reply {
+fn expired(shared: &Shared) -> Reply {
     error_page(
+        shared,
         400,
         "invalid_request",
         "This login page has expired. Start again.",
@@ -363,10 +464,18 @@ fn expired() -> Reply {
 pub fn login_page(shared: &Shared, req: &Request) -> Reply {
     let p = Params::form(req.url.query().unwrap_or("").as_bytes());
     let id = p.one("r").unwrap_or("");
-    match pending(shared, id) {
-        Some(pend) => frame_guard(shared, Reply::html(200, pages::login(id, &pend.csrf, None))),
-        None => expired(),
+    let Some(pend) = pending(shared, id) else {
+        return expired(shared);
+    };
+    let mut html = pages::login(id, &pend.csrf, None);
+    if shared.fault(Fault::LoginPageThirdParty) {
+        let pixel = format!(
+            r#"<img alt="" src="https://metrics.example.com/p.gif?state={}"></body>"#,
+            encode(pend.state.as_deref().unwrap_or(""))
+        );
+        html = html.replace("</body>", &pixel);
     }
+    guard(shared, Reply::html(200, html))
 }
 
 fn start_session(shared: &Shared, id: &str, username: &str) -> String {
@@ -390,10 +499,11 @@ pub fn login_submit(shared: &Shared, req: &Request) -> Reply {
     let form = Params::form(&req.body);
     let id = form.one("r").unwrap_or("").to_owned();
     let Some(pend) = pending(shared, &id) else {
-        return expired();
+        return expired(shared);
     };
-    if form.one("csrf") != Some(pend.csrf.as_str()) {
+    if form.one("csrf") != Some(pend.csrf.as_str()) && !shared.fault(Fault::LoginCsrfUnchecked) {
         return error_page(
+            shared,
             403,
             "invalid_request",
             "The login form was not submitted from its page.",
@@ -407,23 +517,18 @@ pub fn login_submit(shared: &Shared, req: &Request) -> Reply {
         .iter()
         .find(|u| u.username == username && u.password.expose() == password)
     else {
-        return frame_guard(
-            shared,
-            Reply::html(
-                200,
-                pages::login(
-                    &id,
-                    &pend.csrf,
-                    Some("The username or password is not correct."),
-                ),
-            ),
+        let html = pages::login(
+            &id,
+            &pend.csrf,
+            Some("The username or password is not correct."),
         );
+        return guard(shared, Reply::html(200, html));
     };
     if user.totp_seed.is_some() {
         if let Some(p) = shared.state().pending.get_mut(&id) {
             p.awaiting_code_for = Some(user.username.clone());
         }
-        return frame_guard(
+        return guard(
             shared,
             Reply::html(200, pages::verify(&id, &pend.csrf, None)),
         );
@@ -437,13 +542,14 @@ pub fn verify_submit(shared: &Shared, req: &Request) -> Reply {
     let form = Params::form(&req.body);
     let id = form.one("r").unwrap_or("").to_owned();
     let Some(pend) = pending(shared, &id) else {
-        return expired();
+        return expired(shared);
     };
     let Some(username) = pend.awaiting_code_for.clone() else {
-        return expired();
+        return expired(shared);
     };
-    if form.one("csrf") != Some(pend.csrf.as_str()) {
+    if form.one("csrf") != Some(pend.csrf.as_str()) && !shared.fault(Fault::LoginCsrfUnchecked) {
         return error_page(
+            shared,
             403,
             "invalid_request",
             "The form was not submitted from its page.",
@@ -458,17 +564,12 @@ pub fn verify_submit(shared: &Shared, req: &Request) -> Reply {
     let code = form.one("code").unwrap_or("");
     let ok = seed.is_some_and(|s| crate::totp::verify(&s, code, std::time::SystemTime::now()));
     if !ok {
-        return frame_guard(
-            shared,
-            Reply::html(
-                200,
-                pages::verify(
-                    &id,
-                    &pend.csrf,
-                    Some("The verification code is not correct."),
-                ),
-            ),
+        let html = pages::verify(
+            &id,
+            &pend.csrf,
+            Some("The verification code is not correct."),
         );
+        return guard(shared, Reply::html(200, html));
     }
     let sid = start_session(shared, &id, &username);
     with_session(complete(shared, &pend, &username), &sid)
@@ -479,9 +580,19 @@ pub fn cancel(shared: &Shared, req: &Request) -> Reply {
     let p = Params::form(req.url.query().unwrap_or("").as_bytes());
     let id = p.one("r").unwrap_or("");
     let Some(pend) = shared.state().pending.remove(id) else {
-        return expired();
+        return expired(shared);
     };
+    if shared.fault(Fault::CancelErrorWrong) {
+        return error_redirect(
+            shared,
+            &pend.redirect_uri,
+            None,
+            "server_error",
+            "Something went wrong.",
+        );
+    }
     error_redirect(
+        shared,
         &pend.redirect_uri,
         pend.state.as_deref(),
         "access_denied",

@@ -86,6 +86,82 @@ faults! {
         "returns expires_in as a string";
     EarlyErrorRedirect = "early-error-redirect", ["AZ-06"],
         "redirects an invalid scope back to the app before the user signs in";
+    RedirectUriOptional = "redirect-uri-optional", ["RU-12"],
+        "uses the first registered redirect URI when redirect_uri is missing";
+    UnknownParameterRejected = "unknown-parameter-rejected", ["AZ-01", "TK-12"],
+        "refuses requests that carry a parameter it does not know";
+    DuplicateParametersAccepted = "duplicate-parameters-accepted", ["AZ-02", "TK-12"],
+        "takes the first of repeated parameters instead of refusing them";
+    ResponseTypeUnchecked = "response-type-unchecked", ["AZ-03", "AZ-04"],
+        "treats any response_type, or none, as code";
+    ScopeOrderSensitive = "scope-order-sensitive", ["AZ-05"],
+        "refuses scopes that are not in the integration's order";
+    UnknownClientRedirects = "unknown-client-redirects", ["AZ-07"],
+        "redirects an unknown client_id to its redirect_uri with an error";
+    CancelErrorWrong = "cancel-error-wrong", ["AZ-08"],
+        "answers a cancelled login with server_error and no state";
+    AuthorizePostRefused = "authorize-post-refused", ["AZ-09"],
+        "refuses the authorization request by POST";
+    EmptyStateAdded = "empty-state-added", ["AR-03"],
+        "adds an empty state to the redirect when none was sent";
+    CodeInFragment = "code-in-fragment", ["AR-04"],
+        "returns the code in the URL fragment";
+    ErrorRedirectExtraParams = "error-redirect-extra-params", ["AR-05"],
+        "adds a parameter with a line break to error redirects";
+    ErrorWithoutState = "error-without-state", ["AR-06"],
+        "leaves state out of error redirects";
+    WrongIss = "wrong-iss", ["AR-07"],
+        "sends an iss that is not the issuer";
+    WeakRandomness = "weak-randomness", ["AR-09", "TR-05"],
+        "makes codes and tokens from a counter";
+    BadTssd = "bad-tssd", ["AR-10"],
+        "sends a tssd that is not a subdomain";
+    PkceS256WrongEncoding = "pkce-s256-wrong-encoding", ["PK-01"],
+        "computes the S256 challenge as hex instead of base64url, so right verifiers fail";
+    PkceNotRequired = "pkce-not-required", ["PK-07"],
+        "lets a public app go without PKCE";
+    VerifierSyntaxUnchecked = "verifier-syntax-unchecked", ["PK-08"],
+        "accepts code_verifiers of any length and characters";
+    PkceMethodUnchecked = "pkce-method-unchecked", ["PK-09"],
+        "treats an unknown code_challenge_method as S256";
+    CodeReuseWindow = "code-reuse-window", ["TK-02", "TK-04"],
+        "accepts a code again within 2 seconds of its first redemption";
+    ClientIdOptional = "client-id-optional", ["TK-09"],
+        "takes the client from the code when client_id is missing";
+    SecretInQueryAccepted = "secret-in-query-accepted", ["TK-10"],
+        "accepts client credentials in the token request's URI";
+    BasicAuthUnsupported = "basic-auth-unsupported", ["TK-11"],
+        "ignores HTTP Basic client authentication";
+    ContentTypeUnchecked = "content-type-unchecked", ["TK-13"],
+        "reads any token request body as JSON, whatever its Content-Type";
+    WrongErrorCode = "wrong-error-code", ["TK-14", "TE-02"],
+        "reports an unsupported grant type as invalid_request";
+    PasswordGrantAccepted = "password-grant-accepted", ["TK-15"],
+        "accepts the resource owner password grant";
+    LongTokens = "long-tokens", ["TR-04"],
+        "issues tokens longer than 512 characters";
+    AccessTokenNeverExpires = "access-token-never-expires", ["TR-06"],
+        "keeps accepting access tokens after they expire";
+    ScopeWidened = "scope-widened", ["TR-07"],
+        "grants every scope of the integration whatever was asked";
+    ThrottleOAuthShape = "throttle-oauth-shape", ["TE-03"],
+        "throttles with an OAuth error body and no Retry-After";
+    RefreshReusesAccessToken = "refresh-reuses-access-token", ["RF-01"],
+        "answers a refresh with the access token it had already issued";
+    RefreshNotBoundToClient = "refresh-not-bound-to-client", ["RF-05"],
+        "lets another client use a refresh token";
+    RefreshScopeWidening = "refresh-scope-widening", ["RF-07"],
+        "accepts a wider scope on refresh";
+    RefreshChainLimit = "refresh-chain-limit", ["RF-11"],
+        "ends a refresh token family after 3 rotations";
+    NoReferrerPolicy = "no-referrer-policy", ["BP-03"],
+        "serves its pages without Referrer-Policy";
+    LoginPageThirdParty = "login-page-third-party", ["BP-04"],
+        "loads a third-party image with the state from the login page";
+    LoginCsrfUnchecked = "login-csrf-unchecked", ["BP-06"],
+        "accepts a login form without its anti-CSRF token";
+    TokenInQueryAccepted = "token-in-query-accepted", ["BP-07"],
+        "accepts an access token in the query string of the REST API";
 }
 
 impl FromStr for Fault {

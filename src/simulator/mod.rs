@@ -115,7 +115,7 @@ impl Shared {
     pub(crate) fn handle(&self, req: &Request) -> Reply {
         let path = req.url.path();
         if self.state().throttle && !path.starts_with("/__admin/") {
-            return resource::throttled();
+            return resource::throttled(self);
         }
         let method = req.method.as_str();
         match (method, path) {

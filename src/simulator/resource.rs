@@ -11,7 +11,13 @@ const DOCS: &str =
     "https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm";
 
 /// Marketing Cloud's throttling answer (errorcode 50200) with `Retry-After`.
-pub fn throttled() -> Reply {
+pub fn throttled(shared: &Shared) -> Reply {
+    if shared.fault(super::Fault::ThrottleOAuthShape) {
+        return Reply::json(
+            429,
+            &json!({"error": "temporarily_unavailable", "error_description": "Slow down."}),
+        );
+    }
     Reply::json_plain(
         429,
         &json!({"message": "Your requests are temporarily blocked.", "errorcode": 50200, "documentation": DOCS}),
@@ -28,14 +34,27 @@ fn not_authorized() -> Reply {
 }
 
 fn bearer(shared: &Shared, req: &Request) -> Option<IssuedToken> {
-    let h = req.headers.get("authorization")?.to_str().ok()?;
-    let token = h
-        .strip_prefix("Bearer ")
-        .or_else(|| h.strip_prefix("bearer "))?
-        .trim();
+    let from_header = req
+        .headers
+        .get("authorization")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_owned());
+    // RFC 9700 §4.3.2: not in the query string, except under the `token-in-query-accepted` fault.
+    let from_query = || {
+        shared
+            .fault(super::Fault::TokenInQueryAccepted)
+            .then(|| super::params::Params::form(req.url.query().unwrap_or("").as_bytes()))
+            .and_then(|p| p.one("access_token").map(str::to_owned))
+    };
+    let token = from_header.or_else(from_query)?;
     let st = shared.state();
-    let t = st.access_tokens.get(token)?;
-    (t.expires > st.clock.now() && !st.is_revoked(t.family)).then(|| t.clone())
+    let t = st.access_tokens.get(&token)?;
+    let alive = t.expires > st.clock.now() || shared.fault(super::Fault::AccessTokenNeverExpires);
+    (alive && !st.is_revoked(t.family)).then(|| t.clone())
 }
 
 /// `GET /v2/userinfo`.

@@ -63,6 +63,8 @@ pub struct CodeGrant {
     pub challenge: Option<(String, String)>,
     pub issued: SystemTime,
     pub used: bool,
+    /// When it was first redeemed.
+    pub first_used: Option<SystemTime>,
     /// The token family the first redemption created.
     pub family: Option<u64>,
     pub username: String,
@@ -95,6 +97,12 @@ pub struct State {
     pub integration_changes: Vec<(SystemTime, Integration)>,
     pub throttle: bool,
     pub journal: Vec<JournalEntry>,
+    /// Source of values under the `weak-randomness` fault.
+    pub counter: u64,
+    /// The newest access token of each family (for the `refresh-reuses-access-token` fault).
+    pub family_access: HashMap<u64, String>,
+    /// Rotations per family (for the `refresh-chain-limit` fault).
+    pub family_rotations: HashMap<u64, u32>,
 }
 
 impl State {

@@ -14,12 +14,32 @@ use crate::oauth::pkce::s256_challenge;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
 use wiremock::Request;
 
 const ERROR_URI: &str = "https://developer.salesforce.com/docs";
 const UNKNOWN_CLIENT: &str =
     "Invalid client ID. Use the client ID in Marketing Cloud Installed Packages.";
 const BAD_SECRET: &str = "Client authentication failed. Make sure that the client ID and client secret are valid and that the package is installed and enabled.";
+/// Parameters `/v2/token` knows; the `unknown-parameter-rejected` fault refuses others.
+const KNOWN: &[&str] = &[
+    "grant_type",
+    "code",
+    "client_id",
+    "client_secret",
+    "redirect_uri",
+    "code_verifier",
+    "scope",
+    "refresh_token",
+    "account_id",
+    "username",
+    "password",
+];
+/// How long a redeemed code stays redeemable under the `code-reuse-window` fault.
+const REUSE_WINDOW: Duration = Duration::from_secs(2);
+/// Rotations a family survives under the `refresh-chain-limit` fault.
+const CHAIN_LIMIT: u32 = 3;
 
 /// A token error reply, shaped as Marketing Cloud's and bent by the error faults.
 pub(super) fn error_reply(shared: &Shared, status: u16, code: &str, description: &str) -> Reply {
@@ -64,14 +84,16 @@ struct TokenRequest {
 
 fn read_request(shared: &Shared, req: &Request) -> Result<TokenRequest, Reply> {
     let bad = |d: &str| Err(error_reply(shared, 400, "invalid_request", d));
-    if req.body.len() > shared.settings().max_body_bytes {
+    let settings = shared.settings();
+    if req.body.len() > settings.max_body_bytes {
         return bad(&format!(
             "The request body is larger than {} bytes.",
-            shared.settings().max_body_bytes
+            settings.max_body_bytes
         ));
     }
     let query = Params::form(req.url.query().unwrap_or("").as_bytes());
-    if query.has("client_secret") || query.has("clientSecret") {
+    let secret_in_query = query.has("client_secret") || query.has("clientSecret");
+    if secret_in_query && !shared.fault(Fault::SecretInQueryAccepted) {
         return bad("Client credentials must not be sent in the request URI.");
     }
     let content_type = req
@@ -86,8 +108,9 @@ fn read_request(shared: &Shared, req: &Request) -> Result<TokenRequest, Reply> {
         .unwrap_or("")
         .trim()
         .to_owned();
-    let p = match media.as_str() {
-        "application/json" => match params::json(&req.body) {
+    let as_json = media == "application/json" || shared.fault(Fault::ContentTypeUnchecked);
+    let mut p = match media.as_str() {
+        _ if as_json => match params::json(&req.body) {
             Ok(p) => p,
             Err(JsonBodyError::Syntax) => return bad("The request body is not valid JSON."),
             Err(JsonBodyError::Shape) => return bad("The request body must be a JSON object."),
@@ -95,7 +118,7 @@ fn read_request(shared: &Shared, req: &Request) -> Result<TokenRequest, Reply> {
                 return bad(&format!("The {k} parameter must be a string."))
             }
         },
-        "application/x-www-form-urlencoded" if shared.settings().accept_form => {
+        "application/x-www-form-urlencoded" if settings.accept_form => {
             if std::str::from_utf8(&req.body).is_err() {
                 return bad("The request body is not UTF-8.");
             }
@@ -108,19 +131,28 @@ fn read_request(shared: &Shared, req: &Request) -> Result<TokenRequest, Reply> {
             ))
         }
     };
-    if let Some(name) = p.repeated().first() {
-        return bad(&format!("The {name} parameter was sent more than once."));
+    if secret_in_query {
+        for (k, v) in query.0 {
+            p.0.entry(k).or_insert(v);
+        }
     }
-    let basic = match req
+    if !shared.fault(Fault::DuplicateParametersAccepted) {
+        if let Some(name) = p.repeated().first() {
+            return bad(&format!("The {name} parameter was sent more than once."));
+        }
+    }
+    if shared.fault(Fault::UnknownParameterRejected) {
+        if let Some(unknown) = p.0.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+            return bad(&format!("Unknown parameter {unknown}."));
+        }
+    }
+    let header = req
         .headers
         .get("authorization")
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(h)
-            if shared.settings().accept_basic
-                && h.len() > 6
-                && h[..6].eq_ignore_ascii_case("basic ") =>
-        {
+        .and_then(|v| v.to_str().ok());
+    let basic_ok = settings.accept_basic && !shared.fault(Fault::BasicAuthUnsupported);
+    let basic = match header {
+        Some(h) if basic_ok && h.len() > 6 && h[..6].eq_ignore_ascii_case("basic ") => {
             match decode_basic(&h[6..]) {
                 Some(pair) => Some(pair),
                 None => return Err(error_reply(shared, 401, "invalid_client", BAD_SECRET)),
@@ -146,20 +178,26 @@ fn decode_basic(b64: &str) -> Option<(String, String)> {
 
 /// `POST /v2/token`.
 pub fn token(shared: &Shared, req: &Request) -> Reply {
-    let r = match read_request(shared, req) {
+    let mut r = match read_request(shared, req) {
         Ok(r) => r,
         Err(reply) => return reply,
     };
     let grant = r.p.one("grant_type").map(str::to_owned);
     let grant = match grant.as_deref() {
         Some(g @ ("authorization_code" | "refresh_token" | "client_credentials")) => g.to_owned(),
+        Some("password") if shared.fault(Fault::PasswordGrantAccepted) => "password".to_owned(),
         Some(g) => {
+            let code = if shared.fault(Fault::WrongErrorCode) {
+                "invalid_request"
+            } else {
+                "unsupported_grant_type"
+            };
             return error_reply(
                 shared,
                 400,
-                "unsupported_grant_type",
+                code,
                 &format!("The grant type `{g}` is not supported."),
-            )
+            );
         }
         None => {
             return error_reply(
@@ -170,6 +208,14 @@ pub fn token(shared: &Shared, req: &Request) -> Reply {
             )
         }
     };
+    if shared.fault(Fault::ClientIdOptional) && r.basic.is_none() && !r.p.has("client_id") {
+        let owner =
+            r.p.one("code")
+                .and_then(|c| shared.state().codes.get(c).map(|g| g.client_id.clone()));
+        if let Some(owner) = owner {
+            r.p.0.insert("client_id".into(), vec![owner]);
+        }
+    }
     let int = match authenticate(shared, &r) {
         Ok(int) => int,
         Err(reply) => return reply,
@@ -177,6 +223,7 @@ pub fn token(shared: &Shared, req: &Request) -> Reply {
     let reply = match grant.as_str() {
         "authorization_code" => authorization_code(shared, &int, &r.p),
         "refresh_token" => refresh(shared, &int, &r.p),
+        "password" => password(shared, &int, &r.p),
         _ => client_credentials(shared, &int, &r.p),
     };
     header_faults(shared, reply)
@@ -243,7 +290,8 @@ fn authorization_code(shared: &Shared, int: &Integration, p: &Params) -> Reply {
             "The code parameter is missing.",
         );
     };
-    if p.one("redirect_uri").is_none() && !shared.fault(Fault::CodeNotBoundToRedirectUri) {
+    let unbound_redirect = shared.fault(Fault::CodeNotBoundToRedirectUri);
+    if p.one("redirect_uri").is_none() && !unbound_redirect {
         return error_reply(
             shared,
             400,
@@ -256,7 +304,9 @@ fn authorization_code(shared: &Shared, int: &Integration, p: &Params) -> Reply {
     let Some(grant) = st.codes.get(code).cloned() else {
         return invalid_grant("The authorization code is invalid.");
     };
-    if grant.used && !shared.fault(Fault::CodeReusable) {
+    let in_window = shared.fault(Fault::CodeReuseWindow)
+        && grant.first_used.is_some_and(|t| now < t + REUSE_WINDOW);
+    if grant.used && !shared.fault(Fault::CodeReusable) && !in_window {
         // RFC 6749 §4.1.2: deny, and revoke what the first redemption issued.
         if let (Some(f), false) = (grant.family, shared.fault(Fault::CodeReuseKeepsTokens)) {
             st.revoke_family(f);
@@ -274,9 +324,7 @@ fn authorization_code(shared: &Shared, int: &Integration, p: &Params) -> Reply {
     if grant.client_id != int.client_id && !shared.fault(Fault::CodeNotBoundToClient) {
         return invalid_grant("The authorization code was issued to another client.");
     }
-    if p.one("redirect_uri") != Some(grant.redirect_uri.as_str())
-        && !shared.fault(Fault::CodeNotBoundToRedirectUri)
-    {
+    if p.one("redirect_uri") != Some(grant.redirect_uri.as_str()) && !unbound_redirect {
         return invalid_grant(
             "The redirect_uri does not match the one of the authorization request.",
         );
@@ -289,14 +337,15 @@ fn authorization_code(shared: &Shared, int: &Integration, p: &Params) -> Reply {
     ) {
         return reply;
     }
-    let scopes = match narrow(shared, &grant.scopes, p.one("scope"), int) {
+    let scopes = match narrow(shared, &grant.scopes, p.one("scope"), int, false) {
         Ok(s) => s,
         Err(reply) => return reply,
     };
     let family = st.new_family();
     if let Some(g) = st.codes.get_mut(code) {
         g.used = true;
-        g.family = Some(family);
+        g.first_used.get_or_insert(now);
+        g.family.get_or_insert(family);
     }
     let offline = grant
         .scopes
@@ -315,6 +364,18 @@ fn authorization_code(shared: &Shared, int: &Integration, p: &Params) -> Reply {
     )
 }
 
+/// `BASE64URL(SHA256(verifier))`, or hex under the `pkce-s256-wrong-encoding` fault.
+fn challenge_of(shared: &Shared, verifier: &str) -> String {
+    if shared.fault(Fault::PkceS256WrongEncoding) {
+        Sha256::digest(verifier.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    } else {
+        s256_challenge(verifier)
+    }
+}
+
 /// RFC 7636 §4.6 and the downgrade rules of RFC 9700 §4.8.2.
 fn check_pkce(
     shared: &Shared,
@@ -327,6 +388,7 @@ fn check_pkce(
         return Ok(());
     }
     let plain_ok = shared.settings().allow_plain_pkce || shared.fault(Fault::PkcePlainAccepted);
+    let syntax_checked = !shared.fault(Fault::VerifierSyntaxUnchecked);
     match (challenge, verifier) {
         (None, None) => Ok(()),
         (Some(_), None) => invalid_grant("The code_verifier parameter is missing."),
@@ -334,10 +396,10 @@ fn check_pkce(
         (None, Some(_)) => invalid_grant(
             "A code_verifier was sent but the authorization request had no code_challenge.",
         ),
-        (Some(_), Some(v)) if !crate::oauth::pkce::verifier_is_well_formed(v) => {
+        (Some(_), Some(v)) if syntax_checked && !crate::oauth::pkce::verifier_is_well_formed(v) => {
             invalid_grant("The code_verifier is not 43 to 128 unreserved characters.")
         }
-        (Some((c, m)), Some(v)) if m == "S256" && s256_challenge(v) == *c => Ok(()),
+        (Some((c, m)), Some(v)) if m != "plain" && challenge_of(shared, v) == *c => Ok(()),
         (Some((c, m)), Some(v))
             if plain_ok && (m == "plain" || shared.fault(Fault::PkcePlainAccepted)) && v == c =>
         {
@@ -349,11 +411,13 @@ fn check_pkce(
 
 /// Scopes for the new tokens: the requested ones, which must have been granted (`offline` may be
 /// added when the integration allows it, as the docs' token request does), or all granted ones.
+/// `widen` allows any scope of the integration (a fault).
 fn narrow(
     shared: &Shared,
     granted: &[String],
     requested: Option<&str>,
     int: &Integration,
+    widen: bool,
 ) -> Result<Vec<String>, Reply> {
     let Some(requested) = requested else {
         return Ok(granted.to_vec());
@@ -361,7 +425,8 @@ fn narrow(
     let mut out = Vec::new();
     for s in requested.split(' ').filter(|s| !s.is_empty()) {
         let offline_ok = s == "offline" && int.offline;
-        if !(granted.iter().any(|g| g == s) || offline_ok) {
+        let widened = widen && int.scopes.iter().any(|g| g == s);
+        if !(granted.iter().any(|g| g == s) || offline_ok || widened) {
             return Err(error_reply(
                 shared,
                 400,
@@ -401,33 +466,51 @@ fn refresh(shared: &Shared, int: &Integration, p: &Params) -> Reply {
     if st.is_revoked(old.family) || old.expires <= now {
         return invalid_grant("The refresh token is no longer valid.");
     }
-    if old.client_id != int.client_id {
+    if old.client_id != int.client_id && !shared.fault(Fault::RefreshNotBoundToClient) {
         return invalid_grant("The refresh token was issued to another client.");
     }
-    let scopes = match narrow(shared, &old.scopes, p.one("scope"), int) {
+    let rotations = st.family_rotations.entry(old.family).or_insert(0);
+    *rotations += 1;
+    if shared.fault(Fault::RefreshChainLimit) && *rotations > CHAIN_LIMIT {
+        return invalid_grant("The refresh token is no longer valid.");
+    }
+    let widen = shared.fault(Fault::RefreshScopeWidening);
+    let scopes = match narrow(shared, &old.scopes, p.one("scope"), int, widen) {
         Ok(s) => s,
         Err(reply) => return reply,
     };
-    if shared.fault(Fault::RefreshNotRotated) {
-        let mut reply = issue(
-            shared,
-            &mut st,
-            int,
-            scopes,
-            old.family,
-            false,
-            old.username,
-        );
+    let previous_access = st.family_access.get(&old.family).cloned();
+    let not_rotated = shared.fault(Fault::RefreshNotRotated);
+    if !not_rotated {
+        if let Some(t) = st.refresh_tokens.get_mut(rt) {
+            t.used = true;
+        }
+    }
+    let mut reply = issue(
+        shared,
+        &mut st,
+        int,
+        scopes,
+        old.family,
+        !not_rotated,
+        old.username,
+    );
+    let replace = |reply: &mut Reply, field: &str, value: &str| {
         if let Ok(Value::Object(mut m)) = serde_json::from_slice::<Value>(&reply.body) {
-            m.insert("refresh_token".into(), rt.into());
+            m.insert(field.into(), value.into());
             reply.body = Value::Object(m).to_string().into_bytes();
         }
-        return reply;
+    };
+    if not_rotated {
+        replace(&mut reply, "refresh_token", rt);
     }
-    if let Some(t) = st.refresh_tokens.get_mut(rt) {
-        t.used = true;
+    if let (true, Some(at)) = (
+        shared.fault(Fault::RefreshReusesAccessToken),
+        previous_access,
+    ) {
+        replace(&mut reply, "access_token", &at);
     }
-    issue(shared, &mut st, int, scopes, old.family, true, old.username)
+    reply
 }
 
 fn client_credentials(shared: &Shared, int: &Integration, p: &Params) -> Reply {
@@ -454,6 +537,34 @@ fn client_credentials(shared: &Shared, int: &Integration, p: &Params) -> Reply {
     issue(shared, &mut st, int, scopes, family, false, None)
 }
 
+/// The resource owner password grant, only under the `password-grant-accepted` fault.
+fn password(shared: &Shared, int: &Integration, p: &Params) -> Reply {
+    let user = shared.registry.users.iter().find(|u| {
+        Some(u.username.as_str()) == p.one("username")
+            && Some(u.password.expose()) == p.one("password")
+    });
+    let Some(user) = user else {
+        return error_reply(
+            shared,
+            400,
+            "invalid_grant",
+            "The username or password is not correct.",
+        );
+    };
+    let mut st = shared.state();
+    let family = st.new_family();
+    let scopes = int.scopes.clone();
+    issue(
+        shared,
+        &mut st,
+        int,
+        scopes,
+        family,
+        int.offline,
+        Some(user.username.clone()),
+    )
+}
+
 /// Mints an access token (and a refresh token if `refresh`) and answers 200.
 fn issue(
     shared: &Shared,
@@ -465,7 +576,24 @@ fn issue(
     username: Option<String>,
 ) -> Reply {
     let now = st.clock.now();
-    let minted = |claim: &str| tokens::token(claim, &int.client_id, client_type(int), 7281698);
+    let scopes = if shared.fault(Fault::ScopeWidened) {
+        int.scopes.clone()
+    } else {
+        scopes
+    };
+    let mint = |st: &mut State, claim: &str| {
+        if shared.fault(Fault::WeakRandomness) {
+            st.counter += 1;
+            format!("{claim}{:06}", st.counter)
+        } else if shared.fault(Fault::LongTokens) {
+            let mut t = tokens::token(claim, &int.client_id, client_type(int), 7281698);
+            t.push('.');
+            t.push_str(&tokens::token(claim, &int.client_id, client_type(int), 7281698)[..88]);
+            t
+        } else {
+            tokens::token(claim, &int.client_id, client_type(int), 7281698)
+        }
+    };
     let record = |scopes: &[String], ttl| IssuedToken {
         client_id: int.client_id.clone(),
         scopes: scopes.to_vec(),
@@ -479,13 +607,14 @@ fn issue(
         st.access_tokens.retain(|_, t| t.expires > now);
         st.refresh_tokens.retain(|_, t| t.expires > now);
     }
-    let access = minted("access_token");
+    let access = mint(st, "access_token");
     st.access_tokens
         .insert(access.clone(), record(&scopes, ACCESS_TTL));
+    st.family_access.insert(family, access.clone());
     let mut body = Map::new();
     body.insert("access_token".into(), access.into());
     if refresh {
-        let rt = minted("refresh_token");
+        let rt = mint(st, "refresh_token");
         st.refresh_tokens
             .insert(rt.clone(), record(&scopes, REFRESH_TTL));
         body.insert("refresh_token".into(), rt.into());

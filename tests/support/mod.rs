@@ -39,11 +39,14 @@ impl Answer {
         serde_json::from_str(&self.body).unwrap_or(Value::Null)
     }
     /// The first value of `name` in the Location's query, decoded once.
+    /// (Looked for in the fragment too, so a probe still finds a misplaced code.)
     pub fn location_param(&self, name: &str) -> Option<String> {
         let loc = self.location();
-        let query = loc.split_once('?').map_or("", |(_, q)| q).to_owned();
+        let (before, fragment) = loc.split_once('#').unwrap_or((&loc, ""));
+        let query = before.split_once('?').map_or("", |(_, q)| q).to_owned();
         raw_query_values(&query, name)
             .first()
+            .or(raw_query_values(fragment, name).first())
             .map(|v| String::from_utf8_lossy(&decode_once(v)).into_owned())
     }
     pub fn location_values(&self, name: &str) -> usize {
