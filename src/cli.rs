@@ -298,6 +298,7 @@ async fn run(args: RunArgs) -> u8 {
         browsers,
         http,
         strict: args.strict,
+        aux: runner::Aux::start().await,
         tally: Mutex::new(Tally::default()),
     });
     let opts = RunOptions {

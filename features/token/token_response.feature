@@ -3,7 +3,7 @@ Feature: The token response
   A successful token response is JSON with the access token, a refresh token (the offline scope
   was asked for), expires_in, token_type Bearer, the tenant's REST and SOAP instance URLs and the
   granted scope (RFC 6749 §5.1; Marketing Cloud Access Token for Web and Public Apps). It must not
-  be cached: Cache-Control no-store.
+  be cached: Cache-Control no-store and Pragma no-cache, on refresh too.
 
   Background:
     Given the web app
@@ -29,8 +29,56 @@ Feature: The token response
   @TR-03 @req:S-14 @MUST @web
   Scenario: The token response must not be cached
     Then the token response's "Cache-Control" header includes "no-store"
+    And the token response's "Pragma" header includes "no-cache"
 
-  @TR-08 @req:S-14 @MUST @web @sfmc
+  @TR-03 @req:S-14 @MUST @web
+  Scenario: The refresh response must not be cached either
+    When the app refreshes its tokens
+    Then the token endpoint answers 200
+    And the token response's "Cache-Control" header includes "no-store"
+    And the token response's "Pragma" header includes "no-cache"
+
+  @TR-04 @req:RFC6749-A.12 @MUST @web @sfmc
+  Scenario: Tokens are visible ASCII and at most 512 characters
+    Then the tokens consist of visible ASCII characters and are at most 512 characters long
+
+  @TR-05 @req:S-18 @MUST @web
+  Scenario: Tokens are unique and carry at least 128 bits of randomness
+    Given 6 access and refresh tokens collected by refreshing
+    Then the collected values are unique and carry at least 128 bits of entropy
+
+  @TR-06 @req:S-30 @SHOULD @web @sfmc @slow @serial
+  Scenario: The access token lives as long as expires_in says, and not past 20 minutes
+    Then the access token works until expires_in, and is refused 1210 seconds after it was issued
+
+  @TR-07 @req:RFC6749-3.3 @MUST @web
+  Scenario: Asking for fewer scopes at the token endpoint narrows the grant
+    Given the user has authorized the app in the browser
+    When the app redeems the code with scope set to "email_read"
+    Then the token endpoint answers 200
+    And the token response's scope is "email_read"
+
+  @TR-07 @req:RFC6749-3.3 @MUST @web
+  Scenario: Asking for a scope that was not granted is refused with invalid_scope
+    Given the user has authorized the app in the browser
+    When the app redeems the code with scope set to "{ungranted_scope}"
+    Then the token endpoint answers 400 with error invalid_scope
+
+  @TR-07 @req:RFC6749-3.3 @MUST @web
+  Scenario: Scope order does not matter
+    Given the user has authorized the app in the browser
+    When the app redeems the code with scope set to "offline email_send email_write email_read"
+    Then the token endpoint answers 200
+    And the token response's scope is "email_read email_write email_send offline"
+
+  @TR-08 @req:SFMC @MUST @web @sfmc
   Scenario: The instance URLs are HTTPS URLs on the tenant's subdomain
     Then the token response's "rest_instance_url" is an https URL on a "rest.marketingcloudapis.com" host, ending in a slash
     And the token response's "soap_instance_url" is an https URL on a "soap.marketingcloudapis.com" host, ending in a slash
+
+  @TR-08 @req:SFMC @MUST @web @sfmc
+  Scenario: The instance URLs stay the same across a refresh
+    When the app refreshes its tokens
+    Then the token endpoint answers 200
+    And the refresh answer has the same shape as the code exchange's
+    And the token response's "rest_instance_url" is an https URL on a "rest.marketingcloudapis.com" host, ending in a slash

@@ -3,6 +3,7 @@
 //! ([`session`]: navigate, read the URL the browser ended on, run the login script).
 
 pub mod driver;
+pub mod forms;
 pub mod pool;
 pub mod session;
 

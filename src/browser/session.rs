@@ -106,6 +106,15 @@ impl WebDriverCompatibleCommand for ReadLog {
     }
 }
 
+/// What a cookie's attributes say about its protection.
+#[derive(Debug, Clone)]
+pub struct CookieFacts {
+    pub name: String,
+    pub secure: bool,
+    pub http_only: bool,
+    pub same_site_set: bool,
+}
+
 /// One request the browser sent, from its network log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetRequest {
@@ -173,6 +182,20 @@ impl Browser {
     /// Back to the top-level page.
     pub async fn leave_frame(&self) -> Result<(), BrowserError> {
         bounded("leave a frame", self.client.enter_parent_frame()).await
+    }
+
+    /// The cookies the browser holds for the current page.
+    pub async fn cookies(&self) -> Result<Vec<CookieFacts>, BrowserError> {
+        let all = bounded("read cookies", self.client.get_all_cookies()).await?;
+        Ok(all
+            .iter()
+            .map(|c| CookieFacts {
+                name: c.name().to_owned(),
+                secure: c.secure().unwrap_or(false),
+                http_only: c.http_only().unwrap_or(false),
+                same_site_set: c.same_site().is_some(),
+            })
+            .collect())
     }
 
     /// The page's HTML source.

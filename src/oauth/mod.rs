@@ -3,6 +3,7 @@
 
 pub mod authorize;
 pub mod encoding;
+pub mod entropy;
 pub mod error;
 pub mod pkce;
 pub mod token;

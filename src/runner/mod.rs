@@ -2,6 +2,7 @@
 //! runner; what they do lives in the library modules they call. Hooks only hand out and take back
 //! infrastructure (the browser) and count outcomes.
 
+mod aux;
 pub mod features;
 pub mod params;
 mod steps;
@@ -11,6 +12,7 @@ use crate::browser::BrowserPool;
 use crate::exit;
 use crate::http::TokenClient;
 use crate::target::Target;
+pub use aux::Aux;
 use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::tag::Ext as _;
 use cucumber::{event, writer, World as _, WriterExt as _};
@@ -109,6 +111,8 @@ pub struct Context {
     pub http: TokenClient,
     /// A failed SHOULD fails the run.
     pub strict: bool,
+    /// The canary listener and the page server.
+    pub aux: Aux,
     pub tally: Mutex<Tally>,
 }
 

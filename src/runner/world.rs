@@ -5,6 +5,7 @@
 use super::{current_context, Context};
 use crate::browser::{Browser, BrowserError};
 use crate::evidence::Redactor;
+use crate::http::HttpCall;
 use crate::http::{HttpError, TokenOutcome};
 use crate::oauth::{AuthorizeRequest, Pkce, TokenRequest};
 use crate::secret::Secret;
@@ -26,6 +27,22 @@ impl std::error::Error for Failure {}
 
 /// What a step returns.
 pub type Outcome = Result<(), Failure>;
+
+/// Masks credential-bearing URL parameters (`code`, tokens, secrets) the redactor may not know,
+/// such as a code the scenario never took because the check failed first.
+pub fn mask_credentials(text: &str) -> String {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r"([?&#](?:code|access_token|refresh_token|id_token|client_secret|code_verifier|password)=)[^&#\s\x22']+",
+        )
+        .ok()
+    });
+    match re {
+        Some(re) => re.replace_all(text, "${1}[masked]").into_owned(),
+        None => text.to_owned(),
+    }
+}
 
 /// The check a scenario implements, from its tags.
 #[derive(Debug, Default, Clone)]
@@ -82,6 +99,17 @@ pub struct Judgement {
     pub message: String,
 }
 
+/// A change to the authorize request's query, applied when the URL is built.
+#[derive(Debug, Clone)]
+pub enum Tweak {
+    /// Set a parameter (its value percent-encoded), adding it if absent.
+    Set(String, String),
+    /// Leave a parameter out.
+    Remove(String),
+    /// Append raw query text, as given.
+    Append(String),
+}
+
 /// One authorization as the browser saw it.
 #[derive(Debug, Clone)]
 pub struct Authorization {
@@ -118,6 +146,18 @@ pub struct OAuthWorld {
     environment_failure: Option<String>,
     /// Warnings, findings and notes of this scenario.
     pub judgements: Vec<Judgement>,
+    /// Changes to the authorize request's query.
+    pub tweaks: Vec<Tweak>,
+    /// Requests the browser sent during this scenario.
+    pub net: Vec<crate::browser::session::NetRequest>,
+    /// Codes or tokens collected for an entropy estimate.
+    pub collected: Vec<Secret>,
+    /// The token response of the first redemption (for checks on what a reuse revokes).
+    pub first_tokens: Option<TokenOutcome>,
+    /// Answers to requests sent at once.
+    pub batch: Vec<TokenOutcome>,
+    /// A second authorization of the same app: its code and PKCE pair.
+    pub second: Option<(Secret, Option<Pkce>)>,
     /// Observations a PROBE records whatever it concludes.
     pub observations: Vec<String>,
 }
@@ -167,6 +207,12 @@ impl OAuthWorld {
             environment_failure: None,
             judgements: Vec::new(),
             observations: Vec::new(),
+            tweaks: Vec::new(),
+            net: Vec::new(),
+            collected: Vec::new(),
+            first_tokens: None,
+            batch: Vec::new(),
+            second: None,
         })
     }
 
@@ -231,13 +277,84 @@ impl OAuthWorld {
 
     /// Records what a PROBE saw, redacted.
     pub fn observe(&mut self, what: impl fmt::Display) {
-        let text = self.redactor.apply(&what.to_string());
+        let text = mask_credentials(&self.redactor.apply(&what.to_string()));
         self.observations.push(text);
     }
 
     /// The target under test.
     pub fn target(&self) -> &Target {
         &self.ctx.target
+    }
+
+    /// The run's context (helpers, HTTP client).
+    pub fn ctx(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// Expands `{registered}`, `{scheme}`, `{host}`, `{port}`, `{path}`, `{canary}`,
+    /// `{other_registered}`, `{registered_with_query}` and `{ungranted_scope}` in a value.
+    pub fn expand(&self, template: &str) -> Result<String, Failure> {
+        let app = self.app()?;
+        let registered = url::Url::parse(&app.redirect_uri)
+            .map_err(|e| Failure(format!("the app's redirect URI is not a URL: {e}")))?;
+        let port = registered
+            .port_or_known_default()
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        let with_query = app.other_redirect_uris.iter().find(|u| u.contains('?'));
+        let other = app.other_redirect_uris.first();
+        let mut out = template
+            .replace("{registered}", &app.redirect_uri)
+            .replace("{scheme}", registered.scheme())
+            .replace("{host}", registered.host_str().unwrap_or(""))
+            .replace("{port}", &port)
+            .replace("{path}", registered.path())
+            .replace("{canary}", &self.ctx.aux.canary_host())
+            .replace("{ungranted_scope}", &app.ungranted_scope);
+        for (name, value) in [
+            ("{registered_with_query}", with_query),
+            ("{other_registered}", other),
+        ] {
+            if out.contains(name) {
+                let v = value.ok_or_else(|| {
+                    Failure(format!(
+                        "the target's {} has no redirect URI for {name}",
+                        app.kind
+                    ))
+                })?;
+                out = out.replace(name, v);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Lets `d` pass: the simulator's clock moves at once; a live target is waited for.
+    pub async fn wait(&mut self, d: std::time::Duration) {
+        match self.ctx.target.simulator() {
+            Some(sim) => sim.advance_clock(d),
+            None => tokio::time::sleep(d).await,
+        }
+    }
+
+    /// Adds what the browser requested since the last call to [`OAuthWorld::net`].
+    pub async fn drain_network(&mut self) -> Outcome {
+        let browser = self.browser().await?;
+        match browser.network_requests().await {
+            Ok(reqs) => {
+                self.net.extend(reqs);
+                Ok(())
+            }
+            Err(e) => Err(self.browser_failure(e)),
+        }
+    }
+
+    /// The redirect URI the authorize request carries (after the scenario's changes), decoded.
+    pub fn requested_redirect_uri(&self) -> Option<String> {
+        let url = self.authorize_url.as_deref()?;
+        let query = crate::oauth::authorize::callback_query(url);
+        let raw = crate::oauth::encoding::raw_query_values(query, "redirect_uri");
+        raw.first()
+            .map(|v| String::from_utf8_lossy(&crate::oauth::encoding::decode_once(v)).into_owned())
     }
 
     /// The app the scenario acts as.
@@ -272,12 +389,12 @@ impl OAuthWorld {
         if let Some(a) = &self.authorization {
             msg.push_str(&format!("\n  browser ended on: {}", a.landed_url));
         }
-        Failure(self.redactor.apply(&msg))
+        Failure(mask_credentials(&self.redactor.apply(&msg)))
     }
 
     /// A failure of the environment (browser, driver, network): the run exits 3.
     pub fn environment(&mut self, cause: impl fmt::Display) -> Failure {
-        let cause = self.redactor.apply(&cause.to_string());
+        let cause = mask_credentials(&self.redactor.apply(&cause.to_string()));
         self.environment_failure = Some(cause.clone());
         Failure(format!("{} environment failure: {cause}", self.check))
     }
@@ -307,7 +424,11 @@ impl OAuthWorld {
                 }
             };
             match pool.acquire().await {
-                Ok(b) => self.browser = Some(b),
+                Ok(b) => {
+                    // The log holds the previous scenario's requests: start this one empty.
+                    let _ = b.network_requests().await;
+                    self.browser = Some(b);
+                }
                 Err(e) => return Err(self.environment(e)),
             }
         }
@@ -324,23 +445,52 @@ impl OAuthWorld {
 
     /// Sends `req` to the token endpoint and keeps the answer and any tokens it carries.
     pub async fn send_token_request(&mut self, req: TokenRequest) -> Outcome {
-        for s in req.secrets() {
+        let call = HttpCall::json(
+            req.to_json().to_string(),
+            req.secrets().into_iter().cloned(),
+        );
+        self.last_token_request = Some(req);
+        self.send_call(call).await
+    }
+
+    /// Sends any call to the token endpoint and keeps the answer like [`Self::send_token_request`].
+    pub async fn send_call(&mut self, call: HttpCall) -> Outcome {
+        let endpoint = self.ctx.target.token_endpoint.clone();
+        let outcome = self.call(&endpoint, call).await?;
+        self.keep_token_outcome(outcome);
+        Ok(())
+    }
+
+    /// Sends `call` to `endpoint` (bounded); an unreachable target is an environment failure.
+    pub async fn call(
+        &mut self,
+        endpoint: &url::Url,
+        call: HttpCall,
+    ) -> Result<TokenOutcome, Failure> {
+        for s in &call.secrets {
             self.redactor.add(s);
         }
-        let endpoint = self.ctx.target.token_endpoint.clone();
-        let outcome = match self.ctx.http.token(&endpoint, &req).await {
-            Ok(o) => o,
+        match self.ctx.http.send(endpoint, &call).await {
+            Ok(o) => {
+                if let Some(t) = o.tokens() {
+                    for s in [&t.access_token, &t.refresh_token].into_iter().flatten() {
+                        self.redactor.add(s);
+                    }
+                }
+                Ok(o)
+            }
             Err(e @ (HttpError::Unreachable { .. } | HttpError::Client(_))) => {
-                return Err(self.environment(e))
+                Err(self.environment(e))
             }
             Err(e @ HttpError::Timeout { .. }) => {
-                return Err(self.fail("the token endpoint answers", "a response", e))
+                Err(self.fail("the target answers", "a response", e))
             }
-        };
+        }
+    }
+
+    /// Keeps a token-endpoint answer as the scenario's latest, and its tokens.
+    pub fn keep_token_outcome(&mut self, outcome: TokenOutcome) {
         if let Some(t) = outcome.tokens() {
-            for s in [&t.access_token, &t.refresh_token].into_iter().flatten() {
-                self.redactor.add(s);
-            }
             if outcome.status == 200 {
                 if let Some(at) = t.access_token {
                     self.access_token = Some(at);
@@ -350,11 +500,9 @@ impl OAuthWorld {
                 }
             }
         }
-        self.last_token_request = Some(req);
         if let Some(prev) = self.token.replace(outcome) {
             self.earlier_tokens.push(prev);
         }
-        Ok(())
     }
 
     /// The last token response, or a failure saying none was received.

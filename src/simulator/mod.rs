@@ -22,6 +22,14 @@ mod token;
 pub mod tokens;
 
 pub use faults::{Fault, Faults};
+
+/// The simulator's pages, for tests of code that reads them.
+#[cfg(test)]
+pub(crate) mod pages_for_tests {
+    pub fn login(request_id: &str, csrf: &str) -> String {
+        super::pages::login(request_id, csrf, None)
+    }
+}
 pub use registry::{Registry, Settings};
 pub use reply::Reply;
 

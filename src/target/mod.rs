@@ -50,8 +50,12 @@ pub struct App {
     pub client_secret: Option<Secret>,
     /// A redirect URI registered on the integration, in plain text.
     pub redirect_uri: String,
+    /// The other redirect URIs registered on the integration (one with a query serves RU-04).
+    pub other_redirect_uris: Vec<String>,
     /// The scopes this app asks for at authorize.
     pub scopes: Vec<String>,
+    /// A scope the integration is not granted (for scope checks).
+    pub ungranted_scope: String,
 }
 
 /// The user who signs in through the browser.
@@ -87,6 +91,17 @@ pub struct Target {
     pub login_script: Vec<LoginStep>,
     /// CSS selector that is present on the login page and nowhere else.
     pub login_page_marker: String,
+    /// CSS selector of the login page's cancel link or button.
+    pub cancel_selector: Option<String>,
+    /// A second web app, for checks that codes and tokens are bound to their client.
+    pub second_web_app: Option<App>,
+    /// A REST endpoint that takes a Bearer token (Marketing Cloud: `platform/v1/tokenContext` on
+    /// the REST host), to prove a token works or is dead.
+    pub rest_probe: Option<Url>,
+    /// The issuer the target names itself with in `iss` (RFC 9207), if it does.
+    pub issuer: Option<String>,
+    /// Where the browser signs the user out (live targets).
+    pub logout_url: Option<Url>,
     /// Whether every endpoint is on loopback (the browser then resolves no other host).
     pub loopback_only: bool,
     simulator: Option<Arc<Simulator>>,
@@ -109,6 +124,8 @@ impl Target {
                 client_id: int.client_id.clone(),
                 client_secret: int.client_secret.clone(),
                 redirect_uri,
+                other_redirect_uris: int.redirect_uris[1..].to_vec(),
+                ungranted_scope: "no_such_scope".into(),
                 // The documented example asks for these three.
                 scopes: ["email_read", "email_write", "email_send"]
                     .iter()
@@ -118,6 +135,13 @@ impl Target {
             })
         };
         let web_app = app(AppKind::Web, reg.web_app())?;
+        let second_web_app = reg
+            .integrations
+            .iter()
+            .filter(|i| i.kind == crate::simulator::registry::IntegrationKind::Web)
+            .nth(1)
+            .map(|i| app(AppKind::Web, Some(i)))
+            .transpose()?;
         let public_app = app(AppKind::Public, reg.public_app())?;
         let user = reg
             .default_user()
@@ -159,6 +183,11 @@ impl Target {
             },
             login_script,
             login_page_marker: "form#login".into(),
+            cancel_selector: Some("#login-cancel".into()),
+            second_web_app,
+            rest_probe: Some(sim.url("/platform/v1/tokenContext")),
+            issuer: None,
+            logout_url: None,
             loopback_only: true,
             simulator: Some(sim),
         })

@@ -3,7 +3,11 @@
 //! needs them does the same thing.
 
 mod authorize;
+mod live;
 mod login;
+mod pages;
+mod pkce;
+mod redirect;
 mod refresh;
 mod token;
 
@@ -43,8 +47,37 @@ pub(super) fn authorize_url(w: &mut OAuthWorld) -> Result<String, Failure> {
         Some(r) => r.url(&w.target().authorize_endpoint),
         None => return Err(Failure("no authorization request".into())),
     };
+    let url = match url.split_once('?') {
+        Some((base, query)) => format!("{base}?{}", apply_tweaks(query, &w.tweaks)),
+        None => url,
+    };
     w.authorize_url = Some(url.clone());
     Ok(url)
+}
+
+/// The query with the scenario's tweaks applied: set (encoded), removed, or raw text appended.
+pub(super) fn apply_tweaks(query: &str, tweaks: &[super::world::Tweak]) -> String {
+    use super::world::Tweak;
+    let mut pairs: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let name_of = |p: &str| p.split('=').next().unwrap_or("").to_owned();
+    for t in tweaks {
+        match t {
+            Tweak::Set(name, value) => {
+                let pair = format!("{name}={}", crate::oauth::encoding::encode(value));
+                match pairs.iter().position(|p| name_of(p) == *name) {
+                    Some(i) => pairs[i] = pair,
+                    None => pairs.push(pair),
+                }
+            }
+            Tweak::Remove(name) => pairs.retain(|p| name_of(p) != *name),
+            Tweak::Append(raw) => pairs.push(raw.clone()),
+        }
+    }
+    pairs.join("&")
 }
 
 /// A fresh state value.
@@ -113,7 +146,10 @@ pub(super) fn callback_values(w: &OAuthWorld, name: &str) -> Result<Vec<String>,
 
 /// Takes the single code of the callback, or fails saying what the callback held.
 pub(super) fn take_code(w: &mut OAuthWorld) -> Outcome {
-    let redirect_uri = w.app()?.redirect_uri.clone();
+    let redirect_uri = match w.requested_redirect_uri() {
+        Some(r) => r,
+        None => w.app()?.redirect_uri.clone(),
+    };
     let landed = w
         .authorization
         .as_ref()
@@ -151,9 +187,12 @@ pub(super) enum Credentials {
     WrongSecret,
 }
 
-/// Redeems the scenario's code the way the docs show: JSON, the plain-text redirect URI, the
-/// authorize scopes plus `offline`, and the PKCE verifier when one was used.
-pub(super) async fn redeem(w: &mut OAuthWorld, creds: Credentials) -> Outcome {
+/// The request that redeems the scenario's code the way the docs show: JSON, the plain-text
+/// redirect URI, the authorize scopes plus `offline`, and the PKCE verifier when one was used.
+pub(super) fn redeem_request(
+    w: &mut OAuthWorld,
+    creds: Credentials,
+) -> Result<TokenRequest, Failure> {
     let app = w.app()?.clone();
     let code = w
         .code
@@ -174,6 +213,12 @@ pub(super) async fn redeem(w: &mut OAuthWorld, creds: Credentials) -> Outcome {
         .unwrap_or(app.scopes.clone());
     req.scope = Some(format!("{} offline", scopes.join(" ")));
     req.code_verifier = w.pkce.as_ref().map(|p| p.verifier.clone());
+    Ok(req)
+}
+
+/// Redeems the scenario's code (see [`redeem_request`]).
+pub(super) async fn redeem(w: &mut OAuthWorld, creds: Credentials) -> Outcome {
+    let req = redeem_request(w, creds)?;
     w.send_token_request(req).await
 }
 

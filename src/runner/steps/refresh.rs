@@ -17,7 +17,7 @@ async fn refresh_with(w: &mut OAuthWorld, rt: Secret) -> Outcome {
     w.send_token_request(req).await
 }
 
-fn current_refresh_token(w: &OAuthWorld) -> Result<Secret, Failure> {
+pub(super) fn current_refresh_token(w: &OAuthWorld) -> Result<Secret, Failure> {
     w.refresh_token.clone().ok_or_else(|| {
         w.fail(
             "a refresh token to use",
@@ -41,7 +41,7 @@ async fn has_refreshed(w: &mut OAuthWorld) -> Outcome {
 }
 
 #[when("the app refreshes with the refresh token it has already used")]
-async fn refreshes_with_spent(w: &mut OAuthWorld) -> Outcome {
+pub(super) async fn refreshes_with_spent(w: &mut OAuthWorld) -> Outcome {
     let rt = w
         .spent_refresh_tokens
         .last()
@@ -94,4 +94,142 @@ fn new_access_token(w: &mut OAuthWorld) -> Outcome {
 #[then("the new refresh token differs from the previous one")]
 fn new_refresh_token(w: &mut OAuthWorld) -> Outcome {
     differs(w, true)
+}
+
+// ---- refresh variations (RF-03 .. RF-11) ----
+
+use crate::http::HttpCall;
+use serde_json::Value;
+use std::time::Duration;
+
+fn refresh_request(w: &OAuthWorld, rt: Secret) -> Result<TokenRequest, Failure> {
+    let app = w.app()?.clone();
+    let mut req = TokenRequest::refresh(rt, &app.client_id);
+    if !is_public(w) {
+        req.client_secret = app.client_secret.clone();
+    }
+    Ok(req)
+}
+
+#[when(expr = "the app refreshes with the refresh token it has already used after {int} second(s)")]
+async fn replay_after(w: &mut OAuthWorld, secs: u64) -> Outcome {
+    w.wait(Duration::from_secs(secs)).await;
+    refreshes_with_spent(w).await
+}
+
+#[then("the newest refresh token is refused too")]
+async fn newest_refused(w: &mut OAuthWorld) -> Outcome {
+    let rt = current_refresh_token(w)?;
+    let req = refresh_request(w, rt)?;
+    w.send_token_request(req).await?;
+    let status = w.token()?.status;
+    w.expect(
+        status == 400,
+        "the newest refresh token after a replay of an older one",
+        "refused (400)",
+        status,
+    )
+}
+
+#[when("the second web app refreshes with the app's refresh token")]
+async fn other_client_refreshes(w: &mut OAuthWorld) -> Outcome {
+    let rt = current_refresh_token(w)?;
+    let other = w
+        .target()
+        .second_web_app
+        .clone()
+        .ok_or_else(|| Failure("the target has no second web app for this check".into()))?;
+    let mut req = TokenRequest::refresh(rt, &other.client_id);
+    req.client_secret = other.client_secret.clone();
+    w.send_token_request(req).await
+}
+
+#[when("the app refreshes without its client secret")]
+async fn refresh_without_secret(w: &mut OAuthWorld) -> Outcome {
+    let rt = current_refresh_token(w)?;
+    let mut req = refresh_request(w, rt)?;
+    req.client_secret = None;
+    w.send_token_request(req).await
+}
+
+#[when(expr = "the app refreshes asking for scope {string}")]
+async fn refresh_with_scope(w: &mut OAuthWorld, scope: String) -> Outcome {
+    let scope = w.expand(&scope)?;
+    let rt = current_refresh_token(w)?;
+    let mut req = refresh_request(w, rt.clone())?;
+    req.scope = Some(scope);
+    w.spent_refresh_tokens.push(rt);
+    w.send_token_request(req).await
+}
+
+#[when(expr = "the app refreshes {int} times at once with the same refresh token")]
+async fn refresh_at_once(w: &mut OAuthWorld, n: usize) -> Outcome {
+    let rt = current_refresh_token(w)?;
+    let req = refresh_request(w, rt)?;
+    let endpoint = w.target().token_endpoint.clone();
+    let call = HttpCall::json(
+        req.to_json().to_string(),
+        req.secrets().into_iter().cloned(),
+    );
+    let http = w.ctx().http.clone();
+    let answers = futures::future::join_all((0..n).map(|_| http.send(&endpoint, &call))).await;
+    for a in answers {
+        match a {
+            Ok(o) => {
+                if let Some(t) = o.tokens() {
+                    for s in [&t.access_token, &t.refresh_token].into_iter().flatten() {
+                        w.keep_secret(s);
+                    }
+                }
+                w.batch.push(o);
+            }
+            Err(e) => return Err(w.environment(e)),
+        }
+    }
+    Ok(())
+}
+
+#[when(expr = "the app refreshes {int} times, {int} days apart")]
+async fn refresh_chain(w: &mut OAuthWorld, n: usize, days: u64) -> Outcome {
+    for i in 0..n {
+        if i > 0 {
+            w.wait(Duration::from_secs(days * 24 * 3600)).await;
+        }
+        let rt = current_refresh_token(w)?;
+        let req = refresh_request(w, rt)?;
+        w.send_token_request(req).await?;
+        let status = w.token()?.status;
+        w.observe(format!(
+            "refresh {} after {} days: {status}",
+            i + 1,
+            i as u64 * days
+        ));
+        if status != 200 {
+            return w.judge(
+                &format!("a chain of {n} refreshes, {days} days apart"),
+                "every refresh succeeds",
+                format!("refresh {} answered {status}", i + 1),
+            );
+        }
+    }
+    Ok(())
+}
+
+#[then("the refresh answer has the same shape as the code exchange's")]
+fn refresh_same_shape(w: &mut OAuthWorld) -> Outcome {
+    let keys = |v: Option<Value>| -> Vec<String> {
+        let mut k: Vec<String> = v
+            .and_then(|v| v.as_object().map(|m| m.keys().cloned().collect()))
+            .unwrap_or_default();
+        k.sort();
+        k
+    };
+    let first = keys(w.earlier_tokens.first().and_then(|t| t.redacted_json()));
+    let last = keys(w.token()?.redacted_json());
+    w.expect(
+        first == last,
+        "the fields of a refresh answer",
+        first.join(", "),
+        last.join(", "),
+    )
 }

@@ -7,6 +7,7 @@ use crate::runner::params::OAuthError;
 use crate::runner::world::{Failure, OAuthWorld, Outcome};
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
+use serde_json::json;
 use serde_json::Value;
 
 #[when("the app redeems the code at the token endpoint")]
@@ -238,4 +239,494 @@ fn instance_url(w: &mut OAuthWorld, field: String, domain: String) -> Outcome {
             format!("{value:?}"),
         ))
     }
+}
+
+// ---- variations of the code exchange (TK, TR, TE) ----
+
+use super::redeem_request;
+use crate::http::HttpCall;
+use crate::runner::params::Defect;
+use crate::secret::Secret;
+use std::time::Duration;
+
+/// Sends a JSON body made from the app's normal redemption, changed by `edit`.
+async fn redeem_edited(
+    w: &mut OAuthWorld,
+    edit: impl FnOnce(&mut serde_json::Map<String, Value>),
+) -> Outcome {
+    let req = redeem_request(w, Credentials::Own)?;
+    let mut body = req.to_json();
+    if let Value::Object(m) = &mut body {
+        edit(m);
+    }
+    let call = HttpCall::json(body.to_string(), req.secrets().into_iter().cloned());
+    w.last_token_request = Some(req);
+    w.send_call(call).await
+}
+
+#[when(expr = "the app redeems the code with {word} set to {string}")]
+async fn redeem_with_field(w: &mut OAuthWorld, field: String, value: String) -> Outcome {
+    let value = w.expand(&value)?;
+    redeem_edited(w, |m| {
+        m.insert(field, Value::String(value));
+    })
+    .await
+}
+
+#[when(expr = "the app redeems the code without {word}")]
+async fn redeem_without_field(w: &mut OAuthWorld, field: String) -> Outcome {
+    redeem_edited(w, |m| {
+        m.remove(&field);
+    })
+    .await
+}
+
+#[when(expr = "the app redeems the code with the extra field {word}")]
+async fn redeem_with_extra(w: &mut OAuthWorld, field: String) -> Outcome {
+    redeem_edited(w, |m| {
+        m.insert(field, Value::String("bar".into()));
+    })
+    .await
+}
+
+#[when(expr = "the app redeems the code with {word} sent twice")]
+async fn redeem_with_repeat(w: &mut OAuthWorld, field: String) -> Outcome {
+    let req = redeem_request(w, Credentials::Own)?;
+    let body = req.to_json();
+    let value = body
+        .get(&field)
+        .cloned()
+        .unwrap_or(Value::String("x".into()));
+    let text = body.to_string();
+    // JSON allows a repeated key on the wire; serde_json would keep only one.
+    let repeated = format!("{{\"{field}\":{value},{}", &text[1..]);
+    let call = HttpCall::json(repeated, req.secrets().into_iter().cloned());
+    w.send_call(call).await
+}
+
+#[when("the app redeems the code again")]
+async fn redeem_again(w: &mut OAuthWorld) -> Outcome {
+    if w.first_tokens.is_none() {
+        w.first_tokens = w.token.clone();
+    }
+    redeem(w, Credentials::Own).await
+}
+
+#[when(expr = "the app redeems the code again after {int} second(s)")]
+async fn redeem_again_after(w: &mut OAuthWorld, secs: u64) -> Outcome {
+    w.wait(Duration::from_secs(secs)).await;
+    redeem_again(w).await
+}
+
+#[when(expr = "the app redeems the code after {int} second(s)")]
+async fn redeem_after(w: &mut OAuthWorld, secs: u64) -> Outcome {
+    w.wait(Duration::from_secs(secs)).await;
+    redeem(w, Credentials::Own).await
+}
+
+#[when(expr = "the {word} app redeems the code as its own")]
+async fn redeem_as_other(w: &mut OAuthWorld, who: String) -> Outcome {
+    let other = match who.as_str() {
+        "second" => w.target().second_web_app.clone(),
+        "public" => Some(w.target().public_app.clone()),
+        _ => None,
+    }
+    .ok_or_else(|| Failure(format!("the target has no {who} app for this check")))?;
+    let redirect_uri = w.app()?.redirect_uri.clone();
+    let req = redeem_request(w, Credentials::Own)?;
+    let mut body = req.to_json();
+    if let Value::Object(m) = &mut body {
+        m.insert("client_id".into(), other.client_id.clone().into());
+        m.insert("redirect_uri".into(), redirect_uri.into());
+        match &other.client_secret {
+            Some(s) => m.insert("client_secret".into(), s.expose().into()),
+            None => m.remove("client_secret"),
+        };
+    }
+    let secrets = req
+        .secrets()
+        .into_iter()
+        .cloned()
+        .chain(other.client_secret.clone());
+    w.send_call(HttpCall::json(body.to_string(), secrets)).await
+}
+
+#[when("the app redeems the code with HTTP Basic authentication")]
+async fn redeem_basic(w: &mut OAuthWorld) -> Outcome {
+    use base64::Engine as _;
+    let req = redeem_request(w, Credentials::Own)?;
+    let app = w.app()?.clone();
+    let secret = app
+        .client_secret
+        .clone()
+        .ok_or_else(|| Failure("a web app is needed".into()))?;
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let basic = Secret::new(
+        "BasicCredentials",
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            enc(&app.client_id),
+            enc(secret.expose())
+        )),
+    );
+    let mut body = req.to_json();
+    if let Value::Object(m) = &mut body {
+        m.remove("client_id");
+        m.remove("client_secret");
+    }
+    let mut call = HttpCall::json(
+        body.to_string(),
+        req.secrets().into_iter().cloned().chain([basic.clone()]),
+    );
+    call.set_header("Authorization", &format!("Basic {}", basic.expose()));
+    w.send_call(call).await
+}
+
+#[when("the app redeems the code with its client secret in the URL query")]
+async fn redeem_secret_in_query(w: &mut OAuthWorld) -> Outcome {
+    let req = redeem_request(w, Credentials::Own)?;
+    let secret = req
+        .client_secret
+        .clone()
+        .ok_or_else(|| Failure("a web app is needed".into()))?;
+    let mut body = req.to_json();
+    if let Value::Object(m) = &mut body {
+        m.remove("client_secret");
+    }
+    let mut call = HttpCall::json(body.to_string(), req.secrets().into_iter().cloned());
+    call.query = Some(format!(
+        "client_secret={}",
+        crate::oauth::encoding::encode(secret.expose())
+    ));
+    w.send_call(call).await
+}
+
+#[when(expr = "the app redeems the code as a {string} body")]
+async fn redeem_as(w: &mut OAuthWorld, kind: String) -> Outcome {
+    let req = redeem_request(w, Credentials::Own)?;
+    let json = req.to_json();
+    let mut call = HttpCall::json(json.to_string(), req.secrets().into_iter().cloned());
+    match kind.as_str() {
+        "form" => {
+            let form: String = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(
+                    json.as_object()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))),
+                )
+                .finish();
+            call.body = Some(form.into_bytes());
+            call.set_header("Content-Type", "application/x-www-form-urlencoded");
+        }
+        other => call.set_header("Content-Type", other),
+    }
+    w.send_call(call).await
+}
+
+#[when("the app sends GET to the token endpoint")]
+async fn token_get(w: &mut OAuthWorld) -> Outcome {
+    let call = HttpCall {
+        method: reqwest::Method::GET,
+        headers: Vec::new(),
+        query: Some("grant_type=authorization_code".into()),
+        body: None,
+        secrets: Vec::new(),
+    };
+    w.send_call(call).await
+}
+
+#[when(expr = "the app asks for a token with grant_type {string}")]
+async fn other_grant(w: &mut OAuthWorld, grant: String) -> Outcome {
+    let app = w.app()?.clone();
+    let user = w.target().user.clone();
+    let mut body = json!({"grant_type": grant, "client_id": app.client_id});
+    if let Some(s) = &app.client_secret {
+        body["client_secret"] = s.expose().into();
+    }
+    if grant == "password" {
+        body["username"] = user.username.clone().into();
+        body["password"] = user.password.expose().into();
+    }
+    let secrets = app
+        .client_secret
+        .clone()
+        .into_iter()
+        .chain([user.password.clone()]);
+    w.send_call(HttpCall::json(body.to_string(), secrets)).await
+}
+
+#[when(expr = "the app redeems the code {int} times at once")]
+async fn redeem_at_once(w: &mut OAuthWorld, n: usize) -> Outcome {
+    let req = redeem_request(w, Credentials::Own)?;
+    let endpoint = w.target().token_endpoint.clone();
+    let call = HttpCall::json(
+        req.to_json().to_string(),
+        req.secrets().into_iter().cloned(),
+    );
+    let http = w.ctx().http.clone();
+    let answers = futures::future::join_all((0..n).map(|_| http.send(&endpoint, &call))).await;
+    for a in answers {
+        match a {
+            Ok(o) => w.batch.push(o),
+            Err(e) => return Err(w.environment(e)),
+        }
+    }
+    Ok(())
+}
+
+#[then("at most one of them succeeded")]
+fn at_most_one(w: &mut OAuthWorld) -> Outcome {
+    let ok = w.batch.iter().filter(|o| o.status == 200).count();
+    let n = w.batch.len();
+    w.expect(
+        ok <= 1,
+        &format!("{n} simultaneous requests"),
+        "at most one success",
+        format!("{ok} successes"),
+    )
+}
+
+#[then("the token endpoint refuses it")]
+fn refuses(w: &mut OAuthWorld) -> Outcome {
+    let status = w.token()?.status;
+    w.expect(
+        (400..500).contains(&status),
+        "the token endpoint refuses the request",
+        "a 4xx status",
+        status,
+    )
+}
+
+#[then("the first access token is refused by the REST API")]
+async fn first_access_token_dead(w: &mut OAuthWorld) -> Outcome {
+    let at = w
+        .first_tokens
+        .as_ref()
+        .and_then(|t| t.tokens())
+        .and_then(|t| t.access_token)
+        .ok_or_else(|| Failure("no access token from the first redemption".into()))?;
+    let works = rest_probe(w, &at, false).await?;
+    w.expect(
+        !works,
+        "the first redemption's access token after the code was reused",
+        "refused",
+        "still accepted",
+    )
+}
+
+#[then("the first refresh token is refused")]
+async fn first_refresh_token_dead(w: &mut OAuthWorld) -> Outcome {
+    let rt = w
+        .first_tokens
+        .as_ref()
+        .and_then(|t| t.tokens())
+        .and_then(|t| t.refresh_token)
+        .ok_or_else(|| Failure("no refresh token from the first redemption".into()))?;
+    let app = w.app()?.clone();
+    let mut req = crate::oauth::TokenRequest::refresh(rt, &app.client_id);
+    req.client_secret = app.client_secret.clone();
+    w.send_token_request(req).await?;
+    let status = w.token()?.status;
+    w.expect(
+        status >= 400,
+        "the first redemption's refresh token after the code was reused",
+        "refused",
+        status,
+    )
+}
+
+/// Whether the REST probe accepts `token` (in the Authorization header, or the query string).
+pub(super) async fn rest_probe(
+    w: &mut OAuthWorld,
+    token: &Secret,
+    in_query: bool,
+) -> Result<bool, Failure> {
+    let probe =
+        w.target().rest_probe.clone().ok_or_else(|| {
+            Failure("the target names no REST probe endpoint (rest_probe)".into())
+        })?;
+    let mut call = HttpCall::bearer_get(token);
+    if in_query {
+        call.headers.clear();
+        call.query = Some(format!(
+            "access_token={}",
+            crate::oauth::encoding::encode(token.expose())
+        ));
+    }
+    let answer = w.call(&probe, call).await?;
+    Ok(answer.status == 200)
+}
+
+#[then(
+    expr = "the tokens consist of visible ASCII characters and are at most {int} characters long"
+)]
+fn token_shape(w: &mut OAuthWorld, max: usize) -> Outcome {
+    let t = w
+        .token()?
+        .tokens()
+        .ok_or_else(|| Failure("no token response".into()))?;
+    let mut wrong = Vec::new();
+    for (name, tok) in [
+        ("access_token", t.access_token),
+        ("refresh_token", t.refresh_token),
+    ] {
+        if let Some(tok) = tok {
+            let v = tok.expose();
+            if v.len() > max {
+                wrong.push(format!("{name} is {} characters", v.len()));
+            }
+            if !v.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+                wrong.push(format!("{name} has characters outside VSCHAR"));
+            }
+        }
+    }
+    w.expect(
+        wrong.is_empty(),
+        "token syntax (RFC 6749 A.12, A.17)",
+        format!("VSCHAR, at most {max}"),
+        wrong.join("; "),
+    )
+}
+
+#[given(expr = "{int} access and refresh tokens collected by refreshing")]
+async fn collect_tokens(w: &mut OAuthWorld, n: usize) -> Outcome {
+    for _ in 0..n {
+        let rt = w
+            .refresh_token
+            .clone()
+            .ok_or_else(|| Failure("no refresh token to refresh with".into()))?;
+        let app = w.app()?.clone();
+        let mut req = crate::oauth::TokenRequest::refresh(rt, &app.client_id);
+        req.client_secret = app.client_secret.clone();
+        w.send_token_request(req).await?;
+        super::expect_status(w, 200)?;
+        if let Some(t) = w.token()?.tokens() {
+            w.collected.extend(t.access_token);
+            w.collected.extend(t.refresh_token);
+        }
+    }
+    Ok(())
+}
+
+#[then(
+    expr = "the access token works until expires_in, and is refused {int} seconds after it was issued"
+)]
+async fn access_token_lifetime(w: &mut OAuthWorld, dead_after: u64) -> Outcome {
+    let body = w.token()?.redacted_json().unwrap_or(Value::Null);
+    let expires_in = body["expires_in"]
+        .as_u64()
+        .ok_or_else(|| Failure("no numeric expires_in".into()))?;
+    let at = w
+        .access_token
+        .clone()
+        .ok_or_else(|| Failure("no access token".into()))?;
+    w.wait(Duration::from_secs(expires_in.saturating_sub(5)))
+        .await;
+    let alive = rest_probe(w, &at, false).await?;
+    w.wait(Duration::from_secs(
+        dead_after.saturating_sub(expires_in.saturating_sub(5)),
+    ))
+    .await;
+    let dead = !rest_probe(w, &at, false).await?;
+    w.observe(format!(
+        "expires_in {expires_in}; alive at {} s: {alive}; dead at {dead_after} s: {dead}",
+        expires_in.saturating_sub(5)
+    ));
+    w.expect(
+        alive && dead,
+        "the access token's real lifetime",
+        format!("alive before {expires_in} s, dead at {dead_after} s"),
+        format!("alive: {alive}, dead: {dead}"),
+    )
+}
+
+#[then(expr = "the token response's scope is {string}")]
+fn scope_is(w: &mut OAuthWorld, expected: String) -> Outcome {
+    let body = w.token()?.redacted_json().unwrap_or(Value::Null);
+    let got = body["scope"].as_str().unwrap_or("(none)").to_owned();
+    let mut a: Vec<&str> = got.split(' ').collect();
+    let mut b: Vec<&str> = expected.split(' ').collect();
+    a.sort_unstable();
+    b.sort_unstable();
+    w.expect(a == b, "the granted scope", &expected, &got)
+}
+
+#[when(expr = "the token request has {defect}")]
+async fn token_request_defect(w: &mut OAuthWorld, defect: Defect) -> Outcome {
+    match defect {
+        Defect::UnknownCode => {
+            w.code = Some(Secret::new(
+                "Code",
+                format!("not-a-code-{}", super::random_state()),
+            ));
+            redeem(w, Credentials::Own).await
+        }
+        Defect::ReusedCode => {
+            redeem(w, Credentials::Own).await?;
+            redeem(w, Credentials::Own).await
+        }
+        Defect::ExpiredCode => {
+            w.wait(Duration::from_secs(10 * 60 + 1)).await;
+            redeem(w, Credentials::Own).await
+        }
+        Defect::WrongVerifier => {
+            let other = crate::oauth::Pkce::s256().map_err(|e| Failure(e.to_string()))?;
+            w.keep_secret(&other.verifier);
+            w.pkce = Some(other);
+            redeem(w, Credentials::Own).await
+        }
+        Defect::OtherRedirectUri => {
+            let other = w.expand("{other_registered}")?;
+            redeem_with_field(w, "redirect_uri".into(), other).await
+        }
+        Defect::WrongSecret => redeem(w, Credentials::WrongSecret).await,
+        Defect::UnknownClient => {
+            redeem_with_field(w, "client_id".into(), "unknownclient0000000000".into()).await
+        }
+        Defect::NoCode => redeem_without_field(w, "code".into()).await,
+        Defect::RepeatedCode => redeem_with_repeat(w, "code".into()).await,
+        Defect::UnknownGrant => redeem_with_field(w, "grant_type".into(), "foo".into()).await,
+        Defect::UngrantedScope => {
+            let s = w.expand("{ungranted_scope}")?;
+            redeem_with_field(w, "scope".into(), s).await
+        }
+    }
+}
+
+#[given("the target is throttling")]
+fn throttling(w: &mut OAuthWorld) -> Outcome {
+    // A simulator-only power: scenarios using it are tagged @simulator.
+    let sim = w
+        .target()
+        .simulator()
+        .cloned()
+        .ok_or_else(|| Failure("only the simulator can be made to throttle".into()))?;
+    sim.set_throttle(true);
+    Ok(())
+}
+
+#[then("the answer is Marketing Cloud's throttling shape with Retry-After, not an OAuth error")]
+fn throttled_shape(w: &mut OAuthWorld) -> Outcome {
+    if let Some(sim) = w.target().simulator() {
+        sim.set_throttle(false);
+    }
+    let t = w.token()?;
+    let body = t.redacted_json().unwrap_or(Value::Null);
+    let ok = t.status == 429
+        && body["errorcode"].is_number()
+        && body.get("error").is_none()
+        && t.header("retry-after").is_some();
+    let actual = format!(
+        "{} {} Retry-After: {:?}",
+        t.status,
+        t.redacted_text,
+        t.header("retry-after")
+    );
+    w.expect(
+        ok,
+        "the throttling answer",
+        "429 with errorcode and Retry-After",
+        actual,
+    )
 }

@@ -1,0 +1,100 @@
+//! Steps of `@live-only` checks: they need what the simulator cannot give (TLS, secure cookies,
+//! a sign-out), so they run only against a live target.
+
+use crate::http::HttpCall;
+use crate::runner::world::{Failure, OAuthWorld, Outcome};
+use cucumber::{then, when};
+
+#[then("the authorization endpoint is https and has no fragment")]
+fn authorize_endpoint_tls(w: &mut OAuthWorld) -> Outcome {
+    let e = w.target().authorize_endpoint.clone();
+    let ok = e.scheme() == "https" && e.fragment().is_none();
+    w.expect(
+        ok,
+        "the authorization endpoint's URL",
+        "https, no fragment",
+        e.as_str(),
+    )
+}
+
+#[then("the token endpoint's TLS is 1.2 or later with a valid certificate")]
+async fn token_endpoint_tls(w: &mut OAuthWorld) -> Outcome {
+    let e = w.target().token_endpoint.clone();
+    if e.scheme() != "https" {
+        return w.judge("the token endpoint's scheme", "https", e.scheme());
+    }
+    // The HTTP client speaks only TLS 1.2 and 1.3 and verifies certificates (rustls), so any
+    // answer at all proves both.
+    let call = HttpCall {
+        method: reqwest::Method::GET,
+        headers: Vec::new(),
+        query: None,
+        body: None,
+        secrets: Vec::new(),
+    };
+    w.call(&e, call).await.map(|_| ())
+}
+
+#[then("the target's login cookies are Secure, HttpOnly and SameSite, with HSTS")]
+async fn secure_cookies(w: &mut OAuthWorld) -> Outcome {
+    super::authorize_in_browser(w).await?;
+    let browser = w.browser().await?;
+    let cookies = match browser.cookies().await {
+        Ok(c) => c,
+        Err(e) => return Err(w.browser_failure(e)),
+    };
+    let weak: Vec<String> = cookies
+        .iter()
+        .filter(|c| !(c.secure && c.http_only && c.same_site_set))
+        .map(|c| c.name.clone())
+        .collect();
+    let e = w.target().authorize_endpoint.clone();
+    let call = HttpCall {
+        method: reqwest::Method::GET,
+        headers: Vec::new(),
+        query: None,
+        body: None,
+        secrets: Vec::new(),
+    };
+    let hsts = w
+        .call(&e, call)
+        .await?
+        .header("strict-transport-security")
+        .is_some();
+    w.expect(
+        weak.is_empty() && hsts,
+        "login cookies and HSTS",
+        "Secure, HttpOnly, SameSite; HSTS",
+        format!("weak cookies {weak:?}, HSTS: {hsts}"),
+    )
+}
+
+#[when("the user signs out of Marketing Cloud in the browser")]
+async fn sign_out(w: &mut OAuthWorld) -> Outcome {
+    let url = w
+        .target()
+        .logout_url
+        .clone()
+        .ok_or_else(|| Failure("the target file names no logout_url".into()))?;
+    let browser = w.browser().await?;
+    match browser.open(url.as_str()).await {
+        Ok(()) => Ok(()),
+        Err(e) => Err(w.browser_failure(e)),
+    }
+}
+
+#[then("the refresh token is refused")]
+async fn refresh_refused(w: &mut OAuthWorld) -> Outcome {
+    let rt = super::refresh::current_refresh_token(w)?;
+    let app = w.app()?.clone();
+    let mut req = crate::oauth::TokenRequest::refresh(rt, &app.client_id);
+    req.client_secret = app.client_secret.clone();
+    w.send_token_request(req).await?;
+    let status = w.token()?.status;
+    w.expect(
+        status >= 400,
+        "the refresh token after sign-out",
+        "refused",
+        status,
+    )
+}

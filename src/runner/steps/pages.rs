@@ -1,0 +1,250 @@
+//! Steps for `features/pages`: what the target's own pages do in the browser (framing, Referer,
+//! third-party requests, CSRF on the login form) and the REST API's refusal of tokens in URLs.
+
+use super::authorize_url;
+use super::token::rest_probe;
+use crate::http::HttpCall;
+use crate::runner::world::{Failure, OAuthWorld, Outcome};
+use cucumber::{then, when};
+use url::Url;
+
+fn origin(u: &str) -> String {
+    Url::parse(u)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default()
+}
+
+/// The target's answers to the authorize URL, followed without the browser while they stay on
+/// the target's origin (at most 5 hops): each is (URL, status, headers).
+async fn target_pages(
+    w: &mut OAuthWorld,
+) -> Result<Vec<(String, crate::http::TokenOutcome)>, Failure> {
+    let mut url = authorize_url(w)?;
+    let home = origin(&url);
+    let mut out = Vec::new();
+    for _ in 0..5 {
+        let u = Url::parse(&url).map_err(|e| Failure(format!("{url}: {e}")))?;
+        let call = HttpCall {
+            method: reqwest::Method::GET,
+            headers: Vec::new(),
+            query: u.query().map(str::to_owned),
+            body: None,
+            secrets: Vec::new(),
+        };
+        let answer = w.call(&u, call).await?;
+        let next = answer.header("location");
+        out.push((url.clone(), answer));
+        match next {
+            Some(loc) => {
+                let joined = u.join(&loc).map(|j| j.to_string()).unwrap_or(loc);
+                if origin(&joined) != home {
+                    break;
+                }
+                url = joined;
+            }
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+#[then("every page of the target refuses to be framed")]
+async fn frame_headers(w: &mut OAuthWorld) -> Outcome {
+    let pages = target_pages(w).await?;
+    let mut wrong = Vec::new();
+    for (url, a) in &pages {
+        let xfo = a
+            .header("x-frame-options")
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        let csp = a.header("content-security-policy").unwrap_or_default();
+        let fa = csp.split(';').find_map(|d| {
+            d.trim()
+                .strip_prefix("frame-ancestors")
+                .map(str::trim)
+                .map(str::to_owned)
+        });
+        let ok = xfo == "DENY"
+            || xfo == "SAMEORIGIN"
+            || fa.is_some_and(|v| v == "'none'" || v == "'self'");
+        if !ok {
+            wrong.push(format!(
+                "{} ({})",
+                url.split('?').next().unwrap_or(""),
+                a.status
+            ));
+        }
+    }
+    w.expect(
+        wrong.is_empty(),
+        "X-Frame-Options or frame-ancestors on the target's pages",
+        "on every page",
+        format!("missing on {wrong:?}"),
+    )
+}
+
+#[then("every page of the target carries a Referrer-Policy")]
+async fn referrer_policy(w: &mut OAuthWorld) -> Outcome {
+    let pages = target_pages(w).await?;
+    let missing: Vec<String> = pages
+        .iter()
+        .filter(|(_, a)| a.header("referrer-policy").is_none())
+        .map(|(u, a)| format!("{} ({})", u.split('?').next().unwrap_or(""), a.status))
+        .collect();
+    w.expect(
+        missing.is_empty(),
+        "Referrer-Policy on the target's pages",
+        "on every page",
+        format!("missing on {missing:?}"),
+    )
+}
+
+#[when("a page of another origin frames the authorization URL")]
+async fn frame_it(w: &mut OAuthWorld) -> Outcome {
+    let url = authorize_url(w)?;
+    let page = format!(
+        r#"<!doctype html><html><body><iframe id="victim" width="800" height="600" src="{}"></iframe></body></html>"#,
+        url.replace('&', "&amp;").replace('"', "&quot;")
+    );
+    let page_url = w.ctx().aux.serve(page);
+    let browser = w.browser().await?;
+    if let Err(e) = browser.open(page_url.as_str()).await {
+        return Err(w.browser_failure(e));
+    }
+    // Give the frame a moment to load (or be blocked).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    Ok(())
+}
+
+#[then("the framed login page does not render")]
+async fn framed_page_blocked(w: &mut OAuthWorld) -> Outcome {
+    let marker = w.target().login_page_marker.clone();
+    let browser = w.browser().await?;
+    let rendered = async {
+        browser.enter_first_frame().await?;
+        let found = browser.has(&marker).await;
+        browser.leave_frame().await?;
+        found
+    }
+    .await;
+    match rendered {
+        Ok(r) => w.expect(
+            !r,
+            "the login page inside a frame of another origin",
+            "blocked",
+            "rendered",
+        ),
+        Err(e) => Err(w.browser_failure(e)),
+    }
+}
+
+#[then("the browser requested nothing from a third party while on the target's pages")]
+async fn no_third_party(w: &mut OAuthWorld) -> Outcome {
+    w.drain_network().await?;
+    let home = origin(w.target().authorize_endpoint.as_str());
+    let redirect_uri = w.app()?.redirect_uri.clone();
+    let stray: Vec<String> = w
+        .net
+        .iter()
+        .filter(|r| r.url.starts_with("http"))
+        .filter(|r| {
+            origin(&r.url) != home && !crate::oauth::authorize::is_callback(&r.url, &redirect_uri)
+        })
+        .map(|r| r.url.split('?').next().unwrap_or("").to_owned())
+        .collect();
+    w.expect(
+        stray.is_empty(),
+        "requests from the target's pages to third parties",
+        "none",
+        format!("{stray:?}"),
+    )
+}
+
+#[when("the login form is submitted without its anti-CSRF token")]
+async fn csrf_replay(w: &mut OAuthWorld) -> Outcome {
+    let pages = target_pages(w).await?;
+    let (page_url, page) = pages
+        .iter()
+        .find(|(_, a)| a.status == 200)
+        .cloned()
+        .ok_or_else(|| Failure("no login page was reached without the browser".into()))?;
+    let html = page.redacted_text.clone();
+    let form = crate::browser::forms::first_form_with_password(&html)
+        .ok_or_else(|| Failure("the login page has no form with a password field".into()))?;
+    let user = w.target().user.clone();
+    let mut fields: Vec<(String, String)> = form
+        .hidden
+        .into_iter()
+        .filter(|(k, _)| {
+            !k.to_ascii_lowercase().contains("csrf") && !k.to_ascii_lowercase().contains("token")
+        })
+        .collect();
+    fields.push((form.username_field, user.username.clone()));
+    fields.push((form.password_field, user.password.expose().to_owned()));
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let action = Url::parse(&page_url)
+        .and_then(|u| u.join(&form.action))
+        .map_err(|e| Failure(format!("the form's action: {e}")))?;
+    let call = HttpCall {
+        method: reqwest::Method::POST,
+        headers: vec![(
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into(),
+        )],
+        query: action.query().map(str::to_owned),
+        body: Some(body.into_bytes()),
+        secrets: vec![user.password.clone()],
+    };
+    let answer = w.call(&action, call).await?;
+    w.batch.push(answer);
+    Ok(())
+}
+
+#[then("the target refuses the login")]
+fn login_refused(w: &mut OAuthWorld) -> Outcome {
+    let answer = w
+        .batch
+        .last()
+        .ok_or_else(|| Failure("no login was submitted".into()))?;
+    let location = answer.header("location").unwrap_or_default();
+    let accepted = location.contains("code=") || answer.header("set-cookie").is_some();
+    let status = answer.status;
+    w.expect(
+        !accepted,
+        "a login form without its anti-CSRF token",
+        "refused",
+        format!("{status}, Location {location:?}"),
+    )
+}
+
+#[when("the REST API is called with the access token in the query string")]
+async fn token_in_query(w: &mut OAuthWorld) -> Outcome {
+    let at = w
+        .access_token
+        .clone()
+        .ok_or_else(|| Failure("no access token".into()))?;
+    let accepted = rest_probe(w, &at, true).await?;
+    w.observe(format!("token in the query string accepted: {accepted}"));
+    w.batch.clear();
+    if accepted {
+        return w.judge("an access token in the query string", "refused", "accepted");
+    }
+    Ok(())
+}
+
+#[then("the REST API accepts the access token in the Authorization header")]
+async fn token_in_header(w: &mut OAuthWorld) -> Outcome {
+    let at = w
+        .access_token
+        .clone()
+        .ok_or_else(|| Failure("no access token".into()))?;
+    let ok = rest_probe(w, &at, false).await?;
+    w.expect(
+        ok,
+        "the same access token as a Bearer header",
+        "accepted",
+        "refused",
+    )
+}

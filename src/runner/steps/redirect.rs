@@ -1,0 +1,261 @@
+//! Steps for `features/redirect`: changing the authorize request (the redirect URI above all)
+//! and proving the target refused it without sending the browser anywhere: the browser stayed
+//! on the target's origin, its network log shows no request elsewhere, a request without the
+//! browser gets no `Location` off the target, and the canary listener heard nothing.
+
+use super::{authorize_url, callback_values, record_landing};
+use crate::browser::session::NetRequest;
+use crate::http::HttpCall;
+use crate::oauth::authorize::{callback_query, is_callback};
+use crate::oauth::encoding::{decode_once, raw_query_values};
+use crate::runner::params::OAuthError;
+use crate::runner::world::{Failure, OAuthWorld, Outcome, Tweak};
+use cucumber::{given, then, when};
+use url::Url;
+
+fn origin(u: &str) -> Option<String> {
+    Url::parse(u).ok().map(|u| u.origin().ascii_serialization())
+}
+
+/// Whether a browser request stayed where it may go: the target, or the browser's own pages.
+fn stays_home(target_origin: &str, r: &NetRequest) -> bool {
+    let internal = ["data:", "about:", "chrome", "blob:", "devtools:"];
+    internal.iter().any(|p| r.url.starts_with(p))
+        || origin(&r.url).as_deref() == Some(target_origin)
+}
+
+#[given(expr = "the authorization request's {word} is {string}")]
+fn set_param(w: &mut OAuthWorld, name: String, value: String) -> Outcome {
+    let value = w.expand(&value)?;
+    w.tweaks.push(Tweak::Set(name, value));
+    Ok(())
+}
+
+#[given(expr = "the authorization request has no {word}")]
+fn remove_param(w: &mut OAuthWorld, name: String) {
+    w.tweaks.push(Tweak::Remove(name));
+}
+
+#[given(expr = "the authorization request also carries {string}")]
+fn append_raw(w: &mut OAuthWorld, raw: String) -> Outcome {
+    let raw = w.expand(&raw)?;
+    w.tweaks.push(Tweak::Append(raw));
+    Ok(())
+}
+
+#[when(expr = "the browser opens the authorization URL with redirect_uri {string}")]
+async fn open_with_redirect(w: &mut OAuthWorld, template: String) -> Outcome {
+    let value = w.expand(&template)?;
+    w.tweaks.push(Tweak::Set("redirect_uri".into(), value));
+    open(w).await
+}
+
+async fn open(w: &mut OAuthWorld) -> Outcome {
+    let url = authorize_url(w)?;
+    w.drain_network().await?;
+    w.net.clear();
+    let browser = w.browser().await?;
+    if let Err(e) = browser.open(&url).await {
+        return Err(w.browser_failure(e));
+    }
+    record_landing(w).await?;
+    w.drain_network().await
+}
+
+#[then("the target refuses the request without redirecting")]
+async fn refuses_without_redirect(w: &mut OAuthWorld) -> Outcome {
+    let target = origin(w.target().authorize_endpoint.as_str()).unwrap_or_default();
+    let redirect_uri = w.app()?.redirect_uri.clone();
+    let landed = w
+        .authorization
+        .as_ref()
+        .map(|a| a.landed_url.clone())
+        .unwrap_or_default();
+    let marker = w.target().login_page_marker.clone();
+    let browser = w.browser().await?;
+    let on_login_page = match browser.has(&marker).await {
+        Ok(b) => b,
+        Err(e) => return Err(w.browser_failure(e)),
+    };
+    let stray: Vec<String> = w
+        .net
+        .iter()
+        .filter(|r| !stays_home(&target, r))
+        .map(|r| r.url.clone())
+        .collect();
+    // The same request without the browser: no Location may leave the target.
+    let url = authorize_url(w)?;
+    let endpoint = Url::parse(&url).map_err(|e| Failure(format!("the authorize URL: {e}")))?;
+    let probe = HttpCall {
+        method: reqwest::Method::GET,
+        headers: Vec::new(),
+        query: endpoint.query().map(str::to_owned),
+        body: None,
+        secrets: Vec::new(),
+    };
+    let answer = w.call(&endpoint, probe).await?;
+    let location = answer.header("location").unwrap_or_default();
+    let leaves = !location.is_empty()
+        && !location.starts_with('/')
+        && origin(&location).as_deref() != Some(target.as_str());
+    let heard = w.ctx().aux.canary_heard().await;
+    let mut wrong = Vec::new();
+    if is_callback(&landed, &redirect_uri) || origin(&landed).as_deref() != Some(target.as_str()) {
+        wrong.push(format!("the browser left the target for {landed}"));
+    }
+    if on_login_page {
+        wrong.push("the target asked the user to sign in instead of refusing".into());
+    }
+    if !stray.is_empty() {
+        wrong.push(format!("the browser requested {stray:?}"));
+    }
+    if leaves {
+        wrong.push(format!("the target answered with Location: {location}"));
+    }
+    if heard > 0 {
+        wrong.push(format!("the canary listener heard {heard} request(s)"));
+    }
+    let ok = wrong.is_empty();
+    w.expect(
+        ok,
+        "an error page on the target, and no request anywhere else",
+        "refused",
+        wrong.join("; "),
+    )
+}
+
+#[then("the canary host heard nothing")]
+async fn canary_silent(w: &mut OAuthWorld) -> Outcome {
+    let heard = w.ctx().aux.canary_heard().await;
+    w.expect(
+        heard == 0,
+        "the canary listener",
+        "no request",
+        format!("{heard} request(s)"),
+    )
+}
+
+#[then(expr = "the callback carries error {oauth_error}")]
+fn callback_error(w: &mut OAuthWorld, error: OAuthError) -> Outcome {
+    let errors = callback_values(w, "error")?;
+    let codes = callback_values(w, "code")?;
+    let got = errors
+        .first()
+        .map(|e| String::from_utf8_lossy(&decode_once(e)).into_owned());
+    let ok = got.as_deref() == Some(error.0.as_str()) && codes.is_empty();
+    w.expect(
+        ok,
+        "the error redirect",
+        format!("error={} and no code", error.0),
+        format!("error={got:?}, {} code(s)", codes.len()),
+    )
+}
+
+#[then(expr = "the callback carries no {word}")]
+fn callback_lacks(w: &mut OAuthWorld, name: String) -> Outcome {
+    let n = callback_values(w, &name)?.len();
+    w.expect(
+        n == 0,
+        &format!("no `{name}` on the callback"),
+        "absent",
+        format!("{n} occurrence(s)"),
+    )
+}
+
+#[then(expr = "the callback carries only the parameters {string}, with no control characters")]
+fn callback_only(w: &mut OAuthWorld, allowed: String) -> Outcome {
+    let allowed: Vec<&str> = allowed.split(',').map(str::trim).collect();
+    let landed = w
+        .authorization
+        .as_ref()
+        .map(|a| a.landed_url.clone())
+        .unwrap_or_default();
+    let mut wrong = Vec::new();
+    for pair in callback_query(&landed).split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if !allowed.contains(&k) {
+            wrong.push(format!("unexpected parameter {k}"));
+        }
+        if decode_once(v)
+            .iter()
+            .any(|b| matches!(b, b'\r' | b'\n' | b'\t'))
+        {
+            wrong.push(format!("{k} holds CR, LF or TAB"));
+        }
+    }
+    w.expect(
+        wrong.is_empty(),
+        "the error redirect's parameters",
+        allowed.join(", "),
+        wrong.join("; "),
+    )
+}
+
+#[then("the callback's code is in the query, not in the fragment")]
+fn code_in_query(w: &mut OAuthWorld) -> Outcome {
+    let landed = w
+        .authorization
+        .as_ref()
+        .map(|a| a.landed_url.clone())
+        .unwrap_or_default();
+    let fragment = landed
+        .split_once('#')
+        .map(|(_, f)| f.to_owned())
+        .unwrap_or_default();
+    let in_query = !raw_query_values(callback_query(&landed), "code").is_empty();
+    let in_fragment = !raw_query_values(&fragment, "code").is_empty();
+    w.expect(
+        in_query && !in_fragment,
+        "where the code is",
+        "in the query only",
+        format!("query: {in_query}, fragment: {in_fragment}"),
+    )
+}
+
+#[then("the redirect back to the app was a 302 or a 303")]
+async fn redirect_status(w: &mut OAuthWorld) -> Outcome {
+    w.drain_network().await?;
+    let redirect_uri = w.app()?.redirect_uri.clone();
+    let target = origin(w.target().authorize_endpoint.as_str()).unwrap_or_default();
+    let hops: Vec<(u16, String)> = w
+        .net
+        .iter()
+        .filter(|r| is_callback(&r.url, &redirect_uri))
+        .filter_map(|r| r.redirected_by.clone())
+        .collect();
+    // A code must not pass through a third party on the way.
+    let detours: Vec<String> = w
+        .net
+        .iter()
+        .filter(|r| !stays_home(&target, r) && !is_callback(&r.url, &redirect_uri))
+        .filter(|r| !raw_query_values(callback_query(&r.url), "code").is_empty())
+        .map(|r| r.url.clone())
+        .collect();
+    let ok =
+        !hops.is_empty() && hops.iter().all(|(s, _)| matches!(s, 302 | 303)) && detours.is_empty();
+    let statuses: Vec<u16> = hops.iter().map(|(s, _)| *s).collect();
+    w.expect(
+        ok,
+        "the redirect to the app",
+        "302 or 303, straight from the target",
+        format!("statuses {statuses:?}, detours {detours:?}"),
+    )
+}
+
+#[then(expr = "the browser lands on the registered redirect URI with a query")]
+fn lands_on_query_uri(w: &mut OAuthWorld) -> Outcome {
+    let uri = w.expand("{registered_with_query}")?;
+    let landed = w
+        .authorization
+        .as_ref()
+        .map(|a| a.landed_url.clone())
+        .unwrap_or_default();
+    let (base, query) = uri.split_once('?').unwrap_or((&uri, ""));
+    let kept = landed.starts_with(&format!("{base}?{query}&")) && is_callback(&landed, &uri);
+    w.expect(
+        kept,
+        "the registered query is kept when the code is appended",
+        format!("{uri}&code=…"),
+        &landed,
+    )
+}
