@@ -34,7 +34,7 @@ pub fn mask_credentials(text: &str) -> String {
     static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| {
         regex::Regex::new(
-            r"([?&#](?:code|access_token|refresh_token|id_token|client_secret|code_verifier|password)=)[^&#\s\x22']+",
+            r"([?&#](?:code|access_token|refresh_token|id_token|client_secret|code_verifier|password)=)[^\[&#\s\x22'][^&#\s\x22']*",
         )
         .ok()
     });
