@@ -280,7 +280,7 @@ async fn run(args: RunArgs) -> u8 {
     let mut driver: Option<ChromeDriver> = None;
     let browsers = if plan.needs_browser {
         match start_browsers(&args, &target, &mut driver).await {
-            Ok(pool) => Some(pool),
+            Ok(pool) => Some(Arc::new(pool)),
             Err(e) => return fail(exit::ENVIRONMENT, e),
         }
     } else {

@@ -16,7 +16,10 @@ fn scenario_count() -> (usize, usize) {
     let features = sfmc_oauth_conformance::runner::features::load(&common::root().join("features"))
         .expect("the features parse");
     let all = sfmc_oauth_conformance::runner::features::scenarios(&features);
-    let live = all.iter().filter(|s| s.tags.iter().any(|t| t == "live-only")).count();
+    let live = all
+        .iter()
+        .filter(|s| s.tags.iter().any(|t| t == "live-only"))
+        .count();
     (all.len() - live, live)
 }
 

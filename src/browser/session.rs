@@ -45,7 +45,12 @@ async fn bounded<T, E: std::fmt::Display>(
     cmd: &'static str,
     f: impl Future<Output = Result<T, E>>,
 ) -> Result<T, BrowserError> {
-    match tokio::time::timeout(COMMAND_TIMEOUT, f).await {
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(COMMAND_TIMEOUT, f).await;
+    if std::env::var_os("SFMC_TRACE_BROWSER").is_some() {
+        eprintln!("browser: {cmd} took {} ms", started.elapsed().as_millis());
+    }
+    match result {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(BrowserError::Command {
             cmd,
@@ -244,7 +249,11 @@ impl Browser {
     /// Types `value` into the element matching `selector`.
     pub async fn fill(&self, selector: &str, value: &Secret) -> Result<(), BrowserError> {
         let el = self.find(selector).await?;
-        bounded("clear a field", el.clear()).await?;
+        // Clearing costs a round trip and a re-render; only a prefilled field needs it.
+        let current = bounded("read a field", el.prop("value")).await?;
+        if current.is_some_and(|v| !v.is_empty()) {
+            bounded("clear a field", el.clear()).await?;
+        }
         bounded("type into a field", el.send_keys(value.expose())).await
     }
 
@@ -306,11 +315,6 @@ impl Browser {
         )
         .await
         .map(|_| ())
-    }
-
-    /// Leaves the current page, so the next scenario does not start on this one's.
-    pub async fn reset_page(&self) -> Result<(), BrowserError> {
-        self.open("about:blank").await
     }
 
     /// Ends the session (and its browser).

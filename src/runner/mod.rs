@@ -107,7 +107,8 @@ impl Tally {
 #[derive(Debug)]
 pub struct Context {
     pub target: Target,
-    pub browsers: Option<BrowserPool>,
+    /// Shared, so that several runs (the mutation matrix) reuse the same browsers.
+    pub browsers: Option<Arc<BrowserPool>>,
     pub http: TokenClient,
     /// A failed SHOULD fails the run.
     pub strict: bool,
@@ -273,4 +274,44 @@ pub fn capability_filter(target: &Target) -> &'static str {
     } else {
         "not @simulator"
     }
+}
+
+/// Runs every feature under `features` against a fresh simulator with `faults`, quietly, using
+/// `browsers` (shared between runs). The mutation matrix calls this once per fault.
+pub async fn run_against_simulator(
+    faults: crate::simulator::Faults,
+    browsers: Option<Arc<BrowserPool>>,
+    features: &std::path::Path,
+) -> Result<Tally, String> {
+    let parsed = features::load(features).map_err(|e| e.to_string())?;
+    let sim = crate::simulator::Simulator::start(
+        0,
+        crate::simulator::SimConfig {
+            registry: crate::simulator::Registry::builtin(),
+            faults,
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let target = Target::simulator_target(Arc::new(sim))?;
+    let selection = selection(None, &target)?;
+    let plan = features::plan(&parsed, None, None, selection, capability_filter(&target));
+    let ctx = Arc::new(Context {
+        http: TokenClient::new(true).map_err(|e| e.to_string())?,
+        target,
+        browsers,
+        strict: false,
+        aux: Aux::start().await,
+        tally: Mutex::new(Tally::default()),
+    });
+    let opts = RunOptions {
+        features: features.to_owned(),
+        tags: None,
+        name: None,
+        concurrency: 2,
+        fail_fast: false,
+        color: false,
+        quiet: true,
+    };
+    Ok(run(ctx, &opts, &plan).await)
 }

@@ -162,10 +162,9 @@ async fn authorize_by_post(w: &mut OAuthWorld) -> Outcome {
     let browser = w.browser().await?;
     let outcome = async {
         browser.open(page_url.as_str()).await?;
-        let start = browser.current_url().await?;
         // Wait (bounded) for the auto-post to navigate away from the app's page.
         for _ in 0..200 {
-            if browser.current_url().await? != start {
+            if browser.current_url().await? != page_url.as_str() {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
