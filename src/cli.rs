@@ -160,6 +160,25 @@ struct RunArgs {
         value_name = "PORT"
     )]
     simulator_port: u16,
+    /// Record what this run saw as the target's new baseline snapshots instead of comparing.
+    #[arg(long)]
+    accept: bool,
+    /// Folder of baseline snapshots: <DIR>/<target name>/ (committed for the simulator).
+    #[arg(
+        long,
+        env = "SFMC_SNAPSHOTS",
+        default_value = "reports/snapshots",
+        value_name = "DIR"
+    )]
+    snapshots: PathBuf,
+    /// Where run reports go: <DIR>/runs/<UTC timestamp>/, with <DIR>/latest pointing at the newest.
+    #[arg(
+        long,
+        env = "SFMC_REPORT_DIR",
+        default_value = "reports",
+        value_name = "DIR"
+    )]
+    report_dir: PathBuf,
     /// Colour the progress output: auto or never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "never"])]
     color: String,
@@ -293,14 +312,40 @@ async fn run(args: RunArgs) -> u8 {
             return fail(exit::ENVIRONMENT, e);
         }
     };
+    let target_name = target.name.clone();
+    if args.accept {
+        // insta reads this when a snapshot is asserted; set before any scenario runs.
+        std::env::set_var("INSTA_UPDATE", "always");
+    }
+    if std::env::var_os("INSTA_WORKSPACE_ROOT").is_none() {
+        // Otherwise insta runs `cargo metadata` to find it (and warns where cargo is absent).
+        if let Ok(cwd) = std::env::current_dir() {
+            std::env::set_var("INSTA_WORKSPACE_ROOT", cwd);
+        }
+    }
     let ctx = Arc::new(Context {
         target,
         browsers,
         http,
         strict: args.strict,
         aux: runner::Aux::start().await,
+        screenshots: true,
+        baselines: Some(
+            std::path::absolute(args.snapshots.join(&target_name))
+                .unwrap_or_else(|_| args.snapshots.join(&target_name)),
+        ),
+        shots: Mutex::new(Vec::new()),
         tally: Mutex::new(Tally::default()),
     });
+    let (stamp, started_rfc3339) = crate::report::utc_now();
+    let run_dir = crate::report::run_dir(&args.report_dir, &stamp);
+    if let Err(e) = std::fs::create_dir_all(&run_dir) {
+        stop(&mut driver).await;
+        return fail(
+            exit::USAGE,
+            format!("cannot create the report folder {}: {e}", run_dir.display()),
+        );
+    }
     let opts = RunOptions {
         features: args.features.clone(),
         tags: args.tags.clone(),
@@ -309,6 +354,7 @@ async fn run(args: RunArgs) -> u8 {
         fail_fast: args.fail_fast,
         color: args.color == "auto",
         quiet: false,
+        cucumber_json: Some(run_dir.join("cucumber.json")),
     };
 
     let signals = interrupted();
@@ -348,7 +394,34 @@ async fn run(args: RunArgs) -> u8 {
     for s in &tally.environment {
         eprintln!("error: environment failure in {s}");
     }
-    println!("wall time: {:.1} s", started.elapsed().as_secs_f64());
+    let elapsed = started.elapsed().as_secs_f64();
+    let report = crate::report::RunReport::new(
+        &format!(
+            "{} ({})",
+            ctx.target.name,
+            ctx.target.authorize_endpoint.origin().ascii_serialization()
+        ),
+        started_rfc3339,
+        elapsed,
+        &tally,
+        ctx.screenshots(),
+    );
+    match crate::report::write_run(&run_dir, &report) {
+        Ok(files) => {
+            let _ = crate::report::link_latest(&args.report_dir, &run_dir);
+            let list: Vec<String> = files
+                .files
+                .iter()
+                .map(|(n, size)| format!("{n} {:.1} KB", *size as f64 / 1024.0))
+                .collect();
+            println!("reports: {} ({})", run_dir.display(), list.join(", "));
+        }
+        Err(e) => eprintln!(
+            "warning: the reports could not be written to {}: {e}",
+            run_dir.display()
+        ),
+    }
+    println!("wall time: {elapsed:.1} s");
     println!("{}", tally.closing_line());
     tally.exit_code()
 }

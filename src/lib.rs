@@ -16,6 +16,7 @@ pub mod evidence;
 pub mod exit;
 pub mod http;
 pub mod oauth;
+pub mod report;
 pub mod runner;
 pub mod secret;
 pub mod simulator;

@@ -203,6 +203,16 @@ impl Browser {
             .collect())
     }
 
+    /// Runs a script in the page and returns its result.
+    pub async fn eval(&self, script: &str) -> Result<Value, BrowserError> {
+        bounded("run a script", self.client.execute(script, Vec::new())).await
+    }
+
+    /// A PNG of the viewport.
+    pub async fn screenshot(&self) -> Result<Vec<u8>, BrowserError> {
+        bounded("take a screenshot", self.client.screenshot()).await
+    }
+
     /// The page's HTML source.
     pub async fn source(&self) -> Result<String, BrowserError> {
         bounded("read the page", self.client.source()).await

@@ -33,6 +33,8 @@ pub struct RunOptions {
     pub color: bool,
     /// Print nothing (the mutation matrix runs the suite many times).
     pub quiet: bool,
+    /// Where cucumber writes its standard JSON report, if anywhere.
+    pub cucumber_json: Option<PathBuf>,
 }
 
 /// The outcome of one scenario.
@@ -44,10 +46,16 @@ pub struct ScenarioResult {
     /// `file:line `name``.
     pub location: String,
     pub verdict: Verdict,
+    /// The requirement tag (`S-08`, `RFC6749-3.3`, `SFMC`).
+    pub requirement: String,
     /// Failure, warning, finding and note messages, redacted.
     pub messages: Vec<String>,
     /// What a PROBE observed.
     pub observations: Vec<String>,
+    /// The scenario's HTTP exchanges, redacted.
+    pub evidence: Vec<crate::evidence::Exchange>,
+    /// Indices of the run's screenshots this scenario showed.
+    pub screenshots: Vec<usize>,
 }
 
 /// Scenario outcomes, counted by the after hook.
@@ -114,12 +122,39 @@ pub struct Context {
     pub strict: bool,
     /// The canary listener and the page server.
     pub aux: Aux,
+    /// Whether scenarios keep screenshots of the pages they show.
+    pub screenshots: bool,
+    /// Where this target's baseline snapshots live, if they are compared.
+    pub baselines: Option<PathBuf>,
+    /// The screenshots kept so far, one per distinct page.
+    pub shots: Mutex<Vec<(String, crate::report::Screenshot)>>,
     pub tally: Mutex<Tally>,
 }
 
 impl Context {
     fn tally(&self) -> std::sync::MutexGuard<'_, Tally> {
         self.tally.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn shots(&self) -> std::sync::MutexGuard<'_, Vec<(String, crate::report::Screenshot)>> {
+        self.shots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The index of the screenshot of the page `key`, if one was kept.
+    pub fn shot_index(&self, key: &str) -> Option<usize> {
+        self.shots().iter().position(|(k, _)| k == key)
+    }
+
+    /// Keeps a screenshot and returns its index.
+    pub fn add_shot(&self, key: String, shot: crate::report::Screenshot) -> usize {
+        let mut shots = self.shots();
+        shots.push((key, shot));
+        shots.len() - 1
+    }
+
+    /// Every screenshot kept, in order.
+    pub fn screenshots(&self) -> Vec<crate::report::Screenshot> {
+        self.shots().iter().map(|(_, s)| s.clone()).collect()
     }
 }
 
@@ -173,15 +208,23 @@ pub async fn run(ctx: Arc<Context>, opts: &RunOptions, plan: &features::Plan) ->
         .after(move |feature, _, scenario, finished, world| {
             let ctx = after_ctx.clone();
             let here = location(feature, scenario);
+            let title = scenario.name.clone();
             async move {
-                let (env, judgements, observations, check) = match world {
+                let (end, check) = match world {
                     Some(w) => {
                         let check = w.check.clone();
-                        let (e, j, o) = w.end().await;
-                        (e, j, o, check)
+                        (w.end().await, check)
                     }
-                    None => (None, Vec::new(), Vec::new(), Default::default()),
+                    None => (world::ScenarioEnd::default(), world::Check::default()),
                 };
+                let world::ScenarioEnd {
+                    observation,
+                    environment: env,
+                    judgements,
+                    observations,
+                    evidence,
+                    shots,
+                } = end;
                 let mut t = ctx.tally();
                 let mut verdict = judgements
                     .iter()
@@ -211,13 +254,37 @@ pub async fn run(ctx: Arc<Context>, opts: &RunOptions, plan: &features::Plan) ->
                         verdict = Verdict::Failed;
                     }
                 }
+                if let (
+                    Some(dir),
+                    Verdict::Passed | Verdict::Note | Verdict::Warning | Verdict::Finding,
+                ) = (&ctx.baselines, verdict)
+                {
+                    let name = crate::report::snapshot::name_for(&check.id, &title);
+                    match crate::report::snapshot::baseline(dir, &name, &observation) {
+                        crate::report::snapshot::Baseline::Same => {}
+                        crate::report::snapshot::Baseline::Missing => {
+                            messages.push(format!(
+                                "no baseline {name}.snap yet: run with --accept to record one"
+                            ));
+                        }
+                        crate::report::snapshot::Baseline::Drift(diff) => {
+                            t.passed = t.passed.saturating_sub(1);
+                            t.failed += 1;
+                            verdict = Verdict::Failed;
+                            messages.push(diff);
+                        }
+                    }
+                }
                 t.results.push(ScenarioResult {
                     check: check.id,
                     level: check.level,
+                    requirement: check.requirement,
                     location: here,
                     verdict,
                     messages,
                     observations,
+                    evidence,
+                    screenshots: shots,
                 });
             }
             .boxed_local()
@@ -225,6 +292,9 @@ pub async fn run(ctx: Arc<Context>, opts: &RunOptions, plan: &features::Plan) ->
         .with_writer(
             writer::Basic::raw(output(opts.quiet), coloring, 0)
                 .summarized()
+                .tee::<OAuthWorld, _>(writer::Json::for_tee(json_output(
+                    opts.cucumber_json.as_deref(),
+                )))
                 .normalized(),
         )
         .fail_on_skipped()
@@ -241,6 +311,13 @@ pub async fn run(ctx: Arc<Context>, opts: &RunOptions, plan: &features::Plan) ->
     *CURRENT.lock().unwrap_or_else(|p| p.into_inner()) = None;
     let t = ctx.tally().clone();
     t
+}
+
+fn json_output(path: Option<&std::path::Path>) -> Box<dyn std::io::Write> {
+    match path.and_then(|p| std::fs::File::create(p).ok()) {
+        Some(f) => Box::new(std::io::BufWriter::new(f)),
+        None => Box::new(std::io::sink()),
+    }
 }
 
 fn output(quiet: bool) -> Box<dyn std::io::Write> {
@@ -267,12 +344,13 @@ pub fn selection(user: Option<&str>, target: &Target) -> Result<TagOperation, St
 }
 
 /// The scenarios a target can run: only the simulator can run `@simulator` scenarios, and only a
-/// live target `@live-only` ones.
+/// live target `@live-only` ones. Against a live target `@intrusive` checks (bursts, replays)
+/// stay off.
 pub fn capability_filter(target: &Target) -> &'static str {
     if target.simulator().is_some() {
         "not @live-only"
     } else {
-        "not @simulator"
+        "not @simulator and not @intrusive"
     }
 }
 
@@ -302,6 +380,9 @@ pub async fn run_against_simulator(
         browsers,
         strict: false,
         aux: Aux::start().await,
+        screenshots: false,
+        baselines: None,
+        shots: Mutex::new(Vec::new()),
         tally: Mutex::new(Tally::default()),
     });
     let opts = RunOptions {
@@ -312,6 +393,7 @@ pub async fn run_against_simulator(
         fail_fast: false,
         color: false,
         quiet: true,
+        cucumber_json: None,
     };
     Ok(run(ctx, &opts, &plan).await)
 }

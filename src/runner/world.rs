@@ -110,6 +110,18 @@ pub enum Tweak {
     Append(String),
 }
 
+/// What a scenario leaves behind when it ends.
+#[derive(Debug, Default)]
+pub struct ScenarioEnd {
+    /// What the scenario saw of the target, masked, for the baseline snapshot.
+    pub observation: serde_json::Value,
+    pub environment: Option<String>,
+    pub judgements: Vec<Judgement>,
+    pub observations: Vec<String>,
+    pub evidence: Vec<crate::evidence::Exchange>,
+    pub shots: Vec<usize>,
+}
+
 /// One authorization as the browser saw it.
 #[derive(Debug, Clone)]
 pub struct Authorization {
@@ -158,6 +170,12 @@ pub struct OAuthWorld {
     pub batch: Vec<TokenOutcome>,
     /// A second authorization of the same app: its code and PKCE pair.
     pub second: Option<(Secret, Option<Pkce>)>,
+    /// Every HTTP exchange of this scenario, redacted.
+    pub evidence: Vec<crate::evidence::Exchange>,
+    /// Screenshots (indices into the run's store) of the pages this scenario showed.
+    pub shots: Vec<usize>,
+    /// Whether the state was made up by the harness (so a baseline must not hold its value).
+    pub state_is_random: bool,
     /// Observations a PROBE records whatever it concludes.
     pub observations: Vec<String>,
 }
@@ -213,6 +231,9 @@ impl OAuthWorld {
             first_tokens: None,
             batch: Vec::new(),
             second: None,
+            evidence: Vec::new(),
+            shots: Vec::new(),
+            state_is_random: false,
         })
     }
 
@@ -222,8 +243,8 @@ impl OAuthWorld {
     }
 
     /// After hook: give the browser back; say whether the environment failed, and what the
-    /// scenario judged.
-    pub(super) async fn end(&mut self) -> (Option<String>, Vec<Judgement>, Vec<String>) {
+    /// scenario judged, observed and kept as evidence.
+    pub(super) async fn end(&mut self) -> ScenarioEnd {
         if let Some(b) = self.browser.take() {
             // Every browser scenario starts with a navigation, so the page is left as it is.
             let healthy = self.environment_failure.is_none();
@@ -232,11 +253,65 @@ impl OAuthWorld {
                 _ => b.close().await,
             }
         }
-        (
-            self.environment_failure.take(),
-            std::mem::take(&mut self.judgements),
-            std::mem::take(&mut self.observations),
-        )
+        let mut evidence = std::mem::take(&mut self.evidence);
+        for e in &mut evidence {
+            e.request_body = mask_credentials(&self.redactor.apply(&e.request_body));
+            e.response_body = mask_credentials(&self.redactor.apply(&e.response_body));
+            e.url = mask_credentials(&self.redactor.apply(&e.url));
+        }
+        let explicit_state = self
+            .request
+            .as_ref()
+            .and_then(|r| r.state.clone())
+            .filter(|_| !self.state_is_random);
+        let observation = crate::report::snapshot::observation(
+            self.authorize_url
+                .as_deref()
+                .map(|u| mask_credentials(u))
+                .as_deref(),
+            self.authorization
+                .as_ref()
+                .map(|a| mask_credentials(&self.redactor.apply(&a.landed_url)))
+                .as_deref(),
+            explicit_state.as_deref(),
+            &evidence,
+        );
+        ScenarioEnd {
+            observation,
+            environment: self.environment_failure.take(),
+            judgements: std::mem::take(&mut self.judgements),
+            observations: std::mem::take(&mut self.observations),
+            evidence,
+            shots: std::mem::take(&mut self.shots),
+        }
+    }
+
+    /// Keeps a screenshot of the browser's page at `url`, once per distinct page (origin, path
+    /// and label) of the run, so a run of 200 scenarios takes a handful of screenshots.
+    pub async fn snap(&mut self, label: &str, url: &str) {
+        if !self.ctx.screenshots {
+            return;
+        }
+        let key = format!("{label}|{}", url.split(['?', '#']).next().unwrap_or(""));
+        if let Some(i) = self.ctx.shot_index(&key) {
+            if !self.shots.contains(&i) {
+                self.shots.push(i);
+            }
+            return;
+        }
+        let Some(browser) = self.browser.as_ref() else {
+            return;
+        };
+        if let Ok(png) = browser.screenshot().await {
+            let shown = mask_credentials(&self.redactor.apply(url));
+            let shot = crate::report::Screenshot {
+                label: label.to_owned(),
+                url: shown,
+                png,
+            };
+            let i = self.ctx.add_shot(key, shot);
+            self.shots.push(i);
+        }
     }
 
     /// Judges a check that was not met, by the scenario's level: a MUST fails the step; a SHOULD
@@ -478,6 +553,7 @@ impl OAuthWorld {
                         self.redactor.add(s);
                     }
                 }
+                self.evidence.push(o.exchange.clone());
                 Ok(o)
             }
             Err(e @ (HttpError::Unreachable { .. } | HttpError::Client(_))) => {

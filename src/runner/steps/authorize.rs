@@ -106,8 +106,12 @@ async fn shows_login_page(w: &mut OAuthWorld) -> Outcome {
     let browser = w.browser().await?;
     let found = browser.has(&marker).await;
     let title = browser.title().await.unwrap_or_default();
+    let url = browser.current_url().await.unwrap_or_default();
     match found {
-        Ok(true) => Ok(()),
+        Ok(true) => {
+            w.snap("login page", &url).await;
+            Ok(())
+        }
         Ok(false) => Err(w.fail(
             "the login page is shown",
             format!("a page with `{marker}`"),

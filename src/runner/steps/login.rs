@@ -265,3 +265,17 @@ fn tssd_shape(w: &mut OAuthWorld) -> Outcome {
         ),
     }
 }
+
+#[then("what came back for the state is recorded")]
+fn record_state(w: &mut OAuthWorld) -> Outcome {
+    let raw: Vec<String> = callback_values(w, "state")?;
+    let decoded: Vec<String> = raw
+        .iter()
+        .map(|v| String::from_utf8_lossy(&decode_once(v)).into_owned())
+        .collect();
+    let codes = callback_values(w, "code")?.len();
+    w.observe(format!(
+        "state as received: {raw:?}; decoded once: {decoded:?}; codes: {codes}"
+    ));
+    Ok(())
+}

@@ -42,6 +42,7 @@ pub(super) fn prepare_request(
 pub(super) fn authorize_url(w: &mut OAuthWorld) -> Result<String, Failure> {
     if w.request.is_none() {
         prepare_request(w, None, Some(random_state()))?;
+        w.state_is_random = true;
     }
     let url = match &w.request {
         Some(r) => r.url(&w.target().authorize_endpoint),
@@ -109,7 +110,9 @@ pub(super) async fn authorize_in_browser(w: &mut OAuthWorld) -> Outcome {
     };
     match step.await {
         Ok(a) => {
+            let landed = a.landed_url.clone();
             w.authorization = Some(a);
+            w.snap("where the authorization ended", &landed).await;
             Ok(())
         }
         Err(e) => Err(w.browser_failure(e)),
@@ -123,9 +126,10 @@ pub(super) async fn record_landing(w: &mut OAuthWorld) -> Outcome {
         Ok(landed) => {
             let saw = w.authorization.as_ref().is_some_and(|a| a.saw_login_page);
             w.authorization = Some(Authorization {
-                landed_url: landed,
+                landed_url: landed.clone(),
                 saw_login_page: saw,
             });
+            w.snap("page the browser showed", &landed).await;
             Ok(())
         }
         Err(e) => Err(w.browser_failure(e)),

@@ -111,8 +111,6 @@ async fn frame_it(w: &mut OAuthWorld) -> Outcome {
     if let Err(e) = browser.open(page_url.as_str()).await {
         return Err(w.browser_failure(e));
     }
-    // Give the frame a moment to load (or be blocked).
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     Ok(())
 }
 
@@ -120,11 +118,18 @@ async fn frame_it(w: &mut OAuthWorld) -> Outcome {
 async fn framed_page_blocked(w: &mut OAuthWorld) -> Outcome {
     let marker = w.target().login_page_marker.clone();
     let browser = w.browser().await?;
+    // Poll (bounded): a page that may be framed renders within a moment; a refused one never.
     let rendered = async {
-        browser.enter_first_frame().await?;
-        let found = browser.has(&marker).await;
-        browser.leave_frame().await?;
-        found
+        for _ in 0..30 {
+            browser.enter_first_frame().await?;
+            let found = browser.has(&marker).await;
+            browser.leave_frame().await?;
+            if found? {
+                return Ok(true);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Ok::<bool, crate::browser::BrowserError>(false)
     }
     .await;
     match rendered {

@@ -2,10 +2,13 @@
 //! (RFC 6749 §6, RFC 9700 §4.14.2).
 
 use super::{expect_status, is_public};
+use crate::http::HttpCall;
 use crate::oauth::TokenRequest;
 use crate::runner::world::{Failure, OAuthWorld, Outcome};
 use crate::secret::Secret;
 use cucumber::{given, then, when};
+use serde_json::Value;
+use std::time::Duration;
 
 async fn refresh_with(w: &mut OAuthWorld, rt: Secret) -> Outcome {
     let app = w.app()?.clone();
@@ -97,10 +100,6 @@ fn new_refresh_token(w: &mut OAuthWorld) -> Outcome {
 }
 
 // ---- refresh variations (RF-03 .. RF-11) ----
-
-use crate::http::HttpCall;
-use serde_json::Value;
-use std::time::Duration;
 
 fn refresh_request(w: &OAuthWorld, rt: Secret) -> Result<TokenRequest, Failure> {
     let app = w.app()?.clone();

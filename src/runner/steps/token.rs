@@ -1,14 +1,19 @@
 //! Steps for `features/token` and `features/errors`: redeeming the code at `/v2/token` and
 //! checking the response's fields, types, headers and error shape (RFC 6749 §5.1, §5.2).
 
+use super::redeem_request;
 use super::{expect_status, fresh_tokens, redeem, Credentials};
+use crate::http::HttpCall;
 use crate::oauth::token::json_type;
+use crate::runner::params::Defect;
 use crate::runner::params::OAuthError;
 use crate::runner::world::{Failure, OAuthWorld, Outcome};
+use crate::secret::Secret;
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use serde_json::json;
 use serde_json::Value;
+use std::time::Duration;
 
 #[when("the app redeems the code at the token endpoint")]
 async fn redeem_code(w: &mut OAuthWorld) -> Outcome {
@@ -242,12 +247,6 @@ fn instance_url(w: &mut OAuthWorld, field: String, domain: String) -> Outcome {
 }
 
 // ---- variations of the code exchange (TK, TR, TE) ----
-
-use super::redeem_request;
-use crate::http::HttpCall;
-use crate::runner::params::Defect;
-use crate::secret::Secret;
-use std::time::Duration;
 
 /// Sends a JSON body made from the app's normal redemption, changed by `edit`.
 async fn redeem_edited(

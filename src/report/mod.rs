@@ -1,0 +1,166 @@
+//! Reports of a run, all from one model ([`RunReport`]): `junit.xml` for CI systems,
+//! `summary.md` for a ticket, `report.html` (self-contained, with evidence and screenshots),
+//! `compliance.md` per requirement document for a security sign-off, and `findings.sarif`
+//! (SARIF 2.1.0) for code-scanning dashboards. `cucumber.json` is cucumber's own writer.
+//! Everything here is built from evidence that was redacted when it was captured.
+
+mod html;
+pub mod snapshot;
+mod text;
+
+use crate::evidence::Exchange;
+use crate::runner::{ScenarioResult, Tally, Verdict};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+pub use html::html;
+pub use text::{compliance_md, junit_xml, sarif, summary_md};
+
+/// A screenshot the browser took, shared by the scenarios that showed the same page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Screenshot {
+    /// What the page was (`login page`, `error page`, `callback`).
+    pub label: String,
+    /// The page's URL with credentials masked.
+    pub url: String,
+    #[serde(skip)]
+    pub png: Vec<u8>,
+}
+
+/// Everything the reports say about one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub tool_version: String,
+    pub target: String,
+    /// UTC, RFC 3339.
+    pub started: String,
+    pub duration_secs: f64,
+    pub results: Vec<ScenarioResult>,
+    pub skipped: Vec<String>,
+    pub screenshots: Vec<Screenshot>,
+}
+
+impl RunReport {
+    /// The report of a finished run.
+    pub fn new(
+        target: &str,
+        started: String,
+        duration_secs: f64,
+        tally: &Tally,
+        screenshots: Vec<Screenshot>,
+    ) -> Self {
+        let mut results = tally.results.clone();
+        results.sort_by(|a, b| a.location.cmp(&b.location));
+        Self {
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            target: target.to_owned(),
+            started,
+            duration_secs,
+            results,
+            skipped: tally.unsupported.clone(),
+            screenshots,
+        }
+    }
+
+    pub fn count(&self, v: Verdict) -> usize {
+        self.results.iter().filter(|r| r.verdict == v).count()
+    }
+}
+
+/// The files a run wrote.
+#[derive(Debug, Clone)]
+pub struct RunFiles {
+    pub dir: PathBuf,
+    pub files: Vec<(String, u64)>,
+}
+
+/// Writes every report of `report` into `dir` (created if need be), with `cucumber_json` as
+/// cucumber wrote it, and returns the files and their sizes.
+pub fn write_run(dir: &Path, report: &RunReport) -> std::io::Result<RunFiles> {
+    std::fs::create_dir_all(dir)?;
+    let sarif = serde_json::to_string_pretty(&sarif(report)).unwrap_or_default();
+    let files: [(&str, String); 5] = [
+        ("junit.xml", junit_xml(report)),
+        ("summary.md", summary_md(report)),
+        ("compliance.md", compliance_md(report)),
+        ("findings.sarif", sarif),
+        ("report.html", html(report)),
+    ];
+    for (name, body) in &files {
+        std::fs::write(dir.join(name), body)?;
+    }
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            out.push((
+                entry.file_name().to_string_lossy().into_owned(),
+                entry.metadata()?.len(),
+            ));
+        }
+    }
+    out.sort();
+    Ok(RunFiles {
+        dir: dir.to_owned(),
+        files: out,
+    })
+}
+
+/// `reports/runs/<UTC timestamp>` under `root`, and `reports/latest` pointing at it.
+pub fn run_dir(root: &Path, stamp: &str) -> PathBuf {
+    root.join("runs").join(stamp)
+}
+
+/// Points `root/latest` at `dir` (a relative symlink, replaced if it exists).
+pub fn link_latest(root: &Path, dir: &Path) -> std::io::Result<()> {
+    let latest = root.join("latest");
+    if latest.symlink_metadata().is_ok() {
+        std::fs::remove_file(&latest)?;
+    }
+    let target = dir.strip_prefix(root).unwrap_or(dir);
+    std::os::unix::fs::symlink(target, latest)
+}
+
+/// The evidence of a scenario as text, for the reports.
+pub fn evidence_text(evidence: &[Exchange]) -> String {
+    evidence
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// The UTC time now as `YYYY-MM-DDTHH-MM-SSZ` (a folder name) and RFC 3339.
+pub fn utc_now() -> (String, String) {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(mo <= 2);
+    (
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}-{m:02}-{s:02}Z"),
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}Z"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_now_has_the_folder_and_rfc3339_shapes() {
+        let (folder, rfc) = super::utc_now();
+        assert_eq!(folder.len(), 20, "{folder}");
+        assert!(rfc.ends_with('Z') && rfc.contains('T'), "{rfc}");
+        assert!(!folder.contains(':'));
+    }
+}

@@ -1,0 +1,267 @@
+//! Baseline snapshots: what each scenario saw of the target (the authorize request's parameter
+//! names, where the browser ended and the callback's parameters, each HTTP exchange's status,
+//! selected headers and JSON body) as an insta snapshot under `reports/snapshots/<target>/`,
+//! with every secret, code, token, port and random value masked. When the target changes an
+//! error text, a header or a redirect, the next run fails the scenario with the difference.
+//! `sfmc-conformance run --accept` records new baselines.
+
+use crate::evidence::Exchange;
+use crate::oauth::authorize::callback_query;
+use crate::oauth::encoding::decode_once;
+use serde_json::{json, Map, Value};
+use std::path::Path;
+
+/// Response headers worth a baseline (the rest vary or say nothing about conformance).
+const HEADERS: &[&str] = &[
+    "content-type",
+    "cache-control",
+    "pragma",
+    "www-authenticate",
+    "retry-after",
+    "location",
+    "x-frame-options",
+    "content-security-policy",
+    "referrer-policy",
+];
+
+/// Query parameters whose values are kept; others are masked.
+const KEPT: &[&str] = &[
+    "error",
+    "error_description",
+    "error_uri",
+    "response_type",
+    "scope",
+    "iss",
+];
+
+fn mask_ports(s: &str) -> String {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    match RE.get_or_init(|| regex::Regex::new(r"127\.0\.0\.1:(\d{2,5})").ok()) {
+        // Port 80 is part of the registered redirect URI; other ports are the run's own.
+        Some(re) => re
+            .replace_all(s, |c: &regex::Captures| match &c[1] {
+                "80" => "127.0.0.1:80".to_owned(),
+                _ => "127.0.0.1:[port]".to_owned(),
+            })
+            .into_owned(),
+        None => s.to_owned(),
+    }
+}
+
+fn params(query: &str, kept_state: Option<&str>) -> Value {
+    let mut m = Map::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = String::from_utf8_lossy(&decode_once(v)).into_owned();
+        let shown = if KEPT.contains(&k) || (k == "state" && kept_state == Some(value.as_str())) {
+            Value::String(value)
+        } else {
+            Value::String(format!("[{k}]"))
+        };
+        m.entry(k.to_owned())
+            .and_modify(|e| {
+                if let Value::Array(a) = e {
+                    a.push(shown.clone());
+                } else {
+                    *e = json!([e.clone(), shown.clone()]);
+                }
+            })
+            .or_insert(shown);
+    }
+    Value::Object(m)
+}
+
+fn body_shape(body: &str) -> Value {
+    match serde_json::from_str::<Value>(body) {
+        Ok(Value::Object(m)) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = match (&v, k.as_str()) {
+                        (Value::String(s), _) if s.starts_with('[') && s.ends_with(']') => v,
+                        (Value::String(_), "access_token" | "refresh_token" | "id_token") => {
+                            json!("[token]")
+                        }
+                        (Value::String(s), _) => Value::String(mask_ports(s)),
+                        _ => v,
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        Ok(other) => other,
+        Err(_) if body.is_empty() => Value::Null,
+        Err(_) => json!(format!("[text, {} bytes]", body.len())),
+    }
+}
+
+/// The observation of one scenario, ready to snapshot.
+pub fn observation(
+    authorize_url: Option<&str>,
+    landed_url: Option<&str>,
+    explicit_state: Option<&str>,
+    evidence: &[Exchange],
+) -> Value {
+    let authorize = authorize_url.map(|u| {
+        let names: Vec<&str> = callback_query(u)
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| p.split('=').next().unwrap_or(""))
+            .collect();
+        json!(names)
+    });
+    let landed = landed_url.map(|u| {
+        let base = mask_ports(u.split(['?', '#']).next().unwrap_or(""));
+        json!({"page": base, "parameters": params(callback_query(u), explicit_state)})
+    });
+    let exchanges: Vec<Value> = evidence
+        .iter()
+        .map(|e| {
+            let headers: Map<String, Value> = e
+                .response_headers
+                .iter()
+                .filter(|(k, _)| HEADERS.contains(&k.to_ascii_lowercase().as_str()))
+                .map(|(k, v)| {
+                    let v = if k.eq_ignore_ascii_case("location") {
+                        let base = mask_ports(v.split('?').next().unwrap_or(""));
+                        format!("{base}{}", if v.contains('?') { "?…" } else { "" })
+                    } else {
+                        v.clone()
+                    };
+                    (k.to_ascii_lowercase(), Value::String(v))
+                })
+                .collect();
+            let path = mask_ports(e.url.split('?').next().unwrap_or(""));
+            json!({
+                "request": format!("{} {path}", e.method),
+                "status": e.status,
+                "headers": headers,
+                "body": body_shape(&e.response_body),
+            })
+        })
+        .collect();
+    json!({"authorize_parameters": authorize, "browser_ended_on": landed, "exchanges": exchanges})
+}
+
+/// A file-system-safe snapshot name.
+pub fn name_for(check: &str, title: &str) -> String {
+    let slug: String = title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut slug = slug
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    slug.truncate(90);
+    format!("{check}-{slug}")
+}
+
+/// How an observation compares with its baseline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Baseline {
+    Same,
+    /// No baseline yet (a new scenario or a new target).
+    Missing,
+    /// The difference, line by line.
+    Drift(String),
+}
+
+/// Whether `run --accept` was asked for: baselines are then written instead of compared.
+pub fn accepting() -> bool {
+    std::env::var("INSTA_UPDATE").is_ok_and(|v| v == "always")
+}
+
+/// Compares `value` with the baseline `dir/<name>.snap` (recording it under `--accept`).
+pub fn baseline(dir: &Path, name: &str, value: &Value) -> Baseline {
+    if !accepting() && !dir.join(format!("{name}.snap")).is_file() {
+        return Baseline::Missing;
+    }
+    match compare(dir, name, value) {
+        Ok(()) => Baseline::Same,
+        Err(diff) => Baseline::Drift(diff),
+    }
+}
+
+/// Compares `value` with the baseline `dir/<name>.snap` through insta. `Err` holds the
+/// difference, line by line.
+pub fn compare(dir: &Path, name: &str, value: &Value) -> Result<(), String> {
+    let before = std::fs::read_to_string(dir.join(format!("{name}.snap"))).ok();
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(dir);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.set_input_file("features");
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        settings.bind(|| insta::assert_json_snapshot!(name.to_owned(), value));
+    }));
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(_) => {
+            let now = serde_json::to_string_pretty(value).unwrap_or_default();
+            let old = before
+                .as_deref()
+                .map(|b| b.splitn(3, "---").nth(2).unwrap_or(b).trim().to_owned())
+                .unwrap_or_else(|| "(no baseline: run with --accept to record one)".into());
+            let mut diff =
+                format!("the target's behaviour differs from the baseline {name}.snap:\n");
+            let (o, n): (Vec<&str>, Vec<&str>) = (old.lines().collect(), now.lines().collect());
+            for i in 0..o.len().max(n.len()) {
+                match (o.get(i), n.get(i)) {
+                    (Some(a), Some(b)) if a.trim() == b.trim() => {}
+                    (a, b) => {
+                        if let Some(a) = a {
+                            diff.push_str(&format!("- {a}\n"));
+                        }
+                        if let Some(b) = b {
+                            diff.push_str(&format!("+ {b}\n"));
+                        }
+                    }
+                }
+            }
+            Err(diff)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_codes_and_random_state_are_masked_errors_are_kept() {
+        let v = observation(
+            Some("http://127.0.0.1:4567/v2/authorize?response_type=code&client_id=x&state=abc"),
+            Some("https://127.0.0.1:80/?error=invalid_scope&state=mine&code=xyz"),
+            Some("mine"),
+            &[],
+        );
+        assert_eq!(
+            v["authorize_parameters"],
+            json!(["response_type", "client_id", "state"])
+        );
+        assert_eq!(v["browser_ended_on"]["page"], "https://127.0.0.1:80/");
+        let p = &v["browser_ended_on"]["parameters"];
+        assert_eq!(p["error"], "invalid_scope");
+        assert_eq!(p["state"], "mine");
+        assert_eq!(p["code"], "[code]");
+        assert_eq!(
+            mask_ports("http://127.0.0.1:4567/x"),
+            "http://127.0.0.1:[port]/x"
+        );
+    }
+
+    #[test]
+    fn names_are_slugs() {
+        assert_eq!(
+            name_for("RU-01", "An unregistered host: https://evil.example/"),
+            "RU-01-an-unregistered-host-https-evil-example"
+        );
+    }
+}
