@@ -31,7 +31,7 @@ struct Cli {
 enum Command {
     /// Run the conformance features against the embedded simulator, through headless Chromium.
     #[command(after_help = exit::TABLE)]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List every check the features implement: id, title, level, tags, file and line.
     #[command(after_help = exit::TABLE)]
     List(ListArgs),
@@ -212,7 +212,7 @@ pub fn main() -> ExitCode {
     };
     let code = rt.block_on(async {
         match cli.command {
-            Command::Run(args) => run(args).await,
+            Command::Run(args) => run(*args).await,
             Command::Mock(args) => mock(args).await,
             Command::List(args) => list(&args),
         }
@@ -372,6 +372,15 @@ async fn run(args: RunArgs) -> u8 {
     };
     for s in &tally.unsupported {
         println!("skipped: {s}");
+    }
+    for r in tally.with_verdict(runner::Verdict::Failed) {
+        if let Some(drift) = r
+            .messages
+            .iter()
+            .find(|m| m.starts_with("the target's behaviour differs"))
+        {
+            println!("failed: {} {}: {drift}", r.check, r.location);
+        }
     }
     for (verdict, label) in [
         (runner::Verdict::Warning, "warning"),

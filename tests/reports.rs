@@ -203,3 +203,71 @@ fn a_run_writes_every_report_without_a_secret_and_the_html_shows_its_screenshots
     assert!(shots >= 1, "no screenshot in the report");
     assert_eq!(shots, loaded, "screenshots that did not render");
 }
+
+#[test]
+fn a_changed_behaviour_fails_its_scenario_against_the_baseline() {
+    // A copy of the committed baselines in which Marketing Cloud's invalid_client description
+    // has changed: the run must fail the scenarios that saw it, with the changed line.
+    let baselines = tempfile::tempdir().expect("a folder");
+    let sim = baselines.path().join("simulator");
+    std::fs::create_dir_all(&sim).expect("a folder");
+    for e in std::fs::read_dir(common::root().join("reports/snapshots/simulator"))
+        .expect("committed baselines")
+        .flatten()
+    {
+        let text = std::fs::read_to_string(e.path()).expect("readable");
+        std::fs::write(
+            sim.join(e.file_name()),
+            text.replace("Client authentication failed.", "Authentication failed."),
+        )
+        .expect("writable");
+    }
+    let reports = tempfile::tempdir().expect("a folder");
+    let (r, _tmp) = run(
+        &[
+            "run",
+            "--tags",
+            "@TK-08",
+            "--snapshots",
+            &baselines.path().display().to_string(),
+            "--report-dir",
+            &reports.path().display().to_string(),
+            "--color",
+            "never",
+        ],
+        Duration::from_secs(120),
+    );
+    assert_eq!(r.code, Some(4), "{r:?}");
+    assert!(
+        r.stdout.contains("differs from the baseline TK-08-"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("Client authentication failed."),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.closing_line().contains(" failed,") && !r.closing_line().contains(" 0 failed"),
+        "{}",
+        r.closing_line()
+    );
+}
+
+#[test]
+fn every_scenario_the_simulator_runs_has_a_committed_baseline() {
+    let parsed = sfmc_oauth_conformance::runner::features::load(&common::root().join("features"))
+        .expect("features");
+    let dir = common::root().join("reports/snapshots/simulator");
+    let missing: Vec<String> = sfmc_oauth_conformance::runner::features::checks(&parsed)
+        .into_iter()
+        .filter(|c| !c.tags.iter().any(|t| t == "live-only"))
+        .map(|c| sfmc_oauth_conformance::report::snapshot::name_for(&c.id, &c.title))
+        .filter(|n| !dir.join(format!("{n}.snap")).is_file())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "run `cargo run -- run --accept`; missing: {missing:?}"
+    );
+}

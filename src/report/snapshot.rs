@@ -159,8 +159,13 @@ pub fn name_for(check: &str, title: &str) -> String {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join("-");
-    slug.truncate(90);
-    format!("{check}-{slug}")
+    slug.truncate(80);
+    // Titles that differ only in punctuation (`{registered}.` and `{registered}%2e`) must not
+    // share a file: a stable hash (FNV-1a) of the exact title tells them apart.
+    let hash = title.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{check}-{slug}-{:08x}", hash as u32)
 }
 
 /// How an observation compares with its baseline.
@@ -258,10 +263,15 @@ mod tests {
     }
 
     #[test]
-    fn names_are_slugs() {
-        assert_eq!(
-            name_for("RU-01", "An unregistered host: https://evil.example/"),
-            "RU-01-an-unregistered-host-https-evil-example"
+    fn names_are_slugs_with_a_hash_of_the_title() {
+        let a = name_for("RU-01", "An unregistered host: https://evil.example/");
+        assert!(
+            a.starts_with("RU-01-an-unregistered-host-https-evil-example-"),
+            "{a}"
+        );
+        assert_ne!(
+            name_for("RU-08", "x {registered}."),
+            name_for("RU-08", "x {registered}%2e")
         );
     }
 }

@@ -267,7 +267,7 @@ impl OAuthWorld {
         let observation = crate::report::snapshot::observation(
             self.authorize_url
                 .as_deref()
-                .map(|u| mask_credentials(u))
+                .map(mask_credentials)
                 .as_deref(),
             self.authorization
                 .as_ref()

@@ -48,6 +48,7 @@ fn set_verifier(w: &mut OAuthWorld, pkce: Pkce) -> Outcome {
     w.keep_secret(&pkce.verifier);
     // The request is prepared with a fresh pair; put this one in its place.
     super::prepare_request(w, None, Some(super::random_state()))?;
+    w.state_is_random = true;
     if let Some(r) = w.request.as_mut() {
         r.code_challenge = Some((pkce.challenge.clone(), "S256".into()));
     }
