@@ -156,10 +156,6 @@ fn scenarios_that_need_no_browser_start_none() {
         LIMIT,
     );
     assert_eq!(r.code, Some(0), "{r:?}");
-    assert!(
-        r.closing_line().contains(" 0 failed, "),
-        "{}",
-        r.stdout
-    );
+    assert!(r.closing_line().contains(" 0 failed, "), "{}", r.stdout);
     common::assert_nothing_left(tmp.path());
 }

@@ -138,6 +138,10 @@ fn a_run_writes_every_report_without_a_secret_and_the_html_shows_its_screenshots
     let read = |n: &str| std::fs::read_to_string(folder.join(n)).expect("readable");
     check_junit(&read("junit.xml"));
     check_sarif(&serde_json::from_str(&read("findings.sarif")).expect("SARIF is JSON"));
+    // The types serde-sarif generates from the SARIF 2.1.0 JSON schema read it back.
+    let typed: serde_sarif::sarif::Sarif = serde_json::from_str(&read("findings.sarif"))
+        .expect("findings.sarif follows the SARIF 2.1.0 schema");
+    assert_eq!(typed.runs.len(), 1);
     let cucumber: Value =
         serde_json::from_str(&read("cucumber.json")).expect("cucumber.json is JSON");
     assert!(
@@ -202,6 +206,50 @@ fn a_run_writes_every_report_without_a_secret_and_the_html_shows_its_screenshots
     });
     assert!(shots >= 1, "no screenshot in the report");
     assert_eq!(shots, loaded, "screenshots that did not render");
+}
+
+#[test]
+fn snapshots_recorded_with_sentinel_secrets_hold_none_of_them() {
+    let snapshots = tempfile::tempdir().expect("a folder");
+    let reports = tempfile::tempdir().expect("a folder");
+    let (r, _tmp) = run(
+        &[
+            "run",
+            "--tags",
+            "@TK-01 or @TR-01",
+            "--accept",
+            "--integrations",
+            "tests/fixtures/integrations/sentinel.toml",
+            "--snapshots",
+            &snapshots.path().display().to_string(),
+            "--report-dir",
+            &reports.path().display().to_string(),
+            "--color",
+            "never",
+        ],
+        Duration::from_secs(120),
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let files = files_under(snapshots.path());
+    assert!(files.len() >= 3, "{files:?}");
+    for f in files.iter().chain(files_under(reports.path()).iter()) {
+        let text = String::from_utf8_lossy(&std::fs::read(f).expect("readable")).into_owned();
+        for sentinel in SENTINELS {
+            for form in encodings(sentinel) {
+                assert!(
+                    !text.contains(&form) && !f.display().to_string().contains(&form),
+                    "{form:?} in {}",
+                    f.display()
+                );
+            }
+        }
+        assert_eq!(
+            common::token_shaped(&text),
+            Vec::<String>::new(),
+            "{}",
+            f.display()
+        );
+    }
 }
 
 #[test]

@@ -156,9 +156,102 @@ pub fn utc_now() -> (String, String) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// A fixed run: one result of each verdict, with evidence, and one screenshot.
+    fn fixed_run() -> RunReport {
+        let exchange = Exchange {
+            method: "POST".into(),
+            url: "http://127.0.0.1:[port]/v2/token".into(),
+            request_headers: vec![("Content-Type".into(), "application/json".into())],
+            request_body: r#"{"client_secret":"[ClientSecret]","code":"[Code]"}"#.into(),
+            status: Some(401),
+            response_headers: vec![(
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
+            response_body: r#"{"error":"invalid_client"}"#.into(),
+        };
+        let result =
+            |check: &str, level: &str, req: &str, line: u32, verdict, msg: &str| ScenarioResult {
+                check: check.into(),
+                level: level.into(),
+                requirement: req.into(),
+                location: format!("features/x.feature:{line} `{check} scenario`"),
+                verdict,
+                messages: if msg.is_empty() {
+                    vec![]
+                } else {
+                    vec![msg.into()]
+                },
+                observations: vec![],
+                evidence: vec![exchange.clone()],
+                screenshots: vec![0],
+            };
+        RunReport {
+            tool_version: "0.0.0".into(),
+            target: "simulator (http://127.0.0.1:[port])".into(),
+            started: "2026-01-01T00:00:00Z".into(),
+            duration_secs: 1.5,
+            results: vec![
+                result(
+                    "TK-08",
+                    "MUST",
+                    "S-11",
+                    3,
+                    Verdict::Failed,
+                    "[TK-08 S-11 MUST] status\n  expected: 401\n  actual:   200",
+                ),
+                result(
+                    "TK-03",
+                    "SHOULD",
+                    "S-09",
+                    9,
+                    Verdict::Warning,
+                    "[TK-03 S-09 SHOULD] revoked",
+                ),
+                result(
+                    "PK-02",
+                    "PROBE",
+                    "S-19",
+                    15,
+                    Verdict::Finding,
+                    "[PK-02 S-19 PROBE] PKCE ignored",
+                ),
+                result(
+                    "AZ-09",
+                    "MAY",
+                    "RFC6749-3.1",
+                    21,
+                    Verdict::Note,
+                    "[AZ-09] POST refused",
+                ),
+                result("TR-08", "MUST", "SFMC", 27, Verdict::Passed, ""),
+            ],
+            skipped: vec![
+                "features/x.feature:33 `TK-16 scenario`: the target cannot run it".into(),
+            ],
+            screenshots: vec![Screenshot {
+                label: "login page".into(),
+                url: "http://127.0.0.1:[port]/login".into(),
+                png: vec![0x89, b'P', b'N', b'G'],
+            }],
+        }
+    }
+
+    #[test]
+    fn the_reports_of_a_fixed_run_keep_their_structure() {
+        let r = fixed_run();
+        insta::assert_snapshot!("junit", junit_xml(&r));
+        insta::assert_snapshot!("summary", summary_md(&r));
+        insta::assert_snapshot!("compliance", compliance_md(&r));
+        insta::assert_json_snapshot!("sarif", sarif(&r));
+        insta::assert_snapshot!("html", html(&r));
+    }
+
     #[test]
     fn utc_now_has_the_folder_and_rfc3339_shapes() {
-        let (folder, rfc) = super::utc_now();
+        let (folder, rfc) = utc_now();
         assert_eq!(folder.len(), 20, "{folder}");
         assert!(rfc.ends_with('Z') && rfc.contains('T'), "{rfc}");
         assert!(!folder.contains(':'));

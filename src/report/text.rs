@@ -151,7 +151,7 @@ pub fn summary_md(report: &RunReport) -> String {
         for r in rows {
             let _ = writeln!(
                 out,
-                "### {} ({}, {}) {}\n\n`{}` · evidence: [report.html#{}](report.html#{})\n",
+                "### {} ({}, {}) {}\n\n{}:{} · evidence: [report.html#{}](report.html#{})\n",
                 r.check,
                 if r.requirement.is_empty() {
                     "-"
@@ -160,7 +160,8 @@ pub fn summary_md(report: &RunReport) -> String {
                 },
                 r.level,
                 title_of(r),
-                r.location,
+                file_of(r),
+                line_of(r),
                 anchor(r),
                 anchor(r)
             );
