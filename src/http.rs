@@ -195,6 +195,14 @@ impl HttpCall {
         }
     }
 
+    /// A token request as Marketing Cloud documents it: a JSON POST.
+    pub fn token_request(req: &TokenRequest) -> Self {
+        Self::json(
+            req.to_json().to_string(),
+            req.secrets().into_iter().cloned(),
+        )
+    }
+
     /// A GET with a Bearer token.
     pub fn bearer_get(token: &Secret) -> Self {
         Self {

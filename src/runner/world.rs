@@ -565,6 +565,28 @@ impl OAuthWorld {
         }
     }
 
+    /// Sends `req` to the token endpoint `n` times at once; the answers go to [`Self::batch`].
+    pub async fn send_at_once(&mut self, req: &TokenRequest, n: usize) -> Outcome {
+        let endpoint = self.ctx.target.token_endpoint.clone();
+        let call = HttpCall::token_request(req);
+        let http = self.ctx.http.clone();
+        let answers = futures::future::join_all((0..n).map(|_| http.send(&endpoint, &call))).await;
+        for a in answers {
+            match a {
+                Ok(o) => {
+                    if let Some(t) = o.tokens() {
+                        for s in [&t.access_token, &t.refresh_token].into_iter().flatten() {
+                            self.redactor.add(s);
+                        }
+                    }
+                    self.batch.push(o);
+                }
+                Err(e) => return Err(self.environment(e)),
+            }
+        }
+        Ok(())
+    }
+
     /// Keeps a token-endpoint answer as the scenario's latest, and its tokens.
     pub fn keep_token_outcome(&mut self, outcome: TokenOutcome) {
         if let Some(t) = outcome.tokens() {

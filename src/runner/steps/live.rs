@@ -86,9 +86,7 @@ async fn sign_out(w: &mut OAuthWorld) -> Outcome {
 #[then("the refresh token is refused")]
 async fn refresh_refused(w: &mut OAuthWorld) -> Outcome {
     let rt = super::refresh::current_refresh_token(w)?;
-    let app = w.app()?.clone();
-    let mut req = crate::oauth::TokenRequest::refresh(rt, &app.client_id);
-    req.client_secret = app.client_secret.clone();
+    let req = super::refresh::refresh_request(w, rt)?;
     w.send_token_request(req).await?;
     let status = w.token()?.status;
     w.expect(

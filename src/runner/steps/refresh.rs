@@ -2,7 +2,6 @@
 //! (RFC 6749 §6, RFC 9700 §4.14.2).
 
 use super::{expect_status, is_public};
-use crate::http::HttpCall;
 use crate::oauth::TokenRequest;
 use crate::runner::world::{Failure, OAuthWorld, Outcome};
 use crate::secret::Secret;
@@ -101,7 +100,7 @@ fn new_refresh_token(w: &mut OAuthWorld) -> Outcome {
 
 // ---- refresh variations (RF-03 .. RF-11) ----
 
-fn refresh_request(w: &OAuthWorld, rt: Secret) -> Result<TokenRequest, Failure> {
+pub(super) fn refresh_request(w: &OAuthWorld, rt: Secret) -> Result<TokenRequest, Failure> {
     let app = w.app()?.clone();
     let mut req = TokenRequest::refresh(rt, &app.client_id);
     if !is_public(w) {
@@ -165,27 +164,7 @@ async fn refresh_with_scope(w: &mut OAuthWorld, scope: String) -> Outcome {
 async fn refresh_at_once(w: &mut OAuthWorld, n: usize) -> Outcome {
     let rt = current_refresh_token(w)?;
     let req = refresh_request(w, rt)?;
-    let endpoint = w.target().token_endpoint.clone();
-    let call = HttpCall::json(
-        req.to_json().to_string(),
-        req.secrets().into_iter().cloned(),
-    );
-    let http = w.ctx().http.clone();
-    let answers = futures::future::join_all((0..n).map(|_| http.send(&endpoint, &call))).await;
-    for a in answers {
-        match a {
-            Ok(o) => {
-                if let Some(t) = o.tokens() {
-                    for s in [&t.access_token, &t.refresh_token].into_iter().flatten() {
-                        w.keep_secret(s);
-                    }
-                }
-                w.batch.push(o);
-            }
-            Err(e) => return Err(w.environment(e)),
-        }
-    }
-    Ok(())
+    w.send_at_once(&req, n).await
 }
 
 #[when(expr = "the app refreshes {int} times, {int} days apart")]

@@ -458,20 +458,7 @@ async fn other_grant(w: &mut OAuthWorld, grant: String) -> Outcome {
 #[when(expr = "the app redeems the code {int} times at once")]
 async fn redeem_at_once(w: &mut OAuthWorld, n: usize) -> Outcome {
     let req = redeem_request(w, Credentials::Own)?;
-    let endpoint = w.target().token_endpoint.clone();
-    let call = HttpCall::json(
-        req.to_json().to_string(),
-        req.secrets().into_iter().cloned(),
-    );
-    let http = w.ctx().http.clone();
-    let answers = futures::future::join_all((0..n).map(|_| http.send(&endpoint, &call))).await;
-    for a in answers {
-        match a {
-            Ok(o) => w.batch.push(o),
-            Err(e) => return Err(w.environment(e)),
-        }
-    }
-    Ok(())
+    w.send_at_once(&req, n).await
 }
 
 #[then("at most one of them succeeded")]
@@ -522,9 +509,7 @@ async fn first_refresh_token_dead(w: &mut OAuthWorld) -> Outcome {
         .and_then(|t| t.tokens())
         .and_then(|t| t.refresh_token)
         .ok_or_else(|| Failure("no refresh token from the first redemption".into()))?;
-    let app = w.app()?.clone();
-    let mut req = crate::oauth::TokenRequest::refresh(rt, &app.client_id);
-    req.client_secret = app.client_secret.clone();
+    let req = super::refresh::refresh_request(w, rt)?;
     w.send_token_request(req).await?;
     let status = w.token()?.status;
     w.expect(
