@@ -404,7 +404,7 @@ async fn run(args: RunArgs) -> u8 {
         eprintln!("error: environment failure in {s}");
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let report = crate::report::RunReport::new(
+    let mut report = crate::report::RunReport::new(
         &format!(
             "{} ({})",
             ctx.target.name,
@@ -415,6 +415,9 @@ async fn run(args: RunArgs) -> u8 {
         &tally,
         ctx.screenshots(),
     );
+    if let Ok(json) = std::fs::read_to_string(run_dir.join("cucumber.json")) {
+        report.attach_steps(&json);
+    }
     match crate::report::write_run(&run_dir, &report) {
         Ok(files) => {
             let _ = crate::report::link_latest(&args.report_dir, &run_dir);

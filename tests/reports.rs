@@ -156,6 +156,12 @@ fn a_run_writes_every_report_without_a_secret_and_the_html_shows_its_screenshots
         "{summary}"
     );
     assert!(read("compliance.md").contains("| RFC 6749 (OAuth 2.0) | MUST |"));
+    let page = read("report.html");
+    assert!(
+        page.contains("<li class=\"failed\">✘ Then the token endpoint answers 200</li>"),
+        "steps missing from report.html"
+    );
+    assert!(page.contains("<li class=\"passed\">✔ Given the web app</li>"));
 
     // No sentinel, in any form, anywhere.
     let mut texts = vec![

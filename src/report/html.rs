@@ -67,6 +67,28 @@ section{{border-top:1px solid #ddd;margin-top:1em;padding-top:.5em}} img{{max-wi
             req = esc(&r.requirement),
             doc = esc(document_of(&r.requirement)),
         );
+        if !r.steps.is_empty() {
+            out.push_str("<ol class=\"steps\">");
+            for st in &r.steps {
+                let mark = match st.status.as_str() {
+                    "passed" => "✔",
+                    "failed" => "✘",
+                    _ => "?",
+                };
+                let _ = write!(
+                    out,
+                    r#"<li class="{}">{mark} {} {}</li>"#,
+                    if st.status == "passed" {
+                        "passed"
+                    } else {
+                        "failed"
+                    },
+                    esc(&st.keyword),
+                    esc(&st.text)
+                );
+            }
+            out.push_str("</ol>");
+        }
         for m in &r.messages {
             let _ = writeln!(out, "<pre>{}</pre>", esc(m));
         }

@@ -9,7 +9,7 @@ pub mod snapshot;
 mod text;
 
 use crate::evidence::Exchange;
-use crate::runner::{ScenarioResult, Tally, Verdict};
+use crate::runner::{ScenarioResult, StepRecord, Tally, Verdict};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -59,6 +59,45 @@ impl RunReport {
             results,
             skipped: tally.unsupported.clone(),
             screenshots,
+        }
+    }
+
+    /// Adds each scenario's steps and their status from cucumber's JSON report (background steps
+    /// first), matching scenarios by file and line.
+    pub fn attach_steps(&mut self, cucumber_json: &str) {
+        let Ok(serde_json::Value::Array(features)) = serde_json::from_str(cucumber_json) else {
+            return;
+        };
+        let mut by_place = std::collections::HashMap::new();
+        for f in &features {
+            let uri = f["uri"].as_str().unwrap_or("");
+            let mut background: Vec<StepRecord> = Vec::new();
+            for e in f["elements"].as_array().into_iter().flatten() {
+                let steps: Vec<StepRecord> = e["steps"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|s| StepRecord {
+                        keyword: s["keyword"].as_str().unwrap_or("").trim().to_owned(),
+                        text: s["name"].as_str().unwrap_or("").to_owned(),
+                        status: s["result"]["status"].as_str().unwrap_or("").to_owned(),
+                    })
+                    .collect();
+                if e["type"] == "background" {
+                    background = steps;
+                    continue;
+                }
+                let line = e["line"].as_u64().unwrap_or(0);
+                let mut all = std::mem::take(&mut background);
+                all.extend(steps);
+                by_place.insert(format!("{uri}:{line}"), all);
+            }
+        }
+        for r in &mut self.results {
+            let place = r.location.split(' ').next().unwrap_or("");
+            if let Some(steps) = by_place.remove(place) {
+                r.steps = steps;
+            }
         }
     }
 
@@ -187,6 +226,16 @@ mod tests {
                 observations: vec![],
                 evidence: vec![exchange.clone()],
                 screenshots: vec![0],
+                steps: vec![StepRecord {
+                    keyword: "Then".into(),
+                    text: format!("the {check} check holds"),
+                    status: if verdict == Verdict::Failed {
+                        "failed"
+                    } else {
+                        "passed"
+                    }
+                    .into(),
+                }],
             };
         RunReport {
             tool_version: "0.0.0".into(),

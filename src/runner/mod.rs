@@ -56,6 +56,17 @@ pub struct ScenarioResult {
     pub evidence: Vec<crate::evidence::Exchange>,
     /// Indices of the run's screenshots this scenario showed.
     pub screenshots: Vec<usize>,
+    /// The scenario's steps with their status, from cucumber's JSON report.
+    pub steps: Vec<StepRecord>,
+}
+
+/// One step as cucumber reported it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StepRecord {
+    pub keyword: String,
+    pub text: String,
+    /// `passed`, `failed`, `skipped`, ...
+    pub status: String,
 }
 
 /// Scenario outcomes, counted by the after hook.
@@ -285,6 +296,7 @@ pub async fn run(ctx: Arc<Context>, opts: &RunOptions, plan: &features::Plan) ->
                     observations,
                     evidence,
                     screenshots: shots,
+                    steps: Vec::new(),
                 });
             }
             .boxed_local()
