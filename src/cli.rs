@@ -69,16 +69,23 @@ impl SimArgs {
     }
 }
 
+/// Where the feature files are (shared by `run` and `list`).
 #[derive(Debug, clap::Args)]
-struct ListArgs {
+struct FeaturesArg {
     /// Folder of .feature files.
     #[arg(
-        long,
+        long = "features",
         env = "SFMC_FEATURES",
         default_value = "features",
         value_name = "DIR"
     )]
-    features: PathBuf,
+    dir: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+struct ListArgs {
+    #[command(flatten)]
+    features: FeaturesArg,
     /// text (a table) or json (for tools).
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
     format: String,
@@ -107,14 +114,8 @@ struct MockArgs {
 
 #[derive(Debug, clap::Args)]
 struct RunArgs {
-    /// Folder of .feature files.
-    #[arg(
-        long,
-        env = "SFMC_FEATURES",
-        default_value = "features",
-        value_name = "DIR"
-    )]
-    features: PathBuf,
+    #[command(flatten)]
+    features: FeaturesArg,
     /// Run only scenarios matching this tag expression, e.g. '@browser and not @RF-02'.
     #[arg(long, short = 't', env = "SFMC_TAGS", value_name = "EXPR")]
     tags: Option<String>,
@@ -244,7 +245,7 @@ async fn run(args: RunArgs) -> u8 {
             )
         }
     };
-    let parsed = match features::load(&args.features) {
+    let parsed = match features::load(&args.features.dir) {
         Ok(f) => f,
         Err(e) => return fail(e.exit_code(), e),
     };
@@ -347,7 +348,7 @@ async fn run(args: RunArgs) -> u8 {
         );
     }
     let opts = RunOptions {
-        features: args.features.clone(),
+        features: args.features.dir.clone(),
         tags: args.tags.clone(),
         name,
         concurrency: args.concurrency,
@@ -559,7 +560,7 @@ async fn mock(args: MockArgs) -> u8 {
 }
 
 fn list(args: &ListArgs) -> u8 {
-    let parsed = match features::load(&args.features) {
+    let parsed = match features::load(&args.features.dir) {
         Ok(f) => f,
         Err(e) => return fail(e.exit_code(), e),
     };
