@@ -75,6 +75,41 @@ fn check_junit(xml: &str) {
     );
 }
 
+/// Validates `file` against the JUnit schema (`tests/fixtures/schemas/junit.xsd`) with xmllint
+/// (Debian's libxml2-utils, which `.ci/install-browser` and `.ci/run` install).
+fn xmllint_junit(file: &Path) -> Result<(), String> {
+    let xsd = common::root().join("tests/fixtures/schemas/junit.xsd");
+    let out = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&xsd)
+        .arg(file)
+        .output()
+        .map_err(|e| {
+            format!("xmllint did not run ({e}): install libxml2-utils (.ci/install-browser does)")
+        })?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[test]
+fn the_junit_schema_check_can_fail() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(
+        &bad,
+        "<testsuites><testsuite tests=\"1\"><testcase/></testsuite></testsuites>",
+    )
+    .expect("writable");
+    assert!(
+        xmllint_junit(&bad).is_err(),
+        "a testsuite and testcase without names validated"
+    );
+}
+
 /// The SARIF 2.1.0 schema's requirements on what the report uses.
 fn check_sarif(v: &Value) {
     assert_eq!(v["version"], "2.1.0");
@@ -137,6 +172,7 @@ fn a_run_writes_every_report_without_a_secret_and_the_html_shows_its_screenshots
     }
     let read = |n: &str| std::fs::read_to_string(folder.join(n)).expect("readable");
     check_junit(&read("junit.xml"));
+    assert_eq!(xmllint_junit(&folder.join("junit.xml")), Ok(()));
     check_sarif(&serde_json::from_str(&read("findings.sarif")).expect("SARIF is JSON"));
     // The types serde-sarif generates from the SARIF 2.1.0 JSON schema read it back.
     let typed: serde_sarif::sarif::Sarif = serde_json::from_str(&read("findings.sarif"))
