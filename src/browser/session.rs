@@ -213,11 +213,6 @@ impl Browser {
         bounded("take a screenshot", self.client.screenshot()).await
     }
 
-    /// The page's HTML source.
-    pub async fn source(&self) -> Result<String, BrowserError> {
-        bounded("read the page", self.client.source()).await
-    }
-
     pub(crate) fn new(client: Client) -> Self {
         Self { client }
     }

@@ -8,7 +8,6 @@ mod html;
 pub mod snapshot;
 mod text;
 
-use crate::evidence::Exchange;
 use crate::runner::{ScenarioResult, StepRecord, Tally, Verdict};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -160,15 +159,6 @@ pub fn link_latest(root: &Path, dir: &Path) -> std::io::Result<()> {
     std::os::unix::fs::symlink(target, latest)
 }
 
-/// The evidence of a scenario as text, for the reports.
-pub fn evidence_text(evidence: &[Exchange]) -> String {
-    evidence
-        .iter()
-        .map(|e| e.to_string())
-        .collect::<Vec<_>>()
-        .join("\n\n")
-}
-
 /// The UTC time now as `YYYY-MM-DDTHH-MM-SSZ` (a folder name) and RFC 3339.
 pub fn utc_now() -> (String, String) {
     let secs = std::time::SystemTime::now()
@@ -196,6 +186,7 @@ pub fn utc_now() -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evidence::Exchange;
 
     /// A fixed run: one result of each verdict, with evidence, and one screenshot.
     fn fixed_run() -> RunReport {
