@@ -61,7 +61,8 @@ impl SimArgs {
             .faults
             .iter()
             .map(|f| f.parse::<Fault>())
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
         Ok(SimConfig {
             registry,
             faults: Faults::of(faults),

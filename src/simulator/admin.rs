@@ -9,6 +9,7 @@
 
 use super::registry::{validate_redirect_uri, Integration};
 use super::{Reply, Shared};
+use crate::oauth::OAuthErrorCode;
 use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
@@ -17,7 +18,7 @@ use wiremock::Request;
 fn bad(d: &str) -> Reply {
     Reply::json_plain(
         400,
-        &json!({"error": "invalid_request", "error_description": d}),
+        &json!({"error": OAuthErrorCode::InvalidRequest.as_str(), "error_description": d}),
     )
 }
 
@@ -79,7 +80,7 @@ pub fn handle(shared: &Shared, req: &Request) -> Reply {
                         return bad("at most 10 redirect URIs");
                     }
                     if let Some(e) = uris.iter().find_map(|u| validate_redirect_uri(u).err()) {
-                        return bad(&e);
+                        return bad(&e.to_string());
                     }
                     int.redirect_uris = uris;
                 }

@@ -15,6 +15,7 @@ use super::state::{CodeGrant, Pending, CODE_TTL, PENDING_TTL};
 use super::tokens::{authorization_code, random_alnum};
 use super::{Reply, Shared};
 use crate::oauth::encoding::encode;
+use crate::oauth::OAuthErrorCode;
 use wiremock::Request;
 
 /// The login-session cookie.
@@ -68,10 +69,10 @@ fn guard(shared: &Shared, mut reply: Reply) -> Reply {
     reply
 }
 
-fn error_page(shared: &Shared, status: u16, error: &str, description: &str) -> Reply {
+fn error_page(shared: &Shared, status: u16, error: OAuthErrorCode, description: &str) -> Reply {
     guard(
         shared,
-        Reply::html(status, pages::error(error, description)),
+        Reply::html(status, pages::error(&error, description)),
     )
 }
 
@@ -80,11 +81,11 @@ fn error_redirect(
     shared: &Shared,
     redirect_uri: &str,
     state: Option<&str>,
-    error: &str,
+    error: OAuthErrorCode,
     description: &str,
 ) -> Reply {
     let mut pairs = vec![
-        ("error", error),
+        ("error", error.as_str()),
         ("error_description", description),
         ("error_uri", ERROR_URI),
     ];
@@ -137,12 +138,12 @@ fn request_error(
     int: &Integration,
     p: &Params,
     scopes: &[String],
-) -> Option<(String, String)> {
-    let e = |code: &str, d: String| Some((code.to_owned(), d));
+) -> Option<(OAuthErrorCode, String)> {
+    let e = |code: OAuthErrorCode, d: String| Some((code, d));
     if !shared.fault(Fault::DuplicateParametersAccepted) {
         if let Some(name) = p.repeated().first() {
             return e(
-                "invalid_request",
+                OAuthErrorCode::InvalidRequest,
                 format!("The {name} parameter was sent more than once."),
             );
         }
@@ -152,13 +153,13 @@ fn request_error(
             Some("code") => {}
             Some(other) => {
                 return e(
-                    "unsupported_response_type",
+                    OAuthErrorCode::UnsupportedResponseType,
                     format!("The response type `{other}` is not supported. Use `code`."),
                 )
             }
             None => {
                 return e(
-                    "invalid_request",
+                    OAuthErrorCode::InvalidRequest,
                     "The response_type parameter is missing.".into(),
                 )
             }
@@ -166,14 +167,14 @@ fn request_error(
     }
     if int.kind == IntegrationKind::ServerToServer {
         return e(
-            "unauthorized_client",
+            OAuthErrorCode::UnauthorizedClient,
             "The client is not authorized to request an authorization code using this method."
                 .into(),
         );
     }
     if let Some(bad) = scopes.iter().find(|s| !int.scopes.contains(s)) {
         return e(
-            "invalid_scope",
+            OAuthErrorCode::InvalidScope,
             format!("The scope `{bad}` is not granted to this integration."),
         );
     }
@@ -184,7 +185,7 @@ fn request_error(
             .collect();
         if positions.windows(2).any(|w| w[0] > w[1]) {
             return e(
-                "invalid_scope",
+                OAuthErrorCode::InvalidScope,
                 "The scopes are not in the expected order.".into(),
             );
         }
@@ -197,19 +198,19 @@ fn request_error(
         (Some(_), Some(m)) if any_method && m != "plain" => {}
         (Some(_), None) => {
             return e(
-                "invalid_request",
+                OAuthErrorCode::InvalidRequest,
                 "The code_challenge_method parameter is missing. Use S256.".into(),
             )
         }
         (Some(_), Some(m)) => {
             return e(
-                "invalid_request",
+                OAuthErrorCode::InvalidRequest,
                 format!("The code_challenge_method `{m}` is not supported. Use S256."),
             )
         }
         (None, Some(_)) => {
             return e(
-                "invalid_request",
+                OAuthErrorCode::InvalidRequest,
                 "code_challenge_method without code_challenge.".into(),
             )
         }
@@ -220,7 +221,7 @@ fn request_error(
                 .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
         if !well_formed {
             return e(
-                "invalid_request",
+                OAuthErrorCode::InvalidRequest,
                 "The code_challenge is not 43 to 128 unreserved characters.".into(),
             );
         }
@@ -228,7 +229,7 @@ fn request_error(
     let pkce_required = int.pkce == PkceMode::Required && !shared.fault(Fault::PkceNotRequired);
     if pkce_required && p.one("code_challenge").is_none() {
         return e(
-            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
             "This app requires PKCE: send a code_challenge.".into(),
         );
     }
@@ -261,14 +262,14 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
                 shared,
                 r,
                 p.one("state"),
-                "invalid_client",
+                OAuthErrorCode::InvalidClient,
                 "Invalid client identifier.",
             );
         }
         return error_page(
             shared,
             400,
-            "invalid_client",
+            OAuthErrorCode::InvalidClient,
             "Invalid client identifier. Use the client ID in Marketing Cloud Installed Packages.",
         );
     };
@@ -277,7 +278,7 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
             return error_page(
                 shared,
                 400,
-                "invalid_request",
+                OAuthErrorCode::InvalidRequest,
                 &format!("Unknown parameter {unknown}."),
             );
         }
@@ -296,21 +297,21 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
                     shared,
                     r,
                     p.one("state"),
-                    "invalid_request",
+                    OAuthErrorCode::InvalidRequest,
                     "The redirect_uri is not registered.",
                 )
             }
             [_] => return error_page(
                 shared,
                 400,
-                "invalid_request",
+                OAuthErrorCode::InvalidRequest,
                 "The redirect_uri does not match a redirect URI registered on this integration.",
             ),
             [] => {
                 return error_page(
                     shared,
                     400,
-                    "invalid_request",
+                    OAuthErrorCode::InvalidRequest,
                     "The redirect_uri parameter is missing.",
                 )
             }
@@ -318,7 +319,7 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
                 return error_page(
                     shared,
                     400,
-                    "invalid_request",
+                    OAuthErrorCode::InvalidRequest,
                     "The redirect_uri parameter was sent more than once.",
                 )
             }
@@ -348,9 +349,9 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
     if shared.fault(Fault::EarlyErrorRedirect) {
         if let Some((code, d)) = deferred_error
             .as_ref()
-            .filter(|(c, _)| c == "invalid_scope")
+            .filter(|(c, _)| *c == OAuthErrorCode::InvalidScope)
         {
-            return error_redirect(shared, &redirect_uri, state.as_deref(), code, d);
+            return error_redirect(shared, &redirect_uri, state.as_deref(), code.clone(), d);
         }
     }
     let now = shared.state().clock.now();
@@ -388,7 +389,7 @@ fn complete(shared: &Shared, p: &Pending, username: &str) -> Reply {
             shared,
             &p.redirect_uri,
             p.state.as_deref(),
-            code,
+            code.clone(),
             description,
         );
     }
@@ -455,7 +456,7 @@ fn expired(shared: &Shared) -> Reply {
     error_page(
         shared,
         400,
-        "invalid_request",
+        OAuthErrorCode::InvalidRequest,
         "This login page has expired. Start again.",
     )
 }
@@ -505,7 +506,7 @@ pub fn login_submit(shared: &Shared, req: &Request) -> Reply {
         return error_page(
             shared,
             403,
-            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
             "The login form was not submitted from its page.",
         );
     }
@@ -551,7 +552,7 @@ pub fn verify_submit(shared: &Shared, req: &Request) -> Reply {
         return error_page(
             shared,
             403,
-            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
             "The form was not submitted from its page.",
         );
     }
@@ -587,7 +588,7 @@ pub fn cancel(shared: &Shared, req: &Request) -> Reply {
             shared,
             &pend.redirect_uri,
             None,
-            "server_error",
+            OAuthErrorCode::ServerError,
             "Something went wrong.",
         );
     }
@@ -595,7 +596,7 @@ pub fn cancel(shared: &Shared, req: &Request) -> Reply {
         shared,
         &pend.redirect_uri,
         pend.state.as_deref(),
-        "access_denied",
+        OAuthErrorCode::AccessDenied,
         "The user denied the request.",
     )
 }

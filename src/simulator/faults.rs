@@ -164,16 +164,29 @@ faults! {
         "accepts an access token in the query string of the REST API";
 }
 
+/// A fault name that is not in [`Fault::ALL`] (a typo on the command line, usually).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown fault `{name}` (see `sfmc-conformance mock --list-faults`)")]
+pub struct UnknownFault {
+    /// The name as given.
+    pub name: String,
+}
+
+impl UnknownFault {
+    /// The process exit code for it: the command line was wrong.
+    pub fn exit_code(&self) -> u8 {
+        crate::exit::USAGE
+    }
+}
+
 impl FromStr for Fault {
-    type Err = String;
+    type Err = UnknownFault;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Fault::ALL
             .iter()
             .copied()
             .find(|f| f.name() == s)
-            .ok_or_else(|| {
-                format!("unknown fault `{s}` (see `sfmc-conformance mock --list-faults`)")
-            })
+            .ok_or_else(|| UnknownFault { name: s.to_owned() })
     }
 }
 
@@ -218,5 +231,21 @@ mod tests {
             assert!(!f.checks().is_empty(), "{} trips no check", f.name());
         }
         assert!(Fault::ALL.len() >= 26);
+    }
+
+    #[test]
+    fn an_unknown_name_says_where_to_find_the_list() {
+        let e = "no-such-fault".parse::<Fault>().unwrap_err();
+        assert_eq!(
+            e,
+            UnknownFault {
+                name: "no-such-fault".into()
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "unknown fault `no-such-fault` (see `sfmc-conformance mock --list-faults`)"
+        );
+        assert_eq!(e.exit_code(), crate::exit::USAGE);
     }
 }

@@ -21,7 +21,7 @@ mod state;
 mod token;
 pub mod tokens;
 
-pub use faults::{Fault, Faults};
+pub use faults::{Fault, Faults, UnknownFault};
 
 /// The simulator's pages, for tests of code that reads them.
 #[cfg(test)]
@@ -33,6 +33,7 @@ pub(crate) mod pages_for_tests {
 pub use registry::{Registry, Settings};
 pub use reply::Reply;
 
+use crate::oauth::OAuthErrorCode;
 use journal::JournalEntry;
 use registry::Integration;
 use state::State;
@@ -48,6 +49,13 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 pub enum SimError {
     #[error("cannot listen on 127.0.0.1:{port}: {cause}")]
     Bind { port: u16, cause: String },
+}
+
+impl SimError {
+    /// The process exit code for it: the machine, not the target, is at fault.
+    pub fn exit_code(&self) -> u8 {
+        crate::exit::ENVIRONMENT
+    }
 }
 
 /// What a simulator runs with.
@@ -233,7 +241,7 @@ impl Respond for Dispatch {
                 token::error_reply(
                     &self.0,
                     500,
-                    "server_error",
+                    OAuthErrorCode::ServerError,
                     "The simulator failed on this request.",
                 )
             });

@@ -1,6 +1,8 @@
 //! The simulator's HTML: the login page, the verification-code page, and the error page shown
 //! when it must not redirect.
 
+use crate::oauth::OAuthErrorCode;
+
 /// Escapes text for HTML content and attribute values.
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -66,13 +68,13 @@ pub fn verify(request_id: &str, csrf: &str, message: Option<&str>) -> String {
 }
 
 /// The page shown instead of a redirect (unknown client, unregistered redirect URI).
-pub fn error(error: &str, description: &str) -> String {
+pub fn error(error: &OAuthErrorCode, description: &str) -> String {
     page(
         "Authorization error",
         &format!(
             r#"<h2 id="error">{}</h2>
 <p id="error-description">{}</p>"#,
-            escape(error),
+            escape(error.as_str()),
             escape(description)
         ),
     )

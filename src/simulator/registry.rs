@@ -135,6 +135,47 @@ pub struct ConfigError {
     pub message: String,
 }
 
+impl ConfigError {
+    /// The process exit code for it: the configuration given on the command line is wrong.
+    pub fn exit_code(&self) -> u8 {
+        crate::exit::USAGE
+    }
+}
+
+/// Why Installed Packages refuses a redirect URI (facts §1), one variant per rule. The messages
+/// are the ones `--integrations` and `POST /__admin/integration` show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedirectUriError {
+    #[error("wildcards are not allowed")]
+    Wildcard,
+    #[error("enter the URI in plain text, not URL-encoded")]
+    UrlEncoded,
+    #[error("not a URL: {0}")]
+    NotAUrl(url::ParseError),
+    #[error("a redirect URI cannot have a fragment")]
+    Fragment,
+    #[error("the URI must include a base domain")]
+    NoHost,
+    #[error("localhost cannot be used; use https://127.0.0.1:80/")]
+    Localhost,
+    #[error("http:// is not allowed; use https:// or an app scheme")]
+    Http,
+    /// A scheme that runs or reads something instead of reaching an app.
+    #[error("the {0}: scheme is not allowed")]
+    UnsafeScheme(String),
+}
+
+/// Why a value that may be given inline or by environment variable (`password` or
+/// `password_env`, say) could not be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum InlineOrEnvError {
+    #[error("{field}: give {field} or {field}_env, not both")]
+    Both { field: &'static str },
+    /// The variable is not set, or its value is not Unicode.
+    #[error("{field}_env: the environment variable {var} is not set")]
+    EnvNotSet { field: &'static str, var: String },
+}
+
 const DEFAULT_SCOPES: &[&str] = &[
     "email_read",
     "email_write",
@@ -331,44 +372,49 @@ struct FileUser {
 fn inline_or_env(
     inline: Option<String>,
     env: Option<&str>,
-    field: &str,
-) -> Result<Option<String>, String> {
+    field: &'static str,
+) -> Result<Option<String>, InlineOrEnvError> {
     match (inline, env) {
-        (Some(_), Some(_)) => Err(format!("{field}: give {field} or {field}_env, not both")),
+        (Some(_), Some(_)) => Err(InlineOrEnvError::Both { field }),
         (Some(v), None) => Ok(Some(v)),
-        (None, Some(var)) => std::env::var(var)
-            .map(Some)
-            .map_err(|_| format!("{field}_env: the environment variable {var} is not set")),
+        (None, Some(var)) => {
+            std::env::var(var)
+                .map(Some)
+                .map_err(|_| InlineOrEnvError::EnvNotSet {
+                    field,
+                    var: var.to_owned(),
+                })
+        }
         (None, None) => Ok(None),
     }
 }
 
 /// Checks one redirect URI as Installed Packages does.
-pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
+pub fn validate_redirect_uri(uri: &str) -> Result<(), RedirectUriError> {
     if uri.contains('*') {
-        return Err("wildcards are not allowed".into());
+        return Err(RedirectUriError::Wildcard);
     }
     if uri.contains('%') {
-        return Err("enter the URI in plain text, not URL-encoded".into());
+        return Err(RedirectUriError::UrlEncoded);
     }
-    let u = url::Url::parse(uri).map_err(|e| format!("not a URL: {e}"))?;
+    let u = url::Url::parse(uri).map_err(RedirectUriError::NotAUrl)?;
     if u.fragment().is_some() {
-        return Err("a redirect URI cannot have a fragment".into());
+        return Err(RedirectUriError::Fragment);
     }
     match u.scheme() {
         "https" => {
             let host = u.host_str().unwrap_or("");
             if host.is_empty() {
-                return Err("the URI must include a base domain".into());
+                return Err(RedirectUriError::NoHost);
             }
             if host.eq_ignore_ascii_case("localhost") {
-                return Err("localhost cannot be used; use https://127.0.0.1:80/".into());
+                return Err(RedirectUriError::Localhost);
             }
             Ok(())
         }
-        "http" => Err("http:// is not allowed; use https:// or an app scheme".into()),
+        "http" => Err(RedirectUriError::Http),
         "javascript" | "data" | "vbscript" | "file" | "about" | "blob" => {
-            Err(format!("the {}: scheme is not allowed", u.scheme()))
+            Err(RedirectUriError::UnsafeScheme(u.scheme().to_owned()))
         }
         _ => Ok(()),
     }
@@ -438,7 +484,7 @@ impl FileConfig {
                 i.client_secret_env.as_deref(),
                 "client_secret",
             )
-            .map_err(|m| err(format!("integration `{name}`: "), m))?;
+            .map_err(|m| err(format!("integration `{name}`: "), m.to_string()))?;
             match (kind, &secret) {
                 (IntegrationKind::Public, Some(_)) => {
                     return Err(err(
@@ -512,10 +558,10 @@ impl FileConfig {
         for u in self.users {
             let place = format!("user `{}`: ", u.username);
             let password = inline_or_env(u.password, u.password_env.as_deref(), "password")
-                .map_err(|m| err(place.clone(), m))?
+                .map_err(|m| err(place.clone(), m.to_string()))?
                 .ok_or_else(|| err(place.clone(), "password: is required".into()))?;
             let seed = inline_or_env(u.totp_seed, u.totp_seed_env.as_deref(), "totp_seed")
-                .map_err(|m| err(place.clone(), m))?;
+                .map_err(|m| err(place.clone(), m.to_string()))?;
             if let Some(s) = &seed {
                 if crate::totp::base32_decode(s).is_none() {
                     return Err(err(place, "totp_seed: is not base32".into()));
@@ -582,6 +628,73 @@ mod tests {
         ] {
             assert!(validate_redirect_uri(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn each_redirect_uri_rule_has_its_variant_and_message() {
+        use RedirectUriError::*;
+        for (uri, want, text) in [
+            (
+                "https://*.example.com/",
+                Wildcard,
+                "wildcards are not allowed",
+            ),
+            (
+                "https%3A%2F%2Fexample.com%2F",
+                UrlEncoded,
+                "enter the URI in plain text, not URL-encoded",
+            ),
+            (
+                "not a url",
+                NotAUrl(url::ParseError::RelativeUrlWithoutBase),
+                "not a URL: relative URL without a base",
+            ),
+            (
+                "https://example.com/cb#frag",
+                Fragment,
+                "a redirect URI cannot have a fragment",
+            ),
+            (
+                "https://localhost:80/",
+                Localhost,
+                "localhost cannot be used; use https://127.0.0.1:80/",
+            ),
+            (
+                "http://example.com/cb",
+                Http,
+                "http:// is not allowed; use https:// or an app scheme",
+            ),
+            (
+                "javascript:alert(1)",
+                UnsafeScheme("javascript".into()),
+                "the javascript: scheme is not allowed",
+            ),
+        ] {
+            let e = validate_redirect_uri(uri).unwrap_err();
+            assert_eq!(e.to_string(), text, "{uri}");
+            assert_eq!(e, want, "{uri}");
+        }
+    }
+
+    #[test]
+    fn inline_or_env_problems_keep_their_messages() {
+        let e = inline_or_env(Some("x".into()), Some("X"), "password").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "password: give password or password_env, not both"
+        );
+        let var = "SFMC_SIM_TEST_SURELY_UNSET_VARIABLE";
+        let e = inline_or_env(None, Some(var), "totp_seed").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("totp_seed_env: the environment variable {var} is not set")
+        );
+    }
+
+    #[test]
+    fn config_errors_are_usage_errors() {
+        let e = Registry::from_toml("x.toml", "").unwrap_err();
+        assert_eq!(e.exit_code(), crate::exit::USAGE);
     }
 
     const GOOD: &str = r#"

@@ -4,6 +4,7 @@
 
 use super::state::IssuedToken;
 use super::{Reply, Shared};
+use crate::oauth::OAuthErrorCode;
 use serde_json::json;
 use wiremock::Request;
 
@@ -15,7 +16,7 @@ pub fn throttled(shared: &Shared) -> Reply {
     if shared.fault(super::Fault::ThrottleOAuthShape) {
         return Reply::json(
             429,
-            &json!({"error": "temporarily_unavailable", "error_description": "Slow down."}),
+            &json!({"error": OAuthErrorCode::TemporarilyUnavailable.as_str(), "error_description": "Slow down."}),
         );
     }
     Reply::json_plain(
@@ -30,7 +31,10 @@ fn not_authorized() -> Reply {
         401,
         &json!({"documentation": DOCS, "errorcode": 0, "message": "Not Authorized"}),
     )
-    .header("WWW-Authenticate", "Bearer error=\"invalid_token\"")
+    .header(
+        "WWW-Authenticate",
+        &format!("Bearer error=\"{}\"", OAuthErrorCode::InvalidToken),
+    )
 }
 
 fn bearer(shared: &Shared, req: &Request) -> Option<IssuedToken> {

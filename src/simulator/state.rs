@@ -3,6 +3,7 @@
 
 use super::journal::JournalEntry;
 use super::registry::Integration;
+use crate::oauth::OAuthErrorCode;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, SystemTime};
 
@@ -49,7 +50,7 @@ pub struct Pending {
     pub csrf: String,
     pub created: SystemTime,
     /// An error found at authorize, redirected only after the user signed in (RFC 9700 §4.11.2).
-    pub deferred_error: Option<(String, String)>,
+    pub deferred_error: Option<(OAuthErrorCode, String)>,
     /// Set once the password was right and a verification code is still due.
     pub awaiting_code_for: Option<String>,
 }

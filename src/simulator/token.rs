@@ -11,6 +11,7 @@ use super::state::{IssuedToken, State, ACCESS_TTL, CODE_TTL, FAULTY_CODE_TTL, RE
 use super::tokens;
 use super::{Reply, Shared};
 use crate::oauth::pkce::s256_challenge;
+use crate::oauth::OAuthErrorCode;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
@@ -42,8 +43,14 @@ const REUSE_WINDOW: Duration = Duration::from_secs(2);
 const CHAIN_LIMIT: u32 = 3;
 
 /// A token error reply, shaped as Marketing Cloud's and bent by the error faults.
-pub(super) fn error_reply(shared: &Shared, status: u16, code: &str, description: &str) -> Reply {
-    let mut body = json!({"error": code, "error_description": description, "error_uri": ERROR_URI});
+pub(super) fn error_reply(
+    shared: &Shared,
+    status: u16,
+    code: OAuthErrorCode,
+    description: &str,
+) -> Reply {
+    let mut body =
+        json!({"error": code.as_str(), "error_description": description, "error_uri": ERROR_URI});
     if shared.fault(Fault::ErrorWithoutErrorField) {
         if let Value::Object(m) = &mut body {
             m.remove("error");
@@ -71,7 +78,7 @@ fn header_faults(shared: &Shared, mut reply: Reply) -> Reply {
 pub(super) fn method_not_allowed() -> Reply {
     Reply::json(
         405,
-        &json!({"error": "invalid_request", "error_description": "The token endpoint accepts POST only.", "error_uri": ERROR_URI}),
+        &json!({"error": OAuthErrorCode::InvalidRequest.as_str(), "error_description": "The token endpoint accepts POST only.", "error_uri": ERROR_URI}),
     )
     .header("Allow", "POST")
 }
@@ -83,7 +90,7 @@ struct TokenRequest {
 }
 
 fn read_request(shared: &Shared, req: &Request) -> Result<TokenRequest, Reply> {
-    let bad = |d: &str| Err(error_reply(shared, 400, "invalid_request", d));
+    let bad = |d: &str| Err(error_reply(shared, 400, OAuthErrorCode::InvalidRequest, d));
     let settings = shared.settings();
     if req.body.len() > settings.max_body_bytes {
         return bad(&format!(
@@ -155,7 +162,14 @@ fn read_request(shared: &Shared, req: &Request) -> Result<TokenRequest, Reply> {
         Some(h) if basic_ok && h.len() > 6 && h[..6].eq_ignore_ascii_case("basic ") => {
             match decode_basic(&h[6..]) {
                 Some(pair) => Some(pair),
-                None => return Err(error_reply(shared, 401, "invalid_client", BAD_SECRET)),
+                None => {
+                    return Err(error_reply(
+                        shared,
+                        401,
+                        OAuthErrorCode::InvalidClient,
+                        BAD_SECRET,
+                    ))
+                }
             }
         }
         _ => None,
@@ -188,9 +202,9 @@ pub fn token(shared: &Shared, req: &Request) -> Reply {
         Some("password") if shared.fault(Fault::PasswordGrantAccepted) => "password".to_owned(),
         Some(g) => {
             let code = if shared.fault(Fault::WrongErrorCode) {
-                "invalid_request"
+                OAuthErrorCode::InvalidRequest
             } else {
-                "unsupported_grant_type"
+                OAuthErrorCode::UnsupportedGrantType
             };
             return error_reply(
                 shared,
@@ -203,7 +217,7 @@ pub fn token(shared: &Shared, req: &Request) -> Reply {
             return error_reply(
                 shared,
                 400,
-                "invalid_request",
+                OAuthErrorCode::InvalidRequest,
                 "The grant_type parameter is missing.",
             )
         }
@@ -244,16 +258,21 @@ fn authenticate(shared: &Shared, r: &TokenRequest) -> Result<Integration, Reply>
         return Err(error_reply(
             shared,
             400,
-            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
             &format!("The client_id parameter is missing.{hint}"),
         ));
     };
     let Some(int) = shared.client(client_id) else {
-        return Err(error_reply(shared, 401, "invalid_client", UNKNOWN_CLIENT));
+        return Err(error_reply(
+            shared,
+            401,
+            OAuthErrorCode::InvalidClient,
+            UNKNOWN_CLIENT,
+        ));
     };
     if let Some(expected) = &int.client_secret {
         if secret != Some(expected.expose()) && !shared.fault(Fault::SecretNotChecked) {
-            let reply = error_reply(shared, 401, "invalid_client", BAD_SECRET);
+            let reply = error_reply(shared, 401, OAuthErrorCode::InvalidClient, BAD_SECRET);
             return Err(if r.basic.is_some() {
                 reply.header("WWW-Authenticate", "Basic realm=\"Marketing Cloud\"")
             } else {
@@ -273,12 +292,12 @@ fn client_type(int: &Integration) -> &'static str {
 }
 
 fn authorization_code(shared: &Shared, int: &Integration, p: &Params) -> Reply {
-    let invalid_grant = |d: &str| error_reply(shared, 400, "invalid_grant", d);
+    let invalid_grant = |d: &str| error_reply(shared, 400, OAuthErrorCode::InvalidGrant, d);
     if int.kind == IntegrationKind::ServerToServer {
         return error_reply(
             shared,
             400,
-            "unauthorized_client",
+            OAuthErrorCode::UnauthorizedClient,
             "The client is not authorized to request an authorization code using this method.",
         );
     }
@@ -286,7 +305,7 @@ fn authorization_code(shared: &Shared, int: &Integration, p: &Params) -> Reply {
         return error_reply(
             shared,
             400,
-            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
             "The code parameter is missing.",
         );
     };
@@ -295,7 +314,7 @@ fn authorization_code(shared: &Shared, int: &Integration, p: &Params) -> Reply {
         return error_reply(
             shared,
             400,
-            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
             "The redirect_uri parameter is missing.",
         );
     }
@@ -383,7 +402,7 @@ fn check_pkce(
     challenge: Option<&(String, String)>,
     verifier: Option<&str>,
 ) -> Result<(), Reply> {
-    let invalid_grant = |d: &str| Err(error_reply(shared, 400, "invalid_grant", d));
+    let invalid_grant = |d: &str| Err(error_reply(shared, 400, OAuthErrorCode::InvalidGrant, d));
     if int.pkce == PkceMode::Ignored || shared.fault(Fault::PkceIgnored) {
         return Ok(());
     }
@@ -430,7 +449,7 @@ fn narrow(
             return Err(error_reply(
                 shared,
                 400,
-                "invalid_scope",
+                OAuthErrorCode::InvalidScope,
                 &format!("The scope `{s}` was not granted by the authorization."),
             ));
         }
@@ -442,12 +461,12 @@ fn narrow(
 }
 
 fn refresh(shared: &Shared, int: &Integration, p: &Params) -> Reply {
-    let invalid_grant = |d: &str| error_reply(shared, 400, "invalid_grant", d);
+    let invalid_grant = |d: &str| error_reply(shared, 400, OAuthErrorCode::InvalidGrant, d);
     let Some(rt) = p.one("refresh_token") else {
         return error_reply(
             shared,
             400,
-            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
             "The refresh_token parameter is missing.",
         );
     };
@@ -518,7 +537,7 @@ fn client_credentials(shared: &Shared, int: &Integration, p: &Params) -> Reply {
         return error_reply(
             shared,
             400,
-            "unauthorized_client",
+            OAuthErrorCode::UnauthorizedClient,
             "The client is not authorized to request a token using this method.",
         );
     }
@@ -547,7 +566,7 @@ fn password(shared: &Shared, int: &Integration, p: &Params) -> Reply {
         return error_reply(
             shared,
             400,
-            "invalid_grant",
+            OAuthErrorCode::InvalidGrant,
             "The username or password is not correct.",
         );
     };
