@@ -1,19 +1,15 @@
 //! The `sfmc-conformance` command line. Parses its arguments before anything is started (clap
-//! may exit), starts the simulator and ChromeDriver only when needed, stops them on every way
-//! out (normal end, error, Ctrl-C, SIGTERM), and maps each outcome to a documented exit code.
+//! may exit), turns them into a [`SessionConfig`] and hands it to the session, which starts the
+//! simulator and ChromeDriver only when needed and stops them on every way out. Every error
+//! knows its documented exit code ([`Exit`]); this module maps nothing by hand.
 
-use crate::browser::{driver, BrowserConfig, BrowserPool, ChromeDriver};
-use crate::exit;
-use crate::http::TokenClient;
-use crate::runner::{self, features, Context, RunOptions, Tally};
-use crate::simulator::registry::Registry;
-use crate::simulator::{Fault, Faults, SimConfig, Simulator};
-use crate::target::Target;
+use crate::exit::{self, Exit};
+use crate::report::snapshot;
+use crate::session::{self, Browsers, Session, SessionConfig, SessionError, TargetSpec};
+use crate::simulator::{Fault, SimConfig, Simulator};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -52,21 +48,8 @@ struct SimArgs {
 }
 
 impl SimArgs {
-    fn config(&self) -> Result<SimConfig, String> {
-        let registry = match &self.integrations {
-            Some(path) => Registry::from_file(path).map_err(|e| e.to_string())?,
-            None => Registry::builtin(),
-        };
-        let faults = self
-            .faults
-            .iter()
-            .map(|f| f.parse::<Fault>())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string())?;
-        Ok(SimConfig {
-            registry,
-            faults: Faults::of(faults),
-        })
+    fn config(&self) -> Result<SimConfig, SessionError> {
+        session::simulator_config(self.integrations.as_deref(), &self.faults)
     }
 }
 
@@ -201,6 +184,13 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if std::env::var_os("INSTA_WORKSPACE_ROOT").is_none() {
+        // Otherwise insta runs `cargo metadata` to find it (and warns where cargo is absent).
+        // Set before the runtime starts any thread.
+        if let Ok(cwd) = std::env::current_dir() {
+            std::env::set_var("INSTA_WORKSPACE_ROOT", cwd);
+        }
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -212,265 +202,64 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::ENVIRONMENT);
         }
     };
-    let code = rt.block_on(async {
+    let outcome = rt.block_on(async {
         match cli.command {
             Command::Run(args) => run(*args).await,
             Command::Mock(args) => mock(args).await,
             Command::List(args) => list(&args),
         }
     });
-    ExitCode::from(code)
-}
-
-fn fail(code: u8, msg: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {msg}");
-    code
-}
-
-async fn run(args: RunArgs) -> u8 {
-    let started = Instant::now();
-    if let Some(t) = &args.tags {
-        if let Err(e) = t.parse::<cucumber::gherkin::tagexpr::TagOperation>() {
-            return fail(
-                exit::USAGE,
-                format!("--tags `{t}` is not a tag expression: {e}"),
-            );
+    ExitCode::from(match outcome {
+        Ok(code) => code,
+        Err(SessionError::Interrupted) => {
+            eprintln!("{}", SessionError::Interrupted);
+            exit::INTERRUPTED
         }
-    }
-    let name = match args.name.as_deref().map(regex::Regex::new).transpose() {
-        Ok(n) => n,
         Err(e) => {
-            return fail(
-                exit::USAGE,
-                format!("--name is not a regular expression: {e}"),
-            )
+            eprintln!("error: {e}");
+            e.exit_code()
         }
-    };
-    let parsed = match features::load(&args.features.dir) {
-        Ok(f) => f,
-        Err(e) => return fail(e.exit_code(), e),
-    };
-
-    let config = match args.sim.config() {
-        Ok(c) => c,
-        Err(e) => return fail(exit::USAGE, e),
-    };
-    let sim = match Simulator::start(args.simulator_port, config).await {
-        Ok(s) => Arc::new(s),
-        Err(e) => {
-            return fail(
-                exit::ENVIRONMENT,
-                format!("the simulator cannot start: {e}"),
-            )
-        }
-    };
-    let target = match Target::simulator_target(sim.clone()) {
-        Ok(t) => t,
-        Err(e) => return fail(exit::USAGE, e),
-    };
-    let selection = match runner::selection(args.tags.as_deref(), &target) {
-        Ok(s) => s,
-        Err(e) => return fail(exit::USAGE, e),
-    };
-    let user_tags = args.tags.as_deref().and_then(|t| t.parse().ok());
-    let plan = features::plan(
-        &parsed,
-        user_tags.as_ref(),
-        name.as_ref(),
-        selection,
-        runner::capability_filter(&target),
-    );
-    println!(
-        "target: {} at {} (web app {}, public app {})",
-        target.name,
-        sim.uri(),
-        target.web_app.client_id,
-        target.public_app.client_id
-    );
-    println!(
-        "features: {} files, {} scenarios selected{}",
-        plan.files,
-        plan.selected,
-        if plan.unsupported.is_empty() {
-            String::new()
-        } else {
-            format!(", {} the target cannot run", plan.unsupported.len())
-        }
-    );
-
-    let mut driver: Option<ChromeDriver> = None;
-    let browsers = if plan.needs_browser {
-        match start_browsers(&args, &target, &mut driver).await {
-            Ok(pool) => Some(Arc::new(pool)),
-            Err(e) => return fail(exit::ENVIRONMENT, e),
-        }
-    } else {
-        None
-    };
-    let http = match TokenClient::new(target.loopback_only) {
-        Ok(h) => h,
-        Err(e) => {
-            stop(&mut driver).await;
-            return fail(exit::ENVIRONMENT, e);
-        }
-    };
-    let target_name = target.name.clone();
-    if args.accept {
-        // insta reads this when a snapshot is asserted; set before any scenario runs.
-        std::env::set_var("INSTA_UPDATE", "always");
-    }
-    if std::env::var_os("INSTA_WORKSPACE_ROOT").is_none() {
-        // Otherwise insta runs `cargo metadata` to find it (and warns where cargo is absent).
-        if let Ok(cwd) = std::env::current_dir() {
-            std::env::set_var("INSTA_WORKSPACE_ROOT", cwd);
-        }
-    }
-    let ctx = Arc::new(Context {
-        target,
-        browsers,
-        http,
-        strict: args.strict,
-        aux: runner::Aux::start().await,
-        screenshots: true,
-        baselines: Some(
-            std::path::absolute(args.snapshots.join(&target_name))
-                .unwrap_or_else(|_| args.snapshots.join(&target_name)),
-        ),
-        shots: Mutex::new(Vec::new()),
-        tally: Mutex::new(Tally::default()),
-    });
-    let (stamp, started_rfc3339) = crate::report::utc_now();
-    let run_dir = crate::report::run_dir(&args.report_dir, &stamp);
-    if let Err(e) = std::fs::create_dir_all(&run_dir) {
-        stop(&mut driver).await;
-        return fail(
-            exit::USAGE,
-            format!("cannot create the report folder {}: {e}", run_dir.display()),
-        );
-    }
-    let opts = RunOptions {
-        features: args.features.dir.clone(),
-        tags: args.tags.clone(),
-        name,
-        concurrency: args.concurrency,
-        fail_fast: args.fail_fast,
-        color: args.color == "auto",
-        quiet: false,
-        cucumber_json: Some(run_dir.join("cucumber.json")),
-    };
-
-    let signals = interrupted();
-    let outcome = tokio::select! {
-        t = runner::run(ctx.clone(), &opts, &plan) => Some(t),
-        _ = signals => None,
-    };
-    if let Some(pool) = &ctx.browsers {
-        pool.close_all().await;
-    }
-    stop(&mut driver).await;
-    let Some(tally) = outcome else {
-        eprintln!("interrupted: browsers and ChromeDriver stopped");
-        return exit::INTERRUPTED;
-    };
-    for s in &tally.unsupported {
-        println!("skipped: {s}");
-    }
-    for r in tally.with_verdict(runner::Verdict::Failed) {
-        if let Some(drift) = r
-            .messages
-            .iter()
-            .find(|m| m.starts_with("the target's behaviour differs"))
-        {
-            println!("failed: {} {}: {drift}", r.check, r.location);
-        }
-    }
-    for (verdict, label) in [
-        (runner::Verdict::Warning, "warning"),
-        (runner::Verdict::Finding, "finding"),
-        (runner::Verdict::Note, "note"),
-    ] {
-        for r in tally.with_verdict(verdict) {
-            let first = r.messages.first().map(String::as_str).unwrap_or("");
-            println!(
-                "{label}: {} {}: {}",
-                r.check,
-                r.location,
-                first.lines().next().unwrap_or("")
-            );
-        }
-    }
-    for s in &tally.undefined {
-        eprintln!("error: {s}: a step matches no step definition");
-    }
-    for s in &tally.environment {
-        eprintln!("error: environment failure in {s}");
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let mut report = crate::report::RunReport::new(
-        &format!(
-            "{} ({})",
-            ctx.target.name,
-            ctx.target.authorize_endpoint.origin().ascii_serialization()
-        ),
-        started_rfc3339,
-        elapsed,
-        &tally,
-        ctx.screenshots(),
-    );
-    if let Ok(json) = std::fs::read_to_string(run_dir.join("cucumber.json")) {
-        report.attach_steps(&json);
-    }
-    match crate::report::write_run(&run_dir, &report) {
-        Ok(files) => {
-            let _ = crate::report::link_latest(&args.report_dir, &run_dir);
-            let list: Vec<String> = files
-                .files
-                .iter()
-                .map(|(n, size)| format!("{n} {:.1} KB", *size as f64 / 1024.0))
-                .collect();
-            println!("reports: {} ({})", run_dir.display(), list.join(", "));
-        }
-        Err(e) => eprintln!(
-            "warning: the reports could not be written to {}: {e}",
-            run_dir.display()
-        ),
-    }
-    println!("wall time: {elapsed:.1} s");
-    println!("{}", tally.closing_line());
-    tally.exit_code()
+    })
 }
 
-async fn start_browsers(
-    args: &RunArgs,
-    target: &Target,
-    driver: &mut Option<ChromeDriver>,
-) -> Result<BrowserPool, driver::DriverError> {
-    let webdriver_url = match &args.webdriver {
-        Some(url) => url.clone(),
-        None => {
-            if !args.chrome.is_file() {
-                return Err(driver::DriverError::NoBrowser(
-                    args.chrome.display().to_string(),
-                ));
-            }
-            let binary = driver::locate(args.chromedriver.as_deref())?;
-            let d = ChromeDriver::start(&binary).await?;
-            let url = d.url();
-            *driver = Some(d);
-            url
+impl RunArgs {
+    fn session(self) -> SessionConfig {
+        SessionConfig {
+            features: self.features.dir,
+            tags: self.tags,
+            name: self.name,
+            concurrency: self.concurrency,
+            fail_fast: self.fail_fast,
+            strict: self.strict,
+            target: TargetSpec::Simulator {
+                port: self.simulator_port,
+                integrations: self.sim.integrations,
+                faults: self.sim.faults,
+            },
+            browsers: Browsers::Start {
+                webdriver: self.webdriver,
+                chromedriver: self.chromedriver,
+                chrome: self.chrome,
+            },
+            baselines: Some((
+                self.snapshots,
+                if self.accept {
+                    snapshot::Mode::Accept
+                } else {
+                    snapshot::Mode::Compare
+                },
+            )),
+            reports: Some(self.report_dir),
+            screenshots: true,
+            color: self.color == "auto",
+            quiet: false,
         }
-    };
-    Ok(BrowserPool::new(BrowserConfig {
-        webdriver_url,
-        chrome: args.chrome.clone(),
-        loopback_only: target.loopback_only,
-    }))
+    }
 }
 
-async fn stop(driver: &mut Option<ChromeDriver>) {
-    if let Some(mut d) = driver.take() {
-        d.stop().await;
-    }
+async fn run(args: RunArgs) -> Result<u8, SessionError> {
+    let outcome = session::run(args.session(), interrupted()).await?;
+    Ok(outcome.exit_code())
 }
 
 /// A future that resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this
@@ -495,7 +284,7 @@ fn interrupted() -> impl std::future::Future<Output = ()> {
     }
 }
 
-async fn mock(args: MockArgs) -> u8 {
+async fn mock(args: MockArgs) -> Result<u8, SessionError> {
     if args.list_faults {
         for f in Fault::ALL {
             println!(
@@ -505,21 +294,9 @@ async fn mock(args: MockArgs) -> u8 {
                 f.description()
             );
         }
-        return exit::SUCCESS;
+        return Ok(exit::SUCCESS);
     }
-    let config = match args.sim.config() {
-        Ok(c) => c,
-        Err(e) => return fail(exit::USAGE, e),
-    };
-    let sim = match Simulator::start(args.port, config).await {
-        Ok(s) => s,
-        Err(e) => {
-            return fail(
-                exit::ENVIRONMENT,
-                format!("the simulator cannot start: {e}"),
-            )
-        }
-    };
+    let sim = Simulator::start(args.port, args.sim.config()?).await?;
     let signals = interrupted();
     println!("listening on {}", sim.uri());
     let reg = sim.registry();
@@ -557,26 +334,25 @@ async fn mock(args: MockArgs) -> u8 {
     );
     signals.await;
     println!("stopped");
-    exit::SUCCESS
+    Ok(exit::SUCCESS)
 }
 
-fn list(args: &ListArgs) -> u8 {
-    let parsed = match features::load(&args.features.dir) {
-        Ok(f) => f,
-        Err(e) => return fail(e.exit_code(), e),
-    };
-    let checks = features::checks(&parsed);
+fn list(args: &ListArgs) -> Result<u8, SessionError> {
+    let checks = Session::checks(&args.features.dir)?;
     if args.format == "json" {
         match serde_json::to_string_pretty(&checks) {
             Ok(j) => println!("{j}"),
-            Err(e) => return fail(exit::USAGE, e),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(exit::USAGE);
+            }
         }
     } else {
         for c in &checks {
             println!(
                 "{:<6} {:<6} {}:{}  {}  {}",
                 c.id,
-                c.level,
+                c.level.map_or("", |l| l.as_str()),
                 c.file,
                 c.line,
                 c.title,
@@ -590,5 +366,5 @@ fn list(args: &ListArgs) -> u8 {
         let ids: std::collections::BTreeSet<&str> = checks.iter().map(|c| c.id.as_str()).collect();
         println!("{} scenarios, {} checks", checks.len(), ids.len());
     }
-    exit::SUCCESS
+    Ok(exit::SUCCESS)
 }

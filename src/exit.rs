@@ -23,3 +23,10 @@ Exit codes:
   3    the environment failed (no browser, driver would not start, port in use, target unreachable)
   4    the target does not conform (a check failed)
   130  interrupted by Ctrl-C or SIGTERM";
+
+/// An error that knows which documented exit code it ends the process with. Each layer's error
+/// type implements it, so the command line maps nothing by hand.
+pub trait Exit: std::error::Error {
+    /// One of the constants above.
+    fn exit_code(&self) -> u8;
+}

@@ -28,6 +28,13 @@ pub enum HttpError {
     Timeout { url: String, secs: u64 },
 }
 
+impl crate::exit::Exit for HttpError {
+    /// No answer to judge: the network or the client, not the target's conformance.
+    fn exit_code(&self) -> u8 {
+        crate::exit::ENVIRONMENT
+    }
+}
+
 /// The token endpoint's answer.
 #[derive(Clone)]
 pub struct TokenOutcome {

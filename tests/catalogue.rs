@@ -3,6 +3,7 @@
 
 mod common;
 
+use sfmc_oauth_conformance::outcome::{check_id, Level};
 use sfmc_oauth_conformance::runner::features;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -48,9 +49,9 @@ fn every_scenario_carries_its_id_requirement_level_and_app_kind() {
     let mut wrong = Vec::new();
     for c in all_checks() {
         let has = |p: &dyn Fn(&str) -> bool| c.tags.iter().filter(|t| p(t)).count();
-        let ids = has(&|t| features::check_id(&[t.to_owned()]).is_some());
+        let ids = has(&|t| check_id(&[t]).is_some());
         let reqs = has(&|t| t.starts_with("req:"));
-        let levels = has(&|t| ["MUST", "SHOULD", "MAY", "PROBE"].contains(&t));
+        let levels = has(&|t| t.parse::<Level>().is_ok());
         let kinds = has(&|t| t == "web" || t == "public");
         if ids != 1 || reqs != 1 || levels != 1 || kinds == 0 {
             wrong.push(format!(

@@ -6,8 +6,9 @@
 //! `SFMC_MATRIX_FAULTS=a,b` runs only those rows (for working on a fault); CI runs them all.
 
 use sfmc_oauth_conformance::browser::{driver, BrowserConfig, BrowserPool, ChromeDriver};
-use sfmc_oauth_conformance::runner::{self, features};
-use sfmc_oauth_conformance::simulator::{Fault, Faults};
+use sfmc_oauth_conformance::runner::features;
+use sfmc_oauth_conformance::session::{self, Browsers, SessionConfig};
+use sfmc_oauth_conformance::simulator::Fault;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -150,15 +151,20 @@ async fn each_fault_trips_exactly_its_checks() {
             continue;
         }
         let faults = if name == "none" {
-            Faults::none()
+            vec![]
         } else {
-            Faults::of([name.parse::<Fault>().expect("a known fault")])
+            vec![name.parse::<Fault>().expect("a known fault")]
         };
         let started = std::time::Instant::now();
-        let tally =
-            runner::run_against_simulator(faults, Some(pool.clone()), &root().join("features"))
-                .await
-                .expect("the run starts");
+        let config = SessionConfig::quiet_simulator(
+            &root().join("features"),
+            &faults,
+            Browsers::Shared(pool.clone()),
+        );
+        let tally = session::run(config, std::future::pending())
+            .await
+            .expect("the run starts")
+            .tally;
         // Fresh browsers for the next run: a session that served many runs slows down.
         pool.close_all().await;
         let got: BTreeSet<String> = tally.tripped_checks();
@@ -175,7 +181,10 @@ async fn each_fault_trips_exactly_its_checks() {
         if got != want {
             wrong.push(format!(
                 "{name}: expected {want:?}, got {got:?}; environment failures: {:?}",
-                tally.environment
+                tally
+                    .environment()
+                    .map(|(r, f)| format!("{}: {}", r.location, f.what))
+                    .collect::<Vec<_>>()
             ));
         }
     }

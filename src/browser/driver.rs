@@ -193,3 +193,10 @@ fn free_port() -> std::io::Result<u16> {
         .local_addr()?
         .port())
 }
+
+impl crate::exit::Exit for DriverError {
+    /// No browser, or a driver that would not start: the environment, not the target.
+    fn exit_code(&self) -> u8 {
+        crate::exit::ENVIRONMENT
+    }
+}

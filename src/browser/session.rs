@@ -1,8 +1,8 @@
 //! One WebDriver session: bounded navigation, the URL the browser ended on (exactly as the
 //! browser reports it, not re-parsed), the login script, and clearing the login session.
 
+use crate::login::{Credentials, LoginScript, LoginStep};
 use crate::secret::Secret;
-use crate::target::{LoginStep, Target};
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
@@ -294,12 +294,16 @@ impl Browser {
         Ok(())
     }
 
-    /// Runs the target's login script on the current page.
-    pub async fn sign_in(&self, target: &Target) -> Result<(), BrowserError> {
-        for step in &target.login_script {
+    /// Runs a login `script` on the current page as `user`.
+    pub async fn sign_in(
+        &self,
+        script: &LoginScript,
+        user: &Credentials,
+    ) -> Result<(), BrowserError> {
+        for step in &script.steps {
             match step {
                 LoginStep::Fill { selector, value } => {
-                    self.fill(selector, &target.login_value(value)).await?
+                    self.fill(selector, &user.value(value)).await?
                 }
                 LoginStep::Click { selector } => {
                     let before = self.current_url().await?;

@@ -2,8 +2,39 @@
 //! `/v2/authorize` with `response_type=code`, `client_id`, a percent-encoded `redirect_uri`,
 //! space-separated scopes (`%20`), `state`, and optionally PKCE (RFC 7636 §4.3).
 
-use super::encoding::encode;
+use super::encoding::{decode_once, encode};
 use url::Url;
+
+/// The `state` an authorization request carries, and where it came from: chosen by the scenario
+/// (a baseline may keep it) or generated for this run (it differs every run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    Chosen(String),
+    Generated(String),
+}
+
+impl State {
+    /// The value, before encoding.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Chosen(s) | Self::Generated(s) => s,
+        }
+    }
+
+    /// The value when the scenario chose it.
+    pub fn chosen(&self) -> Option<&str> {
+        match self {
+            Self::Chosen(s) => Some(s),
+            Self::Generated(_) => None,
+        }
+    }
+}
+
+impl From<&str> for State {
+    fn from(s: &str) -> Self {
+        Self::Chosen(s.to_owned())
+    }
+}
 
 /// The parameters of one authorization request, in the order they are sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +45,7 @@ pub struct AuthorizeRequest {
     /// Scopes to request; `None` omits the parameter (the integration's scopes apply).
     pub scope: Option<Vec<String>>,
     /// `None` omits the parameter.
-    pub state: Option<String>,
+    pub state: Option<State>,
     /// `(code_challenge, code_challenge_method)`.
     pub code_challenge: Option<(String, String)>,
 }
@@ -47,7 +78,7 @@ impl AuthorizeRequest {
         }
         if let Some(state) = &self.state {
             q.push_str("&state=");
-            q.push_str(&encode(state));
+            q.push_str(&encode(state.as_str()));
         }
         if let Some((challenge, method)) = &self.code_challenge {
             q.push_str(&format!(
@@ -169,6 +200,128 @@ pub fn is_callback(landed: &str, redirect_uri: &str) -> bool {
         && a.path() == b.path()
 }
 
+/// One value of a callback parameter: as it was on the wire, and percent-decoded once.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WireValue {
+    /// As the browser reported it, still percent-encoded.
+    pub raw: String,
+    /// Decoded once (a `+` stays a `+`); raw bytes, so invalid UTF-8 can be reported.
+    pub decoded: Vec<u8>,
+}
+
+impl WireValue {
+    fn parse(raw: &str) -> Self {
+        Self {
+            raw: raw.to_owned(),
+            decoded: decode_once(raw),
+        }
+    }
+
+    /// The decoded value as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.decoded).into_owned()
+    }
+}
+
+impl std::fmt::Debug for WireValue {
+    /// The raw value only: a `WireValue` may be a code, so it is shown only where its caller
+    /// redacts it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.raw)
+    }
+}
+
+/// Every parameter of `url`'s query (between `?` and `#`), in order: `(name, value)`.
+pub fn query_params(url: &str) -> Vec<(String, WireValue)> {
+    callback_query(url)
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (k.to_owned(), WireValue::parse(v))
+        })
+        .collect()
+}
+
+/// The authorization response (RFC 6749 §4.1.2, §4.1.2.1; RFC 9207's `iss`; Marketing Cloud's
+/// `tssd`), parsed once from the URL the browser ended on. Every parameter keeps each of its
+/// occurrences, since a check may count them. Holds the code: never print the URL unredacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthorizationResponse {
+    /// The URL exactly as the browser reported it.
+    pub url: String,
+    pub code: Vec<WireValue>,
+    pub state: Vec<WireValue>,
+    pub error: Vec<WireValue>,
+    pub error_description: Vec<WireValue>,
+    pub iss: Vec<WireValue>,
+    pub tssd: Vec<WireValue>,
+    /// Every query parameter in order, named ones included: `(name, value)`.
+    pub params: Vec<(String, WireValue)>,
+    /// What follows `#`, if anything.
+    pub fragment: Option<String>,
+}
+
+impl std::fmt::Debug for AuthorizationResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.params.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("AuthorizationResponse")
+            .field("parameters", &names)
+            .field("fragment", &self.fragment.is_some())
+            .finish()
+    }
+}
+
+impl AuthorizationResponse {
+    /// Parses the URL the browser ended on (a callback, an error page, anything).
+    pub fn parse(url: &str) -> Self {
+        let fragment = url.split_once('#').map(|(_, f)| f.to_owned());
+        let params = query_params(url);
+        let named = |name: &str| -> Vec<WireValue> {
+            params
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .collect()
+        };
+        Self {
+            url: url.to_owned(),
+            code: named("code"),
+            state: named("state"),
+            error: named("error"),
+            error_description: named("error_description"),
+            iss: named("iss"),
+            tssd: named("tssd"),
+            fragment,
+            params,
+        }
+    }
+
+    /// Every value of parameter `name`.
+    pub fn values(&self, name: &str) -> Vec<&WireValue> {
+        self.params
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    /// The raw query, between `?` and `#`.
+    pub fn query(&self) -> &str {
+        callback_query(&self.url)
+    }
+
+    /// Whether the browser ended on `redirect_uri` (see [`is_callback`]).
+    pub fn is_at(&self, redirect_uri: &str) -> bool {
+        is_callback(&self.url, redirect_uri)
+    }
+
+    /// The page without its query and fragment.
+    pub fn page(&self) -> &str {
+        self.url.split(['?', '#']).next().unwrap_or("")
+    }
+}
+
 #[cfg(test)]
 mod callback_tests {
     use super::*;
@@ -201,5 +354,30 @@ mod callback_tests {
             "chrome-error://chromewebdata/",
             "https://127.0.0.1:80/"
         ));
+    }
+}
+
+#[cfg(test)]
+mod response_tests {
+    use super::*;
+
+    #[test]
+    fn the_response_is_parsed_once_with_every_occurrence_raw_and_decoded() {
+        let r = AuthorizationResponse::parse(
+            "https://127.0.0.1:80/cb?code=a%2Bb&state=x%20y+z&state=2&iss=https%3A%2F%2Fi&foo=1#code=f",
+        );
+        assert_eq!(r.code.len(), 1);
+        assert_eq!(r.code[0].raw, "a%2Bb");
+        assert_eq!(r.code[0].text(), "a+b");
+        assert_eq!(r.state.len(), 2);
+        assert_eq!(r.state[0].text(), "x y+z");
+        assert_eq!(r.iss[0].text(), "https://i");
+        assert!(r.error.is_empty() && r.tssd.is_empty());
+        assert_eq!(r.values("foo")[0].raw, "1");
+        assert_eq!(r.params.len(), 5);
+        assert_eq!(r.fragment.as_deref(), Some("code=f"));
+        assert_eq!(r.page(), "https://127.0.0.1:80/cb");
+        assert!(r.is_at("https://127.0.0.1:80/cb"));
+        assert!(!format!("{r:?}").contains("a%2Bb"), "Debug shows no code");
     }
 }

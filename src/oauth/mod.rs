@@ -8,7 +8,7 @@ pub mod error;
 pub mod pkce;
 pub mod token;
 
-pub use authorize::AuthorizeRequest;
+pub use authorize::{AuthorizationResponse, AuthorizeRequest};
 pub use error::OAuthErrorCode;
 pub use pkce::Pkce;
-pub use token::{TokenRequest, TokenResponse};
+pub use token::{GrantType, TokenRequest, TokenResponse};

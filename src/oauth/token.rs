@@ -3,11 +3,56 @@
 
 use crate::secret::Secret;
 use serde_json::{Map, Value};
+use std::fmt;
+use std::str::FromStr;
+
+/// A `grant_type` (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6), with an `Extension` arm for any other
+/// value, sent verbatim.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+    Password,
+    Extension(String),
+}
+
+impl GrantType {
+    /// The wire form.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+            Self::Password => "password",
+            Self::Extension(s) => s,
+        }
+    }
+}
+
+impl FromStr for GrantType {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "authorization_code" => Self::AuthorizationCode,
+            "refresh_token" => Self::RefreshToken,
+            "client_credentials" => Self::ClientCredentials,
+            "password" => Self::Password,
+            other => Self::Extension(other.to_owned()),
+        })
+    }
+}
+
+impl fmt::Display for GrantType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One token request. Fields that are `None` are not sent.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TokenRequest {
-    pub grant_type: String,
+    pub grant_type: GrantType,
     pub code: Option<Secret>,
     pub refresh_token: Option<Secret>,
     pub client_id: Option<String>,
@@ -19,31 +64,41 @@ pub struct TokenRequest {
 }
 
 impl TokenRequest {
+    /// A `grant_type` request for `client_id` with nothing else set.
+    pub fn of(grant_type: GrantType, client_id: &str) -> Self {
+        Self {
+            grant_type,
+            code: None,
+            refresh_token: None,
+            client_id: Some(client_id.into()),
+            client_secret: None,
+            redirect_uri: None,
+            code_verifier: None,
+            scope: None,
+        }
+    }
+
     /// `grant_type=authorization_code` for `code`.
     pub fn authorization_code(code: Secret, client_id: &str, redirect_uri: &str) -> Self {
         Self {
-            grant_type: "authorization_code".into(),
             code: Some(code),
-            client_id: Some(client_id.into()),
             redirect_uri: Some(redirect_uri.into()),
-            ..Self::default()
+            ..Self::of(GrantType::AuthorizationCode, client_id)
         }
     }
 
     /// `grant_type=refresh_token`.
     pub fn refresh(refresh_token: Secret, client_id: &str) -> Self {
         Self {
-            grant_type: "refresh_token".into(),
             refresh_token: Some(refresh_token),
-            client_id: Some(client_id.into()),
-            ..Self::default()
+            ..Self::of(GrantType::RefreshToken, client_id)
         }
     }
 
     /// The JSON body, secrets exposed: this is the one place they leave the process.
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
-        m.insert("grant_type".into(), self.grant_type.clone().into());
+        m.insert("grant_type".into(), self.grant_type.as_str().into());
         let mut put = |k: &str, v: Option<&str>| {
             if let Some(v) = v {
                 m.insert(k.into(), Value::String(v.to_owned()));

@@ -3,7 +3,7 @@
 
 use super::text::{anchor, document_of};
 use super::RunReport;
-use crate::runner::Verdict;
+use crate::outcome::Verdict;
 use base64::Engine as _;
 use std::fmt::Write as _;
 
@@ -61,11 +61,11 @@ section{{border-top:1px solid #ddd;margin-top:1em;padding-top:.5em}} img{{max-wi
             out,
             r#"<section id="{id}"><h3 class="{class}">{check} · {class} · {level}</h3><p>{loc}<br>Requirement {req} ({doc})</p>"#,
             id = anchor(r),
-            check = esc(&r.check),
-            level = esc(&r.level),
-            loc = esc(&r.location),
-            req = esc(&r.requirement),
-            doc = esc(document_of(&r.requirement)),
+            check = esc(&r.check.id),
+            level = esc(r.check.level_text()),
+            loc = esc(&r.location.to_string()),
+            req = esc(&r.check.requirement),
+            doc = esc(document_of(&r.check.requirement)),
         );
         if !r.steps.is_empty() {
             out.push_str("<ol class=\"steps\">");
@@ -110,7 +110,7 @@ section{{border-top:1px solid #ddd;margin-top:1em;padding-top:.5em}} img{{max-wi
     if !report.skipped.is_empty() {
         out.push_str("<h2>Not run against this target</h2><ul>");
         for s in &report.skipped {
-            let _ = write!(out, "<li>{}</li>", esc(s));
+            let _ = write!(out, "<li>{}</li>", esc(&s.to_string()));
         }
         out.push_str("</ul>");
     }

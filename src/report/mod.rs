@@ -8,23 +8,12 @@ mod html;
 pub mod snapshot;
 mod text;
 
-use crate::runner::{ScenarioResult, StepRecord, Tally, Verdict};
+use crate::outcome::{ScenarioResult, Screenshot, Skipped, StepRecord, Tally, Verdict};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 pub use html::html;
 pub use text::{compliance_md, junit_xml, sarif, summary_md};
-
-/// A screenshot the browser took, shared by the scenarios that showed the same page.
-#[derive(Debug, Clone, Serialize)]
-pub struct Screenshot {
-    /// What the page was (`login page`, `error page`, `callback`).
-    pub label: String,
-    /// The page's URL with credentials masked.
-    pub url: String,
-    #[serde(skip)]
-    pub png: Vec<u8>,
-}
 
 /// Everything the reports say about one run.
 #[derive(Debug, Clone, Serialize)]
@@ -35,7 +24,7 @@ pub struct RunReport {
     pub started: String,
     pub duration_secs: f64,
     pub results: Vec<ScenarioResult>,
-    pub skipped: Vec<String>,
+    pub skipped: Vec<Skipped>,
     pub screenshots: Vec<Screenshot>,
 }
 
@@ -49,14 +38,15 @@ impl RunReport {
         screenshots: Vec<Screenshot>,
     ) -> Self {
         let mut results = tally.results.clone();
-        results.sort_by(|a, b| a.location.cmp(&b.location));
+        // By `file:line `name`` as text, as the reports have always been ordered.
+        results.sort_by_cached_key(|r| r.location.to_string());
         Self {
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             target: target.to_owned(),
             started,
             duration_secs,
             results,
-            skipped: tally.unsupported.clone(),
+            skipped: tally.skipped.clone(),
             screenshots,
         }
     }
@@ -93,8 +83,8 @@ impl RunReport {
             }
         }
         for r in &mut self.results {
-            let place = r.location.split(' ').next().unwrap_or("");
-            if let Some(steps) = by_place.remove(place) {
+            let place = format!("{}:{}", r.location.file, r.location.line);
+            if let Some(steps) = by_place.remove(&place) {
                 r.steps = steps;
             }
         }
@@ -187,6 +177,7 @@ pub fn utc_now() -> (String, String) {
 mod tests {
     use super::*;
     use crate::evidence::Exchange;
+    use crate::outcome::{Check, Location};
 
     /// A fixed run: one result of each verdict, with evidence, and one screenshot.
     fn fixed_run() -> RunReport {
@@ -203,12 +194,21 @@ mod tests {
             response_body: r#"{"error":"invalid_client"}"#.into(),
         };
         let result =
-            |check: &str, level: &str, req: &str, line: u32, verdict, msg: &str| ScenarioResult {
-                check: check.into(),
-                level: level.into(),
-                requirement: req.into(),
-                location: format!("features/x.feature:{line} `{check} scenario`"),
+            |check: &str, level: &str, req: &str, line: usize, verdict, msg: &str| ScenarioResult {
+                check: Check {
+                    id: check.into(),
+                    requirement: req.into(),
+                    level: level.parse().ok(),
+                },
+                location: Location {
+                    file: "features/x.feature".into(),
+                    line,
+                    name: format!("{check} scenario"),
+                },
                 verdict,
+                failure: None,
+                undefined: false,
+                drift: None,
                 messages: if msg.is_empty() {
                     vec![]
                 } else {
@@ -268,9 +268,14 @@ mod tests {
                 ),
                 result("TR-08", "MUST", "SFMC", 27, Verdict::Passed, ""),
             ],
-            skipped: vec![
-                "features/x.feature:33 `TK-16 scenario`: the target cannot run it".into(),
-            ],
+            skipped: vec![Skipped {
+                location: Location {
+                    file: "features/x.feature".into(),
+                    line: 33,
+                    name: "TK-16 scenario".into(),
+                },
+                reason: "the target cannot run it".into(),
+            }],
             screenshots: vec![Screenshot {
                 label: "login page".into(),
                 url: "http://127.0.0.1:[port]/login".into(),

@@ -8,8 +8,9 @@
 use crate::evidence::Exchange;
 use crate::oauth::authorize::callback_query;
 use crate::oauth::encoding::decode_once;
+use crate::outcome::{Drift, Observed};
 use serde_json::{json, Map, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Response headers worth a baseline (the rest vary or say nothing about conformance).
 const HEADERS: &[&str] = &[
@@ -95,13 +96,9 @@ fn body_shape(body: &str) -> Value {
 }
 
 /// The observation of one scenario, ready to snapshot.
-pub fn observation(
-    authorize_url: Option<&str>,
-    landed_url: Option<&str>,
-    explicit_state: Option<&str>,
-    evidence: &[Exchange],
-) -> Value {
-    let authorize = authorize_url.map(|u| {
+pub fn observation(observed: &Observed, evidence: &[Exchange]) -> Value {
+    let explicit_state = observed.chosen_state.as_deref();
+    let authorize = observed.authorize_url.as_deref().map(|u| {
         let names: Vec<&str> = callback_query(u)
             .split('&')
             .filter(|p| !p.is_empty())
@@ -109,7 +106,7 @@ pub fn observation(
             .collect();
         json!(names)
     });
-    let landed = landed_url.map(|u| {
+    let landed = observed.landed_url.as_deref().map(|u| {
         let base = mask_ports(u.split(['?', '#']).next().unwrap_or(""));
         json!({"page": base, "parameters": params(callback_query(u), explicit_state)})
     });
@@ -168,35 +165,68 @@ pub fn name_for(check: &str, title: &str) -> String {
     format!("{check}-{slug}-{:08x}", hash as u32)
 }
 
+/// What a run does with baselines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Compare each observation with its baseline; a difference fails the scenario.
+    Compare,
+    /// Record each observation as the new baseline (`run --accept`).
+    Accept,
+}
+
+/// A target's baseline snapshots: `reports/snapshots/<target name>/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Baselines {
+    pub dir: PathBuf,
+    pub mode: Mode,
+}
+
 /// How an observation compares with its baseline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Baseline {
+    /// The same, or recorded anew under [`Mode::Accept`].
     Same,
     /// No baseline yet (a new scenario or a new target).
     Missing,
-    /// The difference, line by line.
-    Drift(String),
+    Drift(Drift),
 }
 
-/// Whether `run --accept` was asked for: baselines are then written instead of compared.
-pub fn accepting() -> bool {
-    std::env::var("INSTA_UPDATE").is_ok_and(|v| v == "always")
+impl Baselines {
+    /// Compares `value` with the baseline `<name>.snap`, or records it under [`Mode::Accept`].
+    pub fn check(&self, name: &str, value: &Value) -> Baseline {
+        match self.mode {
+            Mode::Accept => match record(&self.dir, name, value) {
+                Ok(()) => Baseline::Same,
+                Err(e) => Baseline::Drift(Drift {
+                    snapshot: name.to_owned(),
+                    diff: format!("the baseline could not be written: {e}\n"),
+                }),
+            },
+            Mode::Compare if !self.dir.join(format!("{name}.snap")).is_file() => Baseline::Missing,
+            Mode::Compare => match compare(&self.dir, name, value) {
+                Ok(()) => Baseline::Same,
+                Err(drift) => Baseline::Drift(drift),
+            },
+        }
+    }
 }
 
-/// Compares `value` with the baseline `dir/<name>.snap` (recording it under `--accept`).
-pub fn baseline(dir: &Path, name: &str, value: &Value) -> Baseline {
-    if !accepting() && !dir.join(format!("{name}.snap")).is_file() {
-        return Baseline::Missing;
+/// Writes `value` as the baseline `dir/<name>.snap`, in insta's snapshot format (so that
+/// `cargo insta review` and [`compare`] read it), unless the file already says the same.
+pub fn record(dir: &Path, name: &str, value: &Value) -> std::io::Result<()> {
+    let path = dir.join(format!("{name}.snap"));
+    let body = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    let text = format!("---\nsource: src/report/snapshot.rs\ninput_file: features\n---\n{body}\n");
+    if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
+        return Ok(());
     }
-    match compare(dir, name, value) {
-        Ok(()) => Baseline::Same,
-        Err(diff) => Baseline::Drift(diff),
-    }
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(path, text)
 }
 
 /// Compares `value` with the baseline `dir/<name>.snap` through insta. `Err` holds the
 /// difference, line by line.
-pub fn compare(dir: &Path, name: &str, value: &Value) -> Result<(), String> {
+pub fn compare(dir: &Path, name: &str, value: &Value) -> Result<(), Drift> {
     let before = std::fs::read_to_string(dir.join(format!("{name}.snap"))).ok();
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(dir);
@@ -214,8 +244,7 @@ pub fn compare(dir: &Path, name: &str, value: &Value) -> Result<(), String> {
                 .as_deref()
                 .map(|b| b.splitn(3, "---").nth(2).unwrap_or(b).trim().to_owned())
                 .unwrap_or_else(|| "(no baseline: run with --accept to record one)".into());
-            let mut diff =
-                format!("the target's behaviour differs from the baseline {name}.snap:\n");
+            let mut diff = String::new();
             let (o, n): (Vec<&str>, Vec<&str>) = (old.lines().collect(), now.lines().collect());
             for i in 0..o.len().max(n.len()) {
                 match (o.get(i), n.get(i)) {
@@ -230,7 +259,10 @@ pub fn compare(dir: &Path, name: &str, value: &Value) -> Result<(), String> {
                     }
                 }
             }
-            Err(diff)
+            Err(Drift {
+                snapshot: name.to_owned(),
+                diff,
+            })
         }
     }
 }
@@ -242,9 +274,16 @@ mod tests {
     #[test]
     fn ports_codes_and_random_state_are_masked_errors_are_kept() {
         let v = observation(
-            Some("http://127.0.0.1:4567/v2/authorize?response_type=code&client_id=x&state=abc"),
-            Some("https://127.0.0.1:80/?error=invalid_scope&state=mine&code=xyz"),
-            Some("mine"),
+            &Observed {
+                authorize_url: Some(
+                    "http://127.0.0.1:4567/v2/authorize?response_type=code&client_id=x&state=abc"
+                        .into(),
+                ),
+                landed_url: Some(
+                    "https://127.0.0.1:80/?error=invalid_scope&state=mine&code=xyz".into(),
+                ),
+                chosen_state: Some("mine".into()),
+            },
             &[],
         );
         assert_eq!(
@@ -273,5 +312,31 @@ mod tests {
             name_for("RU-08", "x {registered}."),
             name_for("RU-08", "x {registered}%2e")
         );
+    }
+
+    #[test]
+    fn an_accepted_baseline_is_read_back_the_same_and_a_change_is_a_drift() {
+        let dir = tempfile::tempdir().unwrap();
+        let accept = Baselines {
+            dir: dir.path().to_owned(),
+            mode: Mode::Accept,
+        };
+        let compare_mode = Baselines {
+            mode: Mode::Compare,
+            ..accept.clone()
+        };
+        let v = json!({"status": 401, "body": {"error": "invalid_client"}});
+        assert_eq!(compare_mode.check("TK-08-x", &v), Baseline::Missing);
+        assert_eq!(accept.check("TK-08-x", &v), Baseline::Same);
+        assert_eq!(compare_mode.check("TK-08-x", &v), Baseline::Same);
+        let changed = json!({"status": 400, "body": {"error": "invalid_client"}});
+        match compare_mode.check("TK-08-x", &changed) {
+            Baseline::Drift(d) => {
+                assert_eq!(d.snapshot, "TK-08-x");
+                assert!(d.diff.contains("-   \"status\": 401"), "{}", d.diff);
+                assert!(d.diff.contains("+   \"status\": 400"), "{}", d.diff);
+            }
+            other => panic!("expected a drift, got {other:?}"),
+        }
     }
 }

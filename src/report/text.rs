@@ -1,7 +1,7 @@
 //! The text reports: JUnit XML, the Markdown summary and compliance matrix, and SARIF.
 
 use super::RunReport;
-use crate::runner::{ScenarioResult, Verdict};
+use crate::outcome::{ScenarioResult, Verdict};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -18,23 +18,15 @@ fn xml(s: &str) -> String {
 }
 
 fn file_of(r: &ScenarioResult) -> &str {
-    r.location.split(':').next().unwrap_or("")
+    &r.location.file
 }
 
-fn line_of(r: &ScenarioResult) -> u64 {
-    r.location
-        .split(':')
-        .nth(1)
-        .and_then(|l| l.split(' ').next())
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(1)
+fn line_of(r: &ScenarioResult) -> usize {
+    r.location.line
 }
 
 fn title_of(r: &ScenarioResult) -> &str {
-    r.location
-        .split_once(" `")
-        .map(|(_, t)| t.trim_end_matches('`'))
-        .unwrap_or(&r.location)
+    &r.location.name
 }
 
 /// JUnit XML: one testsuite per feature file, one testcase per scenario. A failed MUST is a
@@ -68,7 +60,7 @@ pub fn junit_xml(report: &RunReport) -> String {
             let _ = write!(
                 out,
                 "    <testcase name=\"{}\" classname=\"{}\" time=\"0\">",
-                xml(&format!("{} {}", r.check, title_of(r))),
+                xml(&format!("{} {}", r.check.id, title_of(r))),
                 xml(file)
             );
             match r.verdict {
@@ -78,8 +70,8 @@ pub fn junit_xml(report: &RunReport) -> String {
                         out,
                         "\n      <failure message=\"{}\" type=\"{} {}\">{}</failure>\n    ",
                         xml(msg.lines().next().unwrap_or("")),
-                        xml(&r.check),
-                        xml(&r.level),
+                        xml(&r.check.id),
+                        xml(r.check.level_text()),
                         xml(&r.messages.join("\n\n"))
                     );
                 }
@@ -107,7 +99,7 @@ pub fn junit_xml(report: &RunReport) -> String {
             let _ = writeln!(
                 out,
                 "    <testcase name=\"{}\" classname=\"skipped\" time=\"0\"><skipped message=\"the target cannot run it\"/></testcase>",
-                xml(s)
+                xml(&s.to_string())
             );
         }
         out.push_str("  </testsuite>\n");
@@ -152,13 +144,13 @@ pub fn summary_md(report: &RunReport) -> String {
             let _ = writeln!(
                 out,
                 "### {} ({}, {}) {}\n\n{}:{} · evidence: [report.html#{}](report.html#{})\n",
-                r.check,
-                if r.requirement.is_empty() {
+                r.check.id,
+                if r.check.requirement.is_empty() {
                     "-"
                 } else {
-                    &r.requirement
+                    &r.check.requirement
                 },
-                r.level,
+                r.check.level_text(),
                 title_of(r),
                 file_of(r),
                 line_of(r),
@@ -184,6 +176,7 @@ pub fn anchor(r: &ScenarioResult) -> String {
     format!(
         "s-{}",
         r.location
+            .to_string()
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect::<String>()
@@ -218,18 +211,18 @@ pub fn compliance_md(report: &RunReport) -> String {
         total: usize,
         unmet: Vec<String>,
     }
-    let mut table: BTreeMap<&str, BTreeMap<String, Row>> = BTreeMap::new();
+    let mut table: BTreeMap<&str, BTreeMap<&str, Row>> = BTreeMap::new();
     for r in &report.results {
         let row = table
-            .entry(document_of(&r.requirement))
+            .entry(document_of(&r.check.requirement))
             .or_default()
-            .entry(r.level.clone())
+            .entry(r.check.level_text())
             .or_default();
         row.total += 1;
         if r.verdict == Verdict::Passed {
             row.met += 1;
         } else {
-            row.unmet.push(format!("{} {}", r.check, title_of(r)));
+            row.unmet.push(format!("{} {}", r.check.id, title_of(r)));
         }
     }
     let mut out = format!(
@@ -266,11 +259,11 @@ pub fn sarif(report: &RunReport) -> Value {
     let mut rules: BTreeMap<&str, Value> = BTreeMap::new();
     let mut results = Vec::new();
     for r in &report.results {
-        rules.entry(r.check.as_str()).or_insert_with(|| {
+        rules.entry(r.check.id.as_str()).or_insert_with(|| {
             json!({
-                "id": r.check,
+                "id": r.check.id,
                 "shortDescription": {"text": title_of(r)},
-                "properties": {"level": r.level, "requirement": r.requirement, "document": document_of(&r.requirement)}
+                "properties": {"level": r.check.level_text(), "requirement": r.check.requirement, "document": document_of(&r.check.requirement)}
             })
         });
         let level = match r.verdict {
@@ -281,7 +274,7 @@ pub fn sarif(report: &RunReport) -> Value {
             Verdict::Passed => continue,
         };
         results.push(json!({
-            "ruleId": r.check,
+            "ruleId": r.check.id,
             "level": level,
             "kind": "fail",
             "message": {"text": r.messages.first().cloned().unwrap_or_else(|| format!("{:?}", r.verdict))},

@@ -62,10 +62,7 @@ impl Aux {
 
     /// Serves `html` at a fresh path of the page server and returns its URL.
     pub fn serve(&self, html: String) -> Url {
-        let path = format!(
-            "/page/{}",
-            crate::simulator::tokens::random_alnum(12, false)
-        );
+        let path = format!("/page/{}", crate::random::alnum(12, false));
         self.served
             .lock()
             .unwrap_or_else(|p| p.into_inner())

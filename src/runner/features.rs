@@ -2,6 +2,8 @@
 //! exit 2 before a browser is launched, and the plan says whether any selected scenario needs the
 //! browser at all, and which scenarios the target cannot run.
 
+use crate::outcome::{check_id, Level, Location, Skipped};
+use crate::target::Capabilities;
 use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::gherkin::{Feature, GherkinEnv};
 use cucumber::tag::Ext as _;
@@ -17,7 +19,7 @@ pub struct Plan {
     /// Whether a selected scenario is tagged `@browser`.
     pub needs_browser: bool,
     /// Scenarios the user selected but the target cannot run, with why.
-    pub unsupported: Vec<String>,
+    pub unsupported: Vec<Skipped>,
     pub files: usize,
 }
 
@@ -32,14 +34,48 @@ pub enum FeatureError {
     Io(String, String),
 }
 
-impl FeatureError {
-    /// The documented exit code.
-    pub fn exit_code(&self) -> u8 {
+impl crate::exit::Exit for FeatureError {
+    fn exit_code(&self) -> u8 {
         match self {
             Self::Missing(_) => crate::exit::USAGE,
             Self::Parse { .. } | Self::Io(..) => crate::exit::FEATURE,
         }
     }
+}
+
+/// A `--tags` expression that does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("--tags `{expr}` is not a tag expression: {cause}")]
+pub struct TagError {
+    pub expr: String,
+    pub cause: String,
+}
+
+impl crate::exit::Exit for TagError {
+    fn exit_code(&self) -> u8 {
+        crate::exit::USAGE
+    }
+}
+
+/// Parses the user's `--tags` expression.
+pub fn user_tags(expr: &str) -> Result<TagOperation, TagError> {
+    expr.parse().map_err(|e| TagError {
+        expr: expr.to_owned(),
+        cause: format!("{e}"),
+    })
+}
+
+/// The tag expression a run evaluates: the user's `--tags`, minus what the target cannot run.
+pub fn selection(user: Option<&str>, capabilities: Capabilities) -> Result<TagOperation, TagError> {
+    let capability = capabilities.tag_filter();
+    let text = match user {
+        Some(u) => format!("({u}) and {capability}"),
+        None => capability.to_owned(),
+    };
+    text.parse().map_err(|e| TagError {
+        expr: user.unwrap_or("").to_owned(),
+        cause: format!("{e}"),
+    })
 }
 
 /// `path` relative to the working directory when it is inside it.
@@ -92,11 +128,8 @@ pub fn load(dir: &Path) -> Result<Vec<Feature>, FeatureError> {
 pub struct ScenarioRef {
     /// Tags of the feature, rule, scenario and examples, without `@`.
     pub tags: Vec<String>,
-    /// `file:line `name``.
-    pub location: String,
-    pub name: String,
-    pub file: String,
-    pub line: usize,
+    /// Where it is, with its name as cucumber expands it.
+    pub location: Location,
 }
 
 /// One check as `sfmc-conformance list` shows it.
@@ -104,23 +137,10 @@ pub struct ScenarioRef {
 pub struct CheckRef {
     pub id: String,
     pub title: String,
-    pub level: String,
+    pub level: Option<Level>,
     pub tags: Vec<String>,
     pub file: String,
     pub line: usize,
-}
-
-/// The check id of a tag list (`RU-01`), if it has one.
-pub fn check_id(tags: &[String]) -> Option<&str> {
-    tags.iter().map(String::as_str).find(|t| {
-        let b = t.as_bytes();
-        b.len() == 5
-            && b[0].is_ascii_uppercase()
-            && b[1].is_ascii_uppercase()
-            && b[2] == b'-'
-            && b[3].is_ascii_digit()
-            && b[4].is_ascii_digit()
-    })
 }
 
 /// Every scenario as a check: its id, expanded title, level and tags.
@@ -129,16 +149,11 @@ pub fn checks(features: &[Feature]) -> Vec<CheckRef> {
         .into_iter()
         .map(|s| CheckRef {
             id: check_id(&s.tags).unwrap_or("").to_owned(),
-            level: s
-                .tags
-                .iter()
-                .find(|t| ["MUST", "SHOULD", "MAY", "PROBE"].contains(&t.as_str()))
-                .cloned()
-                .unwrap_or_default(),
-            title: s.name,
+            level: Level::of_tags(&s.tags),
+            title: s.location.name,
             tags: s.tags,
-            file: s.file,
-            line: s.line,
+            file: s.location.file,
+            line: s.location.line,
         })
         .collect()
 }
@@ -159,16 +174,16 @@ pub fn scenarios(features: &[Feature]) -> Vec<ScenarioRef> {
                 tags.extend(r.tags.iter().cloned());
             }
             tags.extend(s.tags.iter().cloned());
-            let here = format!("{file}:{} `{}`", s.position.line, s.name);
-            let one = |tags: Vec<String>| ScenarioRef {
-                tags,
-                location: here.clone(),
-                name: s.name.clone(),
+            let here = |name: String| Location {
                 file: file.clone(),
                 line: s.position.line,
+                name,
             };
             if s.examples.is_empty() {
-                out.push(one(tags));
+                out.push(ScenarioRef {
+                    tags,
+                    location: here(s.name.clone()),
+                });
             } else {
                 for ex in &s.examples {
                     let Some(table) = &ex.table else { continue };
@@ -183,7 +198,10 @@ pub fn scenarios(features: &[Feature]) -> Vec<ScenarioRef> {
                             .iter()
                             .zip(row)
                             .fold(s.name.clone(), |n, (k, v)| n.replace(&format!("<{k}>"), v));
-                        out.push(ScenarioRef { name, ..one(t) });
+                        out.push(ScenarioRef {
+                            tags: t,
+                            location: here(name),
+                        });
                     }
                 }
             }
@@ -192,13 +210,13 @@ pub fn scenarios(features: &[Feature]) -> Vec<ScenarioRef> {
     out
 }
 
-/// The plan for `features` under the user's filter and the target's capability filter.
+/// The plan for `features` under the user's filter and the target's capabilities.
 pub fn plan(
     features: &[Feature],
     user: Option<&TagOperation>,
     name: Option<&regex::Regex>,
     selection: TagOperation,
-    capability: &str,
+    capabilities: Capabilities,
 ) -> Plan {
     let mut p = Plan {
         selection,
@@ -208,8 +226,8 @@ pub fn plan(
         files: features.len(),
     };
     for s in scenarios(features) {
-        let wanted =
-            user.is_none_or(|u| u.eval(s.tags.iter())) && name.is_none_or(|n| n.is_match(&s.name));
+        let wanted = user.is_none_or(|u| u.eval(s.tags.iter()))
+            && name.is_none_or(|n| n.is_match(&s.location.name));
         if !wanted {
             continue;
         }
@@ -217,10 +235,10 @@ pub fn plan(
             p.selected += 1;
             p.needs_browser |= s.tags.iter().any(|t| t == "browser");
         } else {
-            p.unsupported.push(format!(
-                "{}: the target cannot run it ({capability})",
-                s.location
-            ));
+            p.unsupported.push(Skipped {
+                location: s.location,
+                reason: format!("the target cannot run it ({})", capabilities.tag_filter()),
+            });
         }
     }
     p

@@ -1,9 +1,25 @@
-//! Custom parameter types, so step text speaks OAuth: `{app}`, `{oauth_error}`, `{json_type}`.
+//! Custom parameter types, so step text speaks OAuth: `{app}`, `{oauth_error}`, `{param}`,
+//! `{field}`, `{fields}`, `{header}`, `{scope}`, `{grant_type}`, `{pkce_method}`, `{other_app}`,
+//! `{body}`, `{state}`, `{defect}`. None of their regular expressions has a capturing group: the
+//! value parsed is the whole match.
 
+use crate::oauth::token::GrantType;
 use crate::oauth::OAuthErrorCode;
-use crate::target::AppKind;
+use crate::target::{AppKind, UnknownAppKind};
 use cucumber::Parameter;
+use std::convert::Infallible;
 use std::str::FromStr;
+
+/// A step's parameter that does not say what its type means.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct BadParameter(String);
+
+fn unquote(s: &str) -> &str {
+    s.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(s)
+}
 
 /// `web app` or `public app`.
 #[derive(Debug, Clone, Copy, Parameter)]
@@ -11,7 +27,7 @@ use std::str::FromStr;
 pub struct App(pub AppKind);
 
 impl FromStr for App {
-    type Err = String;
+    type Err = UnknownAppKind;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         s.parse().map(Self)
     }
@@ -19,13 +35,154 @@ impl FromStr for App {
 
 /// An OAuth `error` code such as `invalid_grant`, optionally quoted.
 #[derive(Debug, Clone, Parameter)]
-#[param(name = "oauth_error", regex = "\"?([a-z][a-z_]*)\"?")]
+#[param(name = "oauth_error", regex = "\"?[a-z][a-z_]*\"?")]
 pub struct OAuthError(pub OAuthErrorCode);
 
 impl FromStr for OAuthError {
-    type Err = std::convert::Infallible;
+    type Err = Infallible;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.trim_matches('"').parse().map(Self)
+        unquote(s).parse().map(Self)
+    }
+}
+
+/// The name of a request parameter or JSON field, bare: `redirect_uri`, `code_verifier`.
+#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
+#[param(name = "param", regex = "[a-z][a-z_]*")]
+pub struct Param(pub String);
+
+impl FromStr for Param {
+    type Err = Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+/// The name of a response field, quoted: `"token_type"`.
+#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
+#[param(name = "field", regex = "\"[a-z][a-z_]*\"")]
+pub struct Field(pub String);
+
+impl FromStr for Field {
+    type Err = Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(unquote(s).to_owned()))
+    }
+}
+
+/// A quoted, comma-separated list of parameter or field names: `"error, error_description"`.
+#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
+#[param(name = "fields", regex = "\"[a-z][a-z_]*(?:, *[a-z][a-z_]*)*\"")]
+pub struct Fields(pub Vec<String>);
+
+impl FromStr for Fields {
+    type Err = Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(
+            unquote(s)
+                .split(',')
+                .map(|x| x.trim().to_owned())
+                .filter(|x| !x.is_empty())
+                .collect(),
+        ))
+    }
+}
+
+/// An HTTP header name, quoted: `"Cache-Control"`.
+#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
+#[param(name = "header", regex = "\"[A-Za-z][A-Za-z0-9-]*\"")]
+pub struct Header(pub String);
+
+impl FromStr for Header {
+    type Err = Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(unquote(s).to_owned()))
+    }
+}
+
+/// A quoted scope: space-separated scope names, which may name `{ungranted_scope}`.
+#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
+#[param(name = "scope", regex = "\"[^\"]*\"")]
+pub struct Scope(pub String);
+
+impl Scope {
+    /// The scope names, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.0
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl FromStr for Scope {
+    type Err = Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(unquote(s).to_owned()))
+    }
+}
+
+/// A quoted `grant_type`: `"client_credentials"`, `"password"`, or any other value.
+#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
+#[param(name = "grant_type", regex = "\"[a-z][a-z_:.-]*\"")]
+pub struct Grant(pub GrantType);
+
+impl FromStr for Grant {
+    type Err = Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        unquote(s).parse().map(Self)
+    }
+}
+
+/// A `code_challenge_method` as sent: `S256`, `plain`, or any other word.
+#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
+#[param(name = "pkce_method", regex = "[A-Za-z0-9_-]+")]
+pub struct PkceMethod(pub String);
+
+impl FromStr for PkceMethod {
+    type Err = Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+/// Another app of the target that tries to use the scenario app's code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Parameter)]
+#[param(name = "other_app", regex = "second|public")]
+pub enum OtherApp {
+    /// The target's second web app.
+    SecondWeb,
+    /// The target's public app.
+    Public,
+}
+
+impl FromStr for OtherApp {
+    type Err = BadParameter;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "second" => Ok(Self::SecondWeb),
+            "public" => Ok(Self::Public),
+            other => Err(BadParameter(format!("no {other} app (second, public)"))),
+        }
+    }
+}
+
+/// How a token request's body is sent: `"form"` (form-encoded), or JSON labelled with another
+/// media type (`"text/plain"`).
+#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
+#[param(name = "body", regex = "\"[a-z]+(?:/[a-z0-9.+-]+)?\"")]
+pub enum Body {
+    Form,
+    Labelled(String),
+}
+
+impl FromStr for Body {
+    type Err = Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match unquote(s) {
+            "form" => Self::Form,
+            other => Self::Labelled(other.to_owned()),
+        })
     }
 }
 
@@ -39,7 +196,7 @@ impl FromStr for OAuthError {
 pub struct State(pub String);
 
 impl FromStr for State {
-    type Err = String;
+    type Err = BadParameter;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if let Some(lit) = s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
             return Ok(Self(lit.to_owned()));
@@ -51,7 +208,7 @@ impl FromStr for State {
             .trim_start_matches("printable ASCII at ")
             .trim_end_matches(" KB")
             .parse()
-            .map_err(|e| format!("{s}: {e}"))?;
+            .map_err(|e| BadParameter(format!("{s}: {e}")))?;
         let printable: String = (0x20u8..=0x7e).map(char::from).collect();
         let mut v = printable.repeat(kb * 1024 / printable.len() + 1);
         v.truncate(kb * 1024);
@@ -80,7 +237,7 @@ pub enum Defect {
 }
 
 impl FromStr for Defect {
-    type Err = String;
+    type Err = BadParameter;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(match s {
             "an unknown code" => Self::UnknownCode,
@@ -94,7 +251,7 @@ impl FromStr for Defect {
             "a repeated code" => Self::RepeatedCode,
             "grant_type foo" => Self::UnknownGrant,
             "a scope that was not granted" => Self::UngrantedScope,
-            other => return Err(format!("unknown defect `{other}`")),
+            other => return Err(BadParameter(format!("unknown defect `{other}`"))),
         })
     }
 }

@@ -1,29 +1,20 @@
-//! The World: what one scenario has seen and holds (its app, the authorize URL, the browser it
-//! borrowed, the code, the token responses), and the helpers that turn a mismatch into a failure
-//! naming the check, the requirement, expected and actual values, and the redacted evidence.
+//! The World: what one scenario has seen and holds (its app, the authorize request, the browser
+//! it borrowed, the authorization response, the code, the token responses), and the helpers
+//! that turn a mismatch into a [`Failure`] naming the check, the requirement, expected and
+//! actual values, and the redacted evidence.
 
-use super::{current_context, Context};
+use super::Context;
 use crate::browser::{Browser, BrowserError};
 use crate::evidence::Redactor;
 use crate::http::HttpCall;
 use crate::http::{HttpError, TokenOutcome};
-use crate::oauth::{AuthorizeRequest, Pkce, TokenRequest};
+use crate::oauth::{AuthorizationResponse, AuthorizeRequest, Pkce, TokenRequest};
+pub use crate::outcome::Failure;
+use crate::outcome::{Check, FailureKind, Judgement, Level, Observed};
 use crate::secret::Secret;
 use crate::target::{App, AppKind, Target};
 use std::fmt;
 use std::sync::Arc;
-
-/// A failed step. Its text is what the report shows.
-#[derive(Debug)]
-pub struct Failure(pub String);
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Failure {}
 
 /// What a step returns.
 pub type Outcome = Result<(), Failure>;
@@ -44,61 +35,6 @@ pub fn mask_credentials(text: &str) -> String {
     }
 }
 
-/// The check a scenario implements, from its tags.
-#[derive(Debug, Default, Clone)]
-pub struct Check {
-    pub id: String,
-    pub requirement: String,
-    pub level: String,
-}
-
-impl fmt::Display for Check {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{} {} {}]", self.id, self.requirement, self.level)
-    }
-}
-
-const LEVELS: &[&str] = &["MUST", "SHOULD", "MAY", "PROBE"];
-
-impl Check {
-    fn from_tags(tags: &[String]) -> Self {
-        let mut c = Check {
-            id: super::features::check_id(tags).unwrap_or("").to_owned(),
-            ..Check::default()
-        };
-        for t in tags {
-            if let Some(req) = t.strip_prefix("req:") {
-                c.requirement = req.to_owned();
-            } else if LEVELS.contains(&t.as_str()) {
-                c.level = t.clone();
-            }
-        }
-        c
-    }
-}
-
-/// What a scenario concluded about its check (RFC 2119 levels, as the OpenID Foundation suite
-/// reports them: a failed SHOULD is a warning, a PROBE reports what it saw).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Passed,
-    /// A MAY check that was not met, or a PROBE observation that is not a weakness.
-    Note,
-    /// A PROBE that observed a known weakness.
-    Finding,
-    /// A SHOULD check that was not met (a failure with `--strict`).
-    Warning,
-    Failed,
-}
-
-/// One judgement a step made.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Judgement {
-    pub verdict: Verdict,
-    pub message: String,
-}
-
 /// A change to the authorize request's query, applied when the URL is built.
 #[derive(Debug, Clone)]
 pub enum Tweak {
@@ -110,24 +46,22 @@ pub enum Tweak {
     Append(String),
 }
 
-/// What a scenario leaves behind when it ends.
+/// What a scenario leaves behind when it ends (the runner adds how cucumber says it ended).
 #[derive(Debug, Default)]
 pub struct ScenarioEnd {
-    /// What the scenario saw of the target, masked, for the baseline snapshot.
-    pub observation: serde_json::Value,
-    pub environment: Option<String>,
+    pub raised: Vec<Failure>,
     pub judgements: Vec<Judgement>,
     pub observations: Vec<String>,
+    pub observed: Observed,
     pub evidence: Vec<crate::evidence::Exchange>,
-    pub shots: Vec<usize>,
+    pub screenshots: Vec<usize>,
 }
 
 /// One authorization as the browser saw it.
 #[derive(Debug, Clone)]
 pub struct Authorization {
-    /// The URL the browser ended on, as the browser reported it. Holds the code: never print
-    /// it unredacted.
-    pub landed_url: String,
+    /// The authorization response, parsed from where the browser ended. Holds the code.
+    pub response: AuthorizationResponse,
     /// Whether the login page was shown on the way.
     pub saw_login_page: bool,
 }
@@ -155,7 +89,8 @@ pub struct OAuthWorld {
     /// Refresh tokens already spent on a refresh, newest last.
     pub spent_refresh_tokens: Vec<Secret>,
     pub redactor: Redactor,
-    environment_failure: Option<String>,
+    /// The failures raised so far, typed (cucumber keeps only their text).
+    raised: Vec<Failure>,
     /// Warnings, findings and notes of this scenario.
     pub judgements: Vec<Judgement>,
     /// Changes to the authorize request's query.
@@ -174,8 +109,6 @@ pub struct OAuthWorld {
     pub evidence: Vec<crate::evidence::Exchange>,
     /// Screenshots (indices into the run's store) of the pages this scenario showed.
     pub shots: Vec<usize>,
-    /// Whether the state was made up by the harness (so a baseline must not hold its value).
-    pub state_is_random: bool,
     /// Observations a PROBE records whatever it concludes.
     pub observations: Vec<String>,
 }
@@ -192,18 +125,10 @@ impl fmt::Debug for OAuthWorld {
 
 impl OAuthWorld {
     async fn new() -> Result<Self, Failure> {
-        let ctx = current_context().ok_or_else(|| {
-            Failure("no run in progress: start scenarios with `sfmc-conformance run`".into())
+        let ctx = super::current_context().ok_or_else(|| {
+            Failure::scenario("no run in progress: start scenarios with `sfmc-conformance run`")
         })?;
-        let mut redactor = Redactor::default();
-        let t = &ctx.target;
-        for s in [&t.web_app.client_secret, &t.public_app.client_secret]
-            .into_iter()
-            .flatten()
-            .chain([&t.user.password])
-        {
-            redactor.add(s);
-        }
+        let redactor = Redactor::of(ctx.target.secrets());
         Ok(Self {
             ctx,
             check: Check::default(),
@@ -222,7 +147,7 @@ impl OAuthWorld {
             refresh_token: None,
             spent_refresh_tokens: Vec::new(),
             redactor,
-            environment_failure: None,
+            raised: Vec::new(),
             judgements: Vec::new(),
             observations: Vec::new(),
             tweaks: Vec::new(),
@@ -233,7 +158,6 @@ impl OAuthWorld {
             second: None,
             evidence: Vec::new(),
             shots: Vec::new(),
-            state_is_random: false,
         })
     }
 
@@ -242,48 +166,55 @@ impl OAuthWorld {
         self.check = Check::from_tags(&scenario.tags);
     }
 
-    /// After hook: give the browser back; say whether the environment failed, and what the
-    /// scenario judged, observed and kept as evidence.
+    /// Whether a step failed for the environment's sake.
+    fn environment_failed(&self) -> bool {
+        self.raised
+            .iter()
+            .any(|f| f.kind == FailureKind::Environment)
+    }
+
+    /// After hook: give the browser back (a healthy one to the pool); hand over what the scenario
+    /// raised, judged, observed and kept as evidence.
     pub(super) async fn end(&mut self) -> ScenarioEnd {
         if let Some(b) = self.browser.take() {
             // Every browser scenario starts with a navigation, so the page is left as it is.
-            let healthy = self.environment_failure.is_none();
-            match (&self.ctx.browsers, healthy) {
-                (Some(pool), true) => pool.release(b),
+            match (&self.ctx.browsers, self.environment_failed()) {
+                (Some(pool), false) => pool.release(b),
                 _ => b.close().await,
             }
         }
         let mut evidence = std::mem::take(&mut self.evidence);
         for e in &mut evidence {
-            e.request_body = mask_credentials(&self.redactor.apply(&e.request_body));
-            e.response_body = mask_credentials(&self.redactor.apply(&e.response_body));
-            e.url = mask_credentials(&self.redactor.apply(&e.url));
+            e.request_body = self.clean(&e.request_body);
+            e.response_body = self.clean(&e.response_body);
+            e.url = self.clean(&e.url);
         }
-        let explicit_state = self
-            .request
-            .as_ref()
-            .and_then(|r| r.state.clone())
-            .filter(|_| !self.state_is_random);
-        let observation = crate::report::snapshot::observation(
-            self.authorize_url
-                .as_deref()
-                .map(mask_credentials)
-                .as_deref(),
-            self.authorization
+        let observed = Observed {
+            authorize_url: self.authorize_url.as_deref().map(mask_credentials),
+            landed_url: self
+                .authorization
                 .as_ref()
-                .map(|a| mask_credentials(&self.redactor.apply(&a.landed_url)))
-                .as_deref(),
-            explicit_state.as_deref(),
-            &evidence,
-        );
+                .map(|a| self.clean(&a.response.url)),
+            chosen_state: self
+                .request
+                .as_ref()
+                .and_then(|r| r.state.as_ref())
+                .and_then(|s| s.chosen())
+                .map(str::to_owned),
+        };
         ScenarioEnd {
-            observation,
-            environment: self.environment_failure.take(),
+            raised: std::mem::take(&mut self.raised),
             judgements: std::mem::take(&mut self.judgements),
             observations: std::mem::take(&mut self.observations),
+            observed,
             evidence,
-            shots: std::mem::take(&mut self.shots),
+            screenshots: std::mem::take(&mut self.shots),
         }
+    }
+
+    /// `text` with every secret the scenario knows replaced, and credential parameters masked.
+    pub fn clean(&self, text: &str) -> String {
+        mask_credentials(&self.redactor.apply(text))
     }
 
     /// Keeps a screenshot of the browser's page at `url`, once per distinct page (origin, path
@@ -303,8 +234,8 @@ impl OAuthWorld {
             return;
         };
         if let Ok(png) = browser.screenshot().await {
-            let shown = mask_credentials(&self.redactor.apply(url));
-            let shot = crate::report::Screenshot {
+            let shown = self.clean(url);
+            let shot = crate::outcome::Screenshot {
                 label: label.to_owned(),
                 url: shown,
                 png,
@@ -323,17 +254,16 @@ impl OAuthWorld {
         actual: impl fmt::Display,
     ) -> Outcome {
         let failure = self.fail(what, expected, actual);
-        let verdict = match self.check.level.as_str() {
-            "SHOULD" if !self.ctx.strict => Verdict::Warning,
-            "PROBE" => Verdict::Finding,
-            "MAY" => Verdict::Note,
-            _ => return Err(failure),
-        };
-        self.judgements.push(Judgement {
-            verdict,
-            message: failure.0,
-        });
-        Ok(())
+        match Level::unmet(self.check.level, self.ctx.strict) {
+            crate::outcome::Verdict::Failed => Err(failure),
+            verdict => {
+                self.judgements.push(Judgement {
+                    verdict,
+                    message: failure.to_string(),
+                });
+                Ok(())
+            }
+        }
     }
 
     /// `Ok` if `ok`, else [`OAuthWorld::judge`].
@@ -353,7 +283,7 @@ impl OAuthWorld {
 
     /// Records what a PROBE saw, redacted.
     pub fn observe(&mut self, what: impl fmt::Display) {
-        let text = mask_credentials(&self.redactor.apply(&what.to_string()));
+        let text = self.clean(&what.to_string());
         self.observations.push(text);
     }
 
@@ -372,7 +302,7 @@ impl OAuthWorld {
     pub fn expand(&self, template: &str) -> Result<String, Failure> {
         let app = self.app()?;
         let registered = url::Url::parse(&app.redirect_uri)
-            .map_err(|e| Failure(format!("the app's redirect URI is not a URL: {e}")))?;
+            .map_err(|e| Failure::scenario(format!("the app's redirect URI is not a URL: {e}")))?;
         let port = registered
             .port_or_known_default()
             .map(|p| p.to_string())
@@ -393,7 +323,7 @@ impl OAuthWorld {
         ] {
             if out.contains(name) {
                 let v = value.ok_or_else(|| {
-                    Failure(format!(
+                    Failure::scenario(format!(
                         "the target's {} has no redirect URI for {name}",
                         app.kind
                     ))
@@ -406,10 +336,7 @@ impl OAuthWorld {
 
     /// Lets `d` pass: the simulator's clock moves at once; a live target is waited for.
     pub async fn wait(&mut self, d: std::time::Duration) {
-        match self.ctx.target.simulator() {
-            Some(sim) => sim.advance_clock(d),
-            None => tokio::time::sleep(d).await,
-        }
+        self.ctx.target.wait(d).await;
     }
 
     /// Adds what the browser requested since the last call to [`OAuthWorld::net`].
@@ -427,18 +354,28 @@ impl OAuthWorld {
     /// The redirect URI the authorize request carries (after the scenario's changes), decoded.
     pub fn requested_redirect_uri(&self) -> Option<String> {
         let url = self.authorize_url.as_deref()?;
-        let query = crate::oauth::authorize::callback_query(url);
-        let raw = crate::oauth::encoding::raw_query_values(query, "redirect_uri");
-        raw.first()
-            .map(|v| String::from_utf8_lossy(&crate::oauth::encoding::decode_once(v)).into_owned())
+        crate::oauth::authorize::query_params(url)
+            .into_iter()
+            .find(|(k, _)| k == "redirect_uri")
+            .map(|(_, v)| v.text())
+    }
+
+    /// The authorization response the browser ended on, or a failure saying none was seen.
+    pub fn response(&self) -> Result<&AuthorizationResponse, Failure> {
+        self.authorization
+            .as_ref()
+            .map(|a| &a.response)
+            .ok_or_else(|| {
+                Failure::scenario("the browser has not been through an authorization yet")
+            })
     }
 
     /// The app the scenario acts as.
     pub fn app(&self) -> Result<&App, Failure> {
         match self.app {
             Some(kind) => Ok(self.ctx.target.app(kind)),
-            None => Err(Failure(
-                "no app chosen: start with `Given the web app` or `Given the public app`".into(),
+            None => Err(Failure::scenario(
+                "no app chosen: start with `Given the web app` or `Given the public app`",
             )),
         }
     }
@@ -450,29 +387,32 @@ impl OAuthWorld {
         expected: impl fmt::Display,
         actual: impl fmt::Display,
     ) -> Failure {
-        let mut msg = format!(
-            "{} {what}\n  expected: {expected}\n  actual:   {actual}",
-            self.check
-        );
+        let mut evidence = String::new();
         if let Some(t) = &self.token {
-            msg.push_str("\n  evidence (last token request):\n");
+            evidence.push_str("\n  evidence (last token request):\n");
             for line in t.exchange.to_string().lines() {
-                msg.push_str("    ");
-                msg.push_str(line);
-                msg.push('\n');
+                evidence.push_str("    ");
+                evidence.push_str(line);
+                evidence.push('\n');
             }
         }
         if let Some(a) = &self.authorization {
-            msg.push_str(&format!("\n  browser ended on: {}", a.landed_url));
+            evidence.push_str(&format!("\n  browser ended on: {}", a.response.url));
         }
-        Failure(mask_credentials(&self.redactor.apply(&msg)))
+        Failure::target(
+            &self.check,
+            self.clean(what),
+            self.clean(&expected.to_string()),
+            self.clean(&actual.to_string()),
+            self.clean(&evidence),
+        )
     }
 
     /// A failure of the environment (browser, driver, network): the run exits 3.
     pub fn environment(&mut self, cause: impl fmt::Display) -> Failure {
-        let cause = mask_credentials(&self.redactor.apply(&cause.to_string()));
-        self.environment_failure = Some(cause.clone());
-        Failure(format!("{} environment failure: {cause}", self.check))
+        let failure = Failure::environment(&self.check, self.clean(&cause.to_string()));
+        self.raised.push(failure.clone());
+        failure
     }
 
     /// A browser error: environment, or the target's page not being what the script expects.
@@ -510,8 +450,13 @@ impl OAuthWorld {
         }
         match &self.browser {
             Some(b) => Ok(b),
-            None => Err(Failure("browser unavailable".into())),
+            None => Err(Failure::scenario("browser unavailable")),
         }
+    }
+
+    /// The scenario's browser, if one was started ([`Self::browser`] starts it).
+    pub fn browser_ref(&self) -> Option<&Browser> {
+        self.browser.as_ref()
     }
 
     /// Remembers a secret so that no failure message can show it.
@@ -608,6 +553,6 @@ impl OAuthWorld {
     pub fn token(&self) -> Result<&TokenOutcome, Failure> {
         self.token
             .as_ref()
-            .ok_or_else(|| Failure("no token request was sent in this scenario".into()))
+            .ok_or_else(|| Failure::scenario("no token request was sent in this scenario"))
     }
 }

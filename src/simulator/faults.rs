@@ -172,9 +172,9 @@ pub struct UnknownFault {
     pub name: String,
 }
 
-impl UnknownFault {
-    /// The process exit code for it: the command line was wrong.
-    pub fn exit_code(&self) -> u8 {
+impl crate::exit::Exit for UnknownFault {
+    // The process exit code for it: the command line was wrong.
+    fn exit_code(&self) -> u8 {
         crate::exit::USAGE
     }
 }
@@ -246,6 +246,6 @@ mod tests {
             e.to_string(),
             "unknown fault `no-such-fault` (see `sfmc-conformance mock --list-faults`)"
         );
-        assert_eq!(e.exit_code(), crate::exit::USAGE);
+        assert_eq!(crate::exit::Exit::exit_code(&e), crate::exit::USAGE);
     }
 }

@@ -18,6 +18,7 @@ pub mod registry;
 mod reply;
 mod resource;
 mod state;
+mod target;
 mod token;
 pub mod tokens;
 
@@ -51,9 +52,9 @@ pub enum SimError {
     Bind { port: u16, cause: String },
 }
 
-impl SimError {
-    /// The process exit code for it: the machine, not the target, is at fault.
-    pub fn exit_code(&self) -> u8 {
+impl crate::exit::Exit for SimError {
+    // The process exit code for it: the machine, not the target, is at fault.
+    fn exit_code(&self) -> u8 {
         crate::exit::ENVIRONMENT
     }
 }

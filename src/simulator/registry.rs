@@ -135,9 +135,9 @@ pub struct ConfigError {
     pub message: String,
 }
 
-impl ConfigError {
-    /// The process exit code for it: the configuration given on the command line is wrong.
-    pub fn exit_code(&self) -> u8 {
+impl crate::exit::Exit for ConfigError {
+    // The process exit code for it: the configuration given on the command line is wrong.
+    fn exit_code(&self) -> u8 {
         crate::exit::USAGE
     }
 }
@@ -694,7 +694,7 @@ mod tests {
     #[test]
     fn config_errors_are_usage_errors() {
         let e = Registry::from_toml("x.toml", "").unwrap_err();
-        assert_eq!(e.exit_code(), crate::exit::USAGE);
+        assert_eq!(crate::exit::Exit::exit_code(&e), crate::exit::USAGE);
     }
 
     const GOOD: &str = r#"

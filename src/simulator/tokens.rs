@@ -8,23 +8,8 @@ use serde_json::json;
 /// Marketing Cloud's documented maximum length of codes and tokens.
 pub const MAX_LEN: usize = 512;
 
-fn random_bytes(n: usize) -> Vec<u8> {
-    let mut b = vec![0u8; n];
-    // The OS random source failing is unrecoverable for a server minting credentials.
-    getrandom::fill(&mut b).expect("the operating system's random source failed");
-    b
-}
-
-/// `n` random alphanumerics (lowercase only unless `mixed_case`).
-pub fn random_alnum(n: usize, mixed_case: bool) -> String {
-    const LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    const MIXED: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let set = if mixed_case { MIXED } else { LOWER };
-    random_bytes(n)
-        .into_iter()
-        .map(|b| char::from(set[usize::from(b) % set.len()]))
-        .collect()
-}
+pub use crate::random::alnum as random_alnum;
+use crate::random::bytes as random_bytes;
 
 /// An authorization code: a JWT-like value whose payload carries `auth_code` and `eid`, as
 /// third-party apps have decoded real codes (facts §2). 256 bits of randomness in the signature.

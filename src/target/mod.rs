@@ -1,15 +1,19 @@
 //! The one seam to the system under test. A [`Target`] says where the endpoints are, which apps
 //! (installed-package integrations) and which user to use, and how to sign in through the
-//! browser (a login script of selectors, data rather than code). The embedded simulator is one
-//! target; a live tenant described by a target file is another. Powers only a simulator has
-//! (its clock, its faults, its journal) are reached through [`Target::simulator`], which a live
-//! target does not offer.
+//! browser (a [`LoginScript`] of selectors, data rather than code). The embedded simulator offers
+//! itself as a target; a live tenant described by a target file is another. Powers only a
+//! simulator has (its clock, throttling, faults, journal) are reached through one [`Controls`]
+//! interface, which a live target does not offer; [`Target::wait`] moves the simulator's clock
+//! and, against a live target, really waits.
+//!
+//! This module knows no particular target: it imports neither the simulator nor the browser.
 
+use crate::login::{Credentials, LoginScript};
 use crate::secret::Secret;
-use crate::simulator::Simulator;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 use url::Url;
 
 /// The two kinds of app the authorization code grant serves.
@@ -21,13 +25,18 @@ pub enum AppKind {
     Public,
 }
 
+/// A word that names no kind of app.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("unknown app kind `{0}` (web app, public app)")]
+pub struct UnknownAppKind(pub String);
+
 impl FromStr for AppKind {
-    type Err = String;
+    type Err = UnknownAppKind;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "web app" | "web" => Ok(Self::Web),
             "public app" | "public" => Ok(Self::Public),
-            other => Err(format!("unknown app kind `{other}` (web app, public app)")),
+            other => Err(UnknownAppKind(other.to_owned())),
         }
     }
 }
@@ -58,23 +67,34 @@ pub struct App {
     pub ungranted_scope: String,
 }
 
-/// The user who signs in through the browser.
-#[derive(Debug, Clone)]
-pub struct User {
-    pub username: String,
-    pub password: Secret,
-    /// Base32 seed for a verification-code step, if the login asks for one.
-    pub totp_seed: Option<Secret>,
+/// Powers only a simulator has. A live target has none of them: a scenario that needs one is
+/// tagged `@simulator` and is not run against a live target.
+pub trait Controls: Send + Sync + fmt::Debug {
+    /// Moves the target's clock forward (codes and tokens age without waiting).
+    fn advance_clock(&self, by: Duration);
+    /// Turns throttling (Marketing Cloud's 429 on every request) on or off.
+    fn set_throttle(&self, on: bool);
+    /// The names of the faults the target runs with.
+    fn faults(&self) -> Vec<String>;
+    /// Every exchange so far, redacted, one JSON object each.
+    fn journal(&self) -> Vec<serde_json::Value>;
 }
 
-/// One step of the login script. Values may name `{username}`, `{password}` and `{totp}` (the
-/// current verification code from the user's seed).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoginStep {
-    /// Type `value` into the element matching the CSS `selector`.
-    Fill { selector: String, value: String },
-    /// Click the element matching `selector` (and wait for the navigation it starts).
-    Click { selector: String },
+/// A target description that cannot be used.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TargetError {
+    #[error("the target has no {0}")]
+    MissingApp(AppKind),
+    #[error("the {kind} `{name}` has no redirect URI")]
+    NoRedirectUri { kind: AppKind, name: String },
+    #[error("the target has no user to sign in with")]
+    NoUser,
+}
+
+impl crate::exit::Exit for TargetError {
+    fn exit_code(&self) -> u8 {
+        crate::exit::USAGE
+    }
 }
 
 /// What the harness tests.
@@ -86,15 +106,12 @@ pub struct Target {
     pub token_endpoint: Url,
     pub web_app: App,
     pub public_app: App,
-    pub user: User,
-    /// How to get past the login page.
-    pub login_script: Vec<LoginStep>,
-    /// CSS selector that is present on the login page and nowhere else.
-    pub login_page_marker: String,
-    /// CSS selector of the login page's cancel link or button.
-    pub cancel_selector: Option<String>,
     /// A second web app, for checks that codes and tokens are bound to their client.
     pub second_web_app: Option<App>,
+    /// Who signs in through the browser.
+    pub user: Credentials,
+    /// How to get past the login page.
+    pub login: LoginScript,
     /// A REST endpoint that takes a Bearer token (Marketing Cloud: `platform/v1/tokenContext` on
     /// the REST host), to prove a token works or is dead.
     pub rest_probe: Option<Url>,
@@ -104,95 +121,11 @@ pub struct Target {
     pub logout_url: Option<Url>,
     /// Whether every endpoint is on loopback (the browser then resolves no other host).
     pub loopback_only: bool,
-    simulator: Option<Arc<Simulator>>,
+    /// The simulator's powers, when the target is a simulator run by this process.
+    pub controls: Option<Arc<dyn Controls>>,
 }
 
 impl Target {
-    /// The embedded simulator as a target: its first web app, first public app and first user
-    /// without a verification-code step (else the first user).
-    pub fn simulator_target(sim: Arc<Simulator>) -> Result<Self, String> {
-        let reg = sim.registry();
-        let app = |kind: AppKind, int: Option<&crate::simulator::registry::Integration>| {
-            let int = int.ok_or_else(|| format!("the simulator's integrations have no {kind}"))?;
-            let redirect_uri = int
-                .redirect_uris
-                .first()
-                .cloned()
-                .ok_or_else(|| format!("the {kind} `{}` has no redirect URI", int.name))?;
-            Ok::<App, String>(App {
-                kind,
-                client_id: int.client_id.clone(),
-                client_secret: int.client_secret.clone(),
-                redirect_uri,
-                other_redirect_uris: int.redirect_uris[1..].to_vec(),
-                ungranted_scope: "no_such_scope".into(),
-                // The documented example asks for these three.
-                scopes: ["email_read", "email_write", "email_send"]
-                    .iter()
-                    .map(|s| (*s).to_owned())
-                    .filter(|s| int.scopes.contains(s))
-                    .collect(),
-            })
-        };
-        let web_app = app(AppKind::Web, reg.web_app())?;
-        let second_web_app = reg
-            .integrations
-            .iter()
-            .filter(|i| i.kind == crate::simulator::registry::IntegrationKind::Web)
-            .nth(1)
-            .map(|i| app(AppKind::Web, Some(i)))
-            .transpose()?;
-        let public_app = app(AppKind::Public, reg.public_app())?;
-        let user = reg
-            .default_user()
-            .ok_or("the simulator's integrations have no user")?;
-        let mut login_script = vec![
-            LoginStep::Fill {
-                selector: "#username".into(),
-                value: "{username}".into(),
-            },
-            LoginStep::Fill {
-                selector: "#password".into(),
-                value: "{password}".into(),
-            },
-            LoginStep::Click {
-                selector: "#login-submit".into(),
-            },
-        ];
-        if user.totp_seed.is_some() {
-            login_script.extend([
-                LoginStep::Fill {
-                    selector: "#verification-code".into(),
-                    value: "{totp}".into(),
-                },
-                LoginStep::Click {
-                    selector: "#verify-submit".into(),
-                },
-            ]);
-        }
-        Ok(Self {
-            name: "simulator".into(),
-            authorize_endpoint: sim.url("/v2/authorize"),
-            token_endpoint: sim.url("/v2/token"),
-            web_app,
-            public_app,
-            user: User {
-                username: user.username.clone(),
-                password: user.password.clone(),
-                totp_seed: user.totp_seed.clone(),
-            },
-            login_script,
-            login_page_marker: "form#login".into(),
-            cancel_selector: Some("#login-cancel".into()),
-            second_web_app,
-            rest_probe: Some(sim.url("/platform/v1/tokenContext")),
-            issuer: None,
-            logout_url: None,
-            loopback_only: true,
-            simulator: Some(sim),
-        })
-    }
-
     /// The app of `kind`.
     pub fn app(&self, kind: AppKind) -> &App {
         match kind {
@@ -201,28 +134,57 @@ impl Target {
         }
     }
 
-    /// The simulator's powers, if this target is the simulator.
-    pub fn simulator(&self) -> Option<&Arc<Simulator>> {
-        self.simulator.as_ref()
+    /// The simulator's powers, if this target has them.
+    pub fn controls(&self) -> Option<&dyn Controls> {
+        self.controls.as_deref()
     }
 
-    /// Expands `{username}`, `{password}` and `{totp}` in a login-script value.
-    pub fn login_value(&self, template: &str) -> Secret {
-        let totp = self
-            .user
-            .totp_seed
-            .as_ref()
-            .and_then(crate::totp::code_now)
-            .map(|c| c.expose().to_owned())
-            .unwrap_or_default();
-        let v = template
-            .replace("{username}", &self.user.username)
-            .replace("{password}", self.user.password.expose())
-            .replace("{totp}", &totp);
-        if template.contains("{password}") || template.contains("{totp}") {
-            Secret::new("LoginSecret", v)
+    /// What the target can run.
+    pub fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            controls: self.controls.is_some(),
+        }
+    }
+
+    /// Lets `d` pass: the simulator's clock moves at once; a live target is waited for.
+    pub async fn wait(&self, d: Duration) {
+        match self.controls() {
+            Some(c) => c.advance_clock(d),
+            None => tokio::time::sleep(d).await,
+        }
+    }
+
+    /// Every secret of the target's apps and user, for a redactor.
+    pub fn secrets(&self) -> impl Iterator<Item = &Secret> {
+        [&self.web_app, &self.public_app]
+            .into_iter()
+            .chain(self.second_web_app.as_ref())
+            .filter_map(|a| a.client_secret.as_ref())
+            .chain(self.user.secrets())
+    }
+}
+
+/// What a target can run, known before it starts: it decides which scenarios are planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// The target has the simulator's [`Controls`] (`@simulator` scenarios need them).
+    pub controls: bool,
+}
+
+impl Capabilities {
+    /// A simulator run by this process.
+    pub const SIMULATOR: Self = Self { controls: true };
+    /// A live target: a tenant, another server, or a simulator in another process.
+    pub const LIVE: Self = Self { controls: false };
+
+    /// The tag expression of the scenarios this target can run: only the simulator can run
+    /// `@simulator` scenarios, and only a live target `@live-only` ones. Against a live target
+    /// `@intrusive` checks (bursts, replays) stay off.
+    pub fn tag_filter(self) -> &'static str {
+        if self.controls {
+            "not @live-only"
         } else {
-            Secret::new("LoginValue", v)
+            "not @simulator and not @intrusive"
         }
     }
 }

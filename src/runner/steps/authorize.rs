@@ -2,7 +2,8 @@
 //! what the target shows when the browser opens it.
 
 use super::{authorize_url, prepare_request};
-use crate::runner::params::App;
+use crate::oauth::authorize::State as SentState;
+use crate::runner::params::{App, Scope, State};
 use crate::runner::world::{Failure, OAuthWorld, Outcome};
 use crate::target::AppKind;
 use cucumber::gherkin::Step;
@@ -20,19 +21,14 @@ fn uses_pkce(w: &mut OAuthWorld) {
     w.use_pkce = true;
 }
 
-#[given(expr = "the authorization request asks for scope {string} and state {string}")]
-fn request_with_scope_and_state(w: &mut OAuthWorld, scope: String, state: String) -> Outcome {
-    let scopes = scope
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    prepare_request(w, Some(scopes), Some(state))
+#[given(expr = "the authorization request asks for scope {scope} and state {state}")]
+fn request_with_scope_and_state(w: &mut OAuthWorld, scope: Scope, state: State) -> Outcome {
+    prepare_request(w, Some(scope.names()), Some(SentState::Chosen(state.0)))
 }
 
-#[given(expr = "the authorization request asks for the app's scopes and state {string}")]
-fn request_with_state(w: &mut OAuthWorld, state: String) -> Outcome {
-    prepare_request(w, None, Some(state))
+#[given(expr = "the authorization request asks for the app's scopes and state {state}")]
+fn request_with_state(w: &mut OAuthWorld, state: State) -> Outcome {
+    prepare_request(w, None, Some(SentState::Chosen(state.0)))
 }
 
 #[when("the authorization URL is built")]
@@ -47,7 +43,7 @@ fn url_is_exactly(w: &mut OAuthWorld, step: &Step) -> Outcome {
         .docstring
         .as_deref()
         .map(str::trim)
-        .ok_or_else(|| Failure("this step needs the expected URL as a doc string".into()))?;
+        .ok_or_else(|| Failure::scenario("this step needs the expected URL as a doc string"))?;
     let mut endpoint = w.target().authorize_endpoint.clone();
     endpoint.set_query(None);
     let expected = documented.replacen(TENANT, endpoint.as_str(), 1);
@@ -62,10 +58,10 @@ fn url_is_exactly(w: &mut OAuthWorld, step: &Step) -> Outcome {
 #[then("the authorization URL carries no client secret")]
 fn no_secret_at_authorize(w: &mut OAuthWorld) -> Outcome {
     let url = w.authorize_url.clone().unwrap_or_default();
-    let query = crate::oauth::authorize::callback_query(&url);
+    let params = crate::oauth::authorize::query_params(&url);
     let leaked: Vec<&str> = ["client_secret", "clientSecret"]
         .into_iter()
-        .filter(|name| !crate::oauth::encoding::raw_query_values(query, name).is_empty())
+        .filter(|name| params.iter().any(|(k, _)| k == name))
         .collect();
     let secret_value = w.app()?.client_secret.as_ref().is_some_and(|s| {
         url.contains(s.expose()) || url.contains(&crate::oauth::encoding::encode(s.expose()))
@@ -102,7 +98,7 @@ async fn browser_opens(w: &mut OAuthWorld) -> Outcome {
 
 #[then("the target shows its login page")]
 async fn shows_login_page(w: &mut OAuthWorld) -> Outcome {
-    let marker = w.target().login_page_marker.clone();
+    let marker = w.target().login.page_marker.clone();
     let browser = w.browser().await?;
     let found = browser.has(&marker).await;
     let title = browser.title().await.unwrap_or_default();

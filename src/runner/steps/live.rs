@@ -75,7 +75,7 @@ async fn sign_out(w: &mut OAuthWorld) -> Outcome {
         .target()
         .logout_url
         .clone()
-        .ok_or_else(|| Failure("the target file names no logout_url".into()))?;
+        .ok_or_else(|| Failure::scenario("the target file names no logout_url"))?;
     let browser = w.browser().await?;
     match browser.open(url.as_str()).await {
         Ok(()) => Ok(()),

@@ -1,9 +1,9 @@
 //! Steps for `features/login`: signing in through the browser and the redirect back to the app
 //! with `code` and `state` (RFC 6749 §4.1.2).
 
-use super::{authorize_in_browser, callback_values, take_code};
-use crate::oauth::authorize::is_callback;
-use crate::oauth::encoding::decode_once;
+use super::{authorize_in_browser, take_code};
+use crate::oauth::authorize::{State, WireValue};
+use crate::runner::params;
 use crate::runner::world::{Failure, OAuthWorld, Outcome};
 use cucumber::{given, then, when};
 
@@ -21,12 +21,7 @@ async fn user_has_authorized(w: &mut OAuthWorld) -> Outcome {
 #[then("the browser lands on the registered redirect URI")]
 fn lands_on_redirect_uri(w: &mut OAuthWorld) -> Outcome {
     let redirect_uri = w.app()?.redirect_uri.clone();
-    let landed = w
-        .authorization
-        .as_ref()
-        .map(|a| a.landed_url.clone())
-        .unwrap_or_default();
-    if is_callback(&landed, &redirect_uri) {
+    if w.response()?.is_at(&redirect_uri) {
         Ok(())
     } else {
         Err(w.fail(
@@ -42,22 +37,19 @@ fn exactly_one_code(w: &mut OAuthWorld) -> Outcome {
     take_code(w)
 }
 
-#[then(expr = "the callback's state is exactly {string}")]
-fn state_is_exactly(w: &mut OAuthWorld, expected: String) -> Outcome {
-    let states = callback_values(w, "state")?;
+#[then(expr = "the callback's state is exactly {state}")]
+fn state_is_exactly(w: &mut OAuthWorld, expected: params::State) -> Outcome {
+    let expected = expected.0;
+    let states = w.response()?.state.clone();
     match states.as_slice() {
-        [raw] => {
-            let decoded = decode_once(raw);
-            if decoded == expected.as_bytes() {
+        [one] => {
+            if one.decoded == expected.as_bytes() {
                 Ok(())
             } else {
                 Err(w.fail(
                     "the state comes back byte for byte (decoded once)",
                     format!("{expected:?}"),
-                    format!(
-                        "{:?} (as received: {raw:?})",
-                        String::from_utf8_lossy(&decoded)
-                    ),
+                    format!("{:?} (as received: {:?})", one.text(), one.raw),
                 ))
             }
         }
@@ -70,22 +62,31 @@ fn state_is_exactly(w: &mut OAuthWorld, expected: String) -> Outcome {
 }
 
 #[given(expr = "the state sent is {state}")]
-fn state_is(w: &mut OAuthWorld, state: crate::runner::params::State) -> Outcome {
-    super::prepare_request(w, None, Some(state.0))
+fn state_is(w: &mut OAuthWorld, state: params::State) -> Outcome {
+    super::prepare_request(w, None, Some(State::Chosen(state.0)))
 }
 
-fn sent_state(w: &OAuthWorld) -> Option<String> {
-    w.request.as_ref().and_then(|r| r.state.clone())
+fn sent_state(w: &OAuthWorld) -> String {
+    w.request
+        .as_ref()
+        .and_then(|r| r.state.as_ref())
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+/// Whether exactly one state came back, byte for byte the one sent.
+fn exactly(states: &[WireValue], sent: &str) -> bool {
+    matches!(states, [one] if one.decoded == sent.as_bytes())
 }
 
 #[then("the callback's state is exactly the one sent")]
 fn state_is_the_one_sent(w: &mut OAuthWorld) -> Outcome {
-    let sent = sent_state(w).unwrap_or_default();
-    let states = callback_values(w, "state")?;
-    let back = states.first().map(|s| decode_once(s));
-    let ok = states.len() == 1 && back.as_deref() == Some(sent.as_bytes());
-    let shown: String = back
-        .map(|b| String::from_utf8_lossy(&b).chars().take(80).collect())
+    let sent = sent_state(w);
+    let states = w.response()?.state.clone();
+    let ok = exactly(&states, &sent);
+    let shown: String = states
+        .first()
+        .map(|b| b.text().chars().take(80).collect())
         .unwrap_or_else(|| "(none)".into());
     w.expect(
         ok,
@@ -97,39 +98,31 @@ fn state_is_the_one_sent(w: &mut OAuthWorld) -> Outcome {
 
 #[then("the state comes back exactly, or the request is refused with an error")]
 fn state_exact_or_refused(w: &mut OAuthWorld) -> Outcome {
-    let sent = sent_state(w).unwrap_or_default();
-    let states = callback_values(w, "state")?;
-    let errors = callback_values(w, "error")?;
-    let codes = callback_values(w, "code")?;
-    let exact = states.len() == 1 && decode_once(&states[0]) == sent.as_bytes();
-    let refused = !errors.is_empty() && codes.is_empty();
-    let landed = w
-        .authorization
-        .as_ref()
-        .map(|a| a.landed_url.clone())
-        .unwrap_or_default();
+    let sent = sent_state(w);
     let redirect_uri = w.app()?.redirect_uri.clone();
-    let error_page = !is_callback(&landed, &redirect_uri);
+    let r = w.response()?;
+    let exact = exactly(&r.state, &sent);
+    let refused = !r.error.is_empty() && r.code.is_empty();
+    let error_page = !r.is_at(&redirect_uri);
+    let counts = format!("{} state(s), {} error(s)", r.state.len(), r.error.len());
     w.expect(
         exact || refused || error_page,
         "a non-ASCII state is kept or refused, never changed",
         "the same bytes, or an error",
-        format!("{} state(s), {} error(s)", states.len(), errors.len()),
+        counts,
     )
 }
 
 #[when("the user cancels at the login page")]
 async fn user_cancels(w: &mut OAuthWorld) -> Outcome {
     let url = super::authorize_url(w)?;
-    let cancel = w.target().cancel_selector.clone().ok_or_else(|| {
-        Failure("the target file names no cancel_selector for the login page".into())
+    let cancel = w.target().login.cancel.clone().ok_or_else(|| {
+        Failure::scenario("the target file names no cancel selector for the login page")
     })?;
     let browser = w.browser().await?;
     let outcome = async {
         browser.open(&url).await?;
-        let before = browser.current_url().await?;
         browser.click(&cancel).await?;
-        let _ = before;
         Ok::<(), crate::browser::BrowserError>(())
     };
     if let Err(e) = outcome.await {
@@ -156,10 +149,11 @@ async fn authorize_by_post(w: &mut OAuthWorld) -> Outcome {
         html_escape(action)
     );
     let page_url = w.ctx().aux.serve(page);
-    let marker = w.target().login_page_marker.clone();
     let redirect_uri = w.app()?.redirect_uri.clone();
-    let target = w.target().clone();
-    let browser = w.browser().await?;
+    w.browser().await?;
+    let Some(browser) = w.browser_ref() else {
+        return Err(Failure::scenario("browser unavailable"));
+    };
     let outcome = async {
         browser.open(page_url.as_str()).await?;
         // Wait (bounded) for the auto-post to navigate away from the app's page.
@@ -169,10 +163,7 @@ async fn authorize_by_post(w: &mut OAuthWorld) -> Outcome {
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
-        let landed = browser.current_url().await?;
-        if !is_callback(&landed, &redirect_uri) && browser.has(&marker).await? {
-            browser.sign_in(&target).await?;
-        }
+        super::sign_in_if_asked(w, browser, &redirect_uri).await?;
         Ok::<(), crate::browser::BrowserError>(())
     };
     if let Err(e) = outcome.await {
@@ -196,7 +187,7 @@ async fn collect_codes(w: &mut OAuthWorld, n: usize) -> Outcome {
         super::take_code(w)?;
         match w.code.clone() {
             Some(c) => w.collected.push(c),
-            None => return Err(Failure(format!("no code at collection {i}"))),
+            None => return Err(Failure::scenario(format!("no code at collection {i}"))),
         }
     }
     Ok(())
@@ -221,10 +212,7 @@ fn entropy(w: &mut OAuthWorld, bits: u32) -> Outcome {
 
 #[then("the callback's iss, if any, names the target's issuer")]
 fn iss_is_issuer(w: &mut OAuthWorld) -> Outcome {
-    let iss: Vec<String> = callback_values(w, "iss")?
-        .iter()
-        .map(|v| String::from_utf8_lossy(&decode_once(v)).into_owned())
-        .collect();
+    let iss: Vec<String> = w.response()?.iss.iter().map(WireValue::text).collect();
     let issuer = w.target().issuer.clone();
     match (iss.as_slice(), issuer) {
         ([], _) => {
@@ -245,10 +233,7 @@ fn iss_is_issuer(w: &mut OAuthWorld) -> Outcome {
 
 #[then("the callback's tssd, if any, is a tenant subdomain")]
 fn tssd_shape(w: &mut OAuthWorld) -> Outcome {
-    let tssd: Vec<String> = callback_values(w, "tssd")?
-        .iter()
-        .map(|v| String::from_utf8_lossy(&decode_once(v)).into_owned())
-        .collect();
+    let tssd: Vec<String> = w.response()?.tssd.iter().map(WireValue::text).collect();
     match tssd.as_slice() {
         [] => {
             w.observe("no tssd (not an AppExchange app, or local testing)");
@@ -268,12 +253,10 @@ fn tssd_shape(w: &mut OAuthWorld) -> Outcome {
 
 #[then("what came back for the state is recorded")]
 fn record_state(w: &mut OAuthWorld) -> Outcome {
-    let raw: Vec<String> = callback_values(w, "state")?;
-    let decoded: Vec<String> = raw
-        .iter()
-        .map(|v| String::from_utf8_lossy(&decode_once(v)).into_owned())
-        .collect();
-    let codes = callback_values(w, "code")?.len();
+    let r = w.response()?;
+    let raw: Vec<&str> = r.state.iter().map(|v| v.raw.as_str()).collect();
+    let decoded: Vec<String> = r.state.iter().map(WireValue::text).collect();
+    let codes = r.code.len();
     w.observe(format!(
         "state as received: {raw:?}; decoded once: {decoded:?}; codes: {codes}"
     ));

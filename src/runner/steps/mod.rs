@@ -3,6 +3,7 @@
 //! needs them does the same thing.
 
 mod authorize;
+mod errors;
 mod live;
 mod login;
 mod pages;
@@ -12,8 +13,7 @@ mod refresh;
 mod token;
 
 use super::world::{Authorization, Failure, OAuthWorld, Outcome};
-use crate::oauth::authorize::{callback_query, is_callback};
-use crate::oauth::encoding::raw_query_values;
+use crate::oauth::authorize::{AuthorizationResponse, State};
 use crate::oauth::{AuthorizeRequest, Pkce, TokenRequest};
 use crate::secret::Secret;
 use crate::target::AppKind;
@@ -22,14 +22,14 @@ use crate::target::AppKind;
 pub(super) fn prepare_request(
     w: &mut OAuthWorld,
     scopes: Option<Vec<String>>,
-    state: Option<String>,
+    state: Option<State>,
 ) -> Outcome {
     let app = w.app()?.clone();
     let mut req = AuthorizeRequest::code(app.client_id, app.redirect_uri);
     req.scope = Some(scopes.unwrap_or(app.scopes));
     req.state = state;
     if w.use_pkce {
-        let pkce = Pkce::s256().map_err(|e| Failure(format!("no randomness for PKCE: {e}")))?;
+        let pkce = new_pkce()?;
         req.code_challenge = Some((pkce.challenge.clone(), "S256".into()));
         w.keep_secret(&pkce.verifier);
         w.pkce = Some(pkce);
@@ -41,12 +41,11 @@ pub(super) fn prepare_request(
 /// The authorize URL of the prepared request (prepared with defaults if need be).
 pub(super) fn authorize_url(w: &mut OAuthWorld) -> Result<String, Failure> {
     if w.request.is_none() {
-        prepare_request(w, None, Some(random_state()))?;
-        w.state_is_random = true;
+        prepare_request(w, None, Some(State::Generated(random_state())))?;
     }
     let url = match &w.request {
         Some(r) => r.url(&w.target().authorize_endpoint),
-        None => return Err(Failure("no authorization request".into())),
+        None => return Err(Failure::scenario("no authorization request")),
     };
     let url = match url.split_once('?') {
         Some((base, query)) => format!("{base}?{}", apply_tweaks(query, &w.tweaks)),
@@ -83,7 +82,30 @@ pub(super) fn apply_tweaks(query: &str, tweaks: &[super::world::Tweak]) -> Strin
 
 /// A fresh state value.
 pub(super) fn random_state() -> String {
-    crate::simulator::tokens::random_alnum(16, true)
+    crate::random::alnum(16, true)
+}
+
+/// A fresh S256 PKCE pair.
+pub(super) fn new_pkce() -> Result<Pkce, Failure> {
+    Pkce::s256().map_err(|e| Failure::scenario(format!("no randomness for PKCE: {e}")))
+}
+
+/// Signs in on the login page if the browser shows it (and has not reached `redirect_uri`);
+/// whether it did.
+pub(super) async fn sign_in_if_asked(
+    w: &OAuthWorld,
+    browser: &crate::browser::Browser,
+    redirect_uri: &str,
+) -> Result<bool, crate::browser::BrowserError> {
+    let target = w.target();
+    let landed = browser.current_url().await?;
+    if !crate::oauth::authorize::is_callback(&landed, redirect_uri)
+        && browser.has(&target.login.page_marker).await?
+    {
+        browser.sign_in(&target.login, &target.user).await?;
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// Opens the authorize URL and, if the login page shows, signs in with the target's login script;
@@ -91,26 +113,22 @@ pub(super) fn random_state() -> String {
 pub(super) async fn authorize_in_browser(w: &mut OAuthWorld) -> Outcome {
     let url = authorize_url(w)?;
     let redirect_uri = w.app()?.redirect_uri.clone();
-    let marker = w.target().login_page_marker.clone();
-    let target = w.target().clone();
-    let browser = w.browser().await?;
+    w.browser().await?;
+    let Some(browser) = w.browser_ref() else {
+        return Err(Failure::scenario("browser unavailable"));
+    };
     let step = async {
         browser.open(&url).await?;
-        let mut landed = browser.current_url().await?;
-        let mut saw_login_page = false;
-        if !is_callback(&landed, &redirect_uri) && browser.has(&marker).await? {
-            saw_login_page = true;
-            browser.sign_in(&target).await?;
-            landed = browser.current_url().await?;
-        }
+        let saw_login_page = sign_in_if_asked(w, browser, &redirect_uri).await?;
+        let landed = browser.current_url().await?;
         Ok(Authorization {
-            landed_url: landed,
+            response: AuthorizationResponse::parse(&landed),
             saw_login_page,
         })
     };
     match step.await {
         Ok(a) => {
-            let landed = a.landed_url.clone();
+            let landed = a.response.url.clone();
             w.authorization = Some(a);
             w.snap("where the authorization ended", &landed).await;
             Ok(())
@@ -126,7 +144,7 @@ pub(super) async fn record_landing(w: &mut OAuthWorld) -> Outcome {
         Ok(landed) => {
             let saw = w.authorization.as_ref().is_some_and(|a| a.saw_login_page);
             w.authorization = Some(Authorization {
-                landed_url: landed.clone(),
+                response: AuthorizationResponse::parse(&landed),
                 saw_login_page: saw,
             });
             w.snap("page the browser showed", &landed).await;
@@ -136,41 +154,27 @@ pub(super) async fn record_landing(w: &mut OAuthWorld) -> Outcome {
     }
 }
 
-/// The `code` values of the callback, still percent-encoded.
-pub(super) fn callback_values(w: &OAuthWorld, name: &str) -> Result<Vec<String>, Failure> {
-    let a = w
-        .authorization
-        .as_ref()
-        .ok_or_else(|| Failure("the browser has not been through an authorization yet".into()))?;
-    Ok(raw_query_values(callback_query(&a.landed_url), name)
-        .into_iter()
-        .map(str::to_owned)
-        .collect())
-}
-
 /// Takes the single code of the callback, or fails saying what the callback held.
 pub(super) fn take_code(w: &mut OAuthWorld) -> Outcome {
     let redirect_uri = match w.requested_redirect_uri() {
         Some(r) => r,
         None => w.app()?.redirect_uri.clone(),
     };
-    let landed = w
+    let at_callback = w
         .authorization
         .as_ref()
-        .map(|a| a.landed_url.clone())
-        .unwrap_or_default();
-    if !is_callback(&landed, &redirect_uri) {
+        .is_some_and(|a| a.response.is_at(&redirect_uri));
+    if !at_callback {
         return Err(w.fail(
             "the browser lands on the registered redirect URI",
             &redirect_uri,
             "another page (see `browser ended on`)",
         ));
     }
-    let codes = callback_values(w, "code")?;
+    let codes = w.response()?.code.clone();
     match codes.as_slice() {
         [one] => {
-            let raw = crate::oauth::encoding::decode_once(one);
-            let code = Secret::new("Code", String::from_utf8_lossy(&raw).into_owned());
+            let code = Secret::new("Code", one.text());
             w.keep_secret(&code);
             w.code = Some(code);
             Ok(())
@@ -201,7 +205,7 @@ pub(super) fn redeem_request(
     let code = w
         .code
         .clone()
-        .ok_or_else(|| Failure("no code to redeem: authorize in the browser first".into()))?;
+        .ok_or_else(|| Failure::scenario("no code to redeem: authorize in the browser first"))?;
     let mut req = TokenRequest::authorization_code(code, &app.client_id, &app.redirect_uri);
     req.client_secret = match creds {
         Credentials::Own => app.client_secret.clone(),

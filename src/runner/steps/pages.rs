@@ -23,7 +23,7 @@ async fn target_pages(
     let home = origin(&url);
     let mut out = Vec::new();
     for _ in 0..5 {
-        let u = Url::parse(&url).map_err(|e| Failure(format!("{url}: {e}")))?;
+        let u = Url::parse(&url).map_err(|e| Failure::scenario(format!("{url}: {e}")))?;
         let call = HttpCall {
             method: reqwest::Method::GET,
             headers: Vec::new(),
@@ -116,7 +116,7 @@ async fn frame_it(w: &mut OAuthWorld) -> Outcome {
 
 #[then("the framed login page does not render")]
 async fn framed_page_blocked(w: &mut OAuthWorld) -> Outcome {
-    let marker = w.target().login_page_marker.clone();
+    let marker = w.target().login.page_marker.clone();
     let browser = w.browser().await?;
     // Poll (bounded): a page that may be framed renders within a moment; a refused one never.
     let rendered = async {
@@ -172,10 +172,10 @@ async fn csrf_replay(w: &mut OAuthWorld) -> Outcome {
         .iter()
         .find(|(_, a)| a.status == 200)
         .cloned()
-        .ok_or_else(|| Failure("no login page was reached without the browser".into()))?;
+        .ok_or_else(|| Failure::scenario("no login page was reached without the browser"))?;
     let html = page.redacted_text.clone();
     let form = crate::browser::forms::first_form_with_password(&html)
-        .ok_or_else(|| Failure("the login page has no form with a password field".into()))?;
+        .ok_or_else(|| Failure::scenario("the login page has no form with a password field"))?;
     let user = w.target().user.clone();
     let mut fields: Vec<(String, String)> = form
         .hidden
@@ -191,7 +191,7 @@ async fn csrf_replay(w: &mut OAuthWorld) -> Outcome {
         .finish();
     let action = Url::parse(&page_url)
         .and_then(|u| u.join(&form.action))
-        .map_err(|e| Failure(format!("the form's action: {e}")))?;
+        .map_err(|e| Failure::scenario(format!("the form's action: {e}")))?;
     let call = HttpCall {
         method: reqwest::Method::POST,
         headers: vec![(
@@ -212,7 +212,7 @@ fn login_refused(w: &mut OAuthWorld) -> Outcome {
     let answer = w
         .batch
         .last()
-        .ok_or_else(|| Failure("no login was submitted".into()))?;
+        .ok_or_else(|| Failure::scenario("no login was submitted"))?;
     let location = answer.header("location").unwrap_or_default();
     let accepted = location.contains("code=") || answer.header("set-cookie").is_some();
     let status = answer.status;
@@ -229,7 +229,7 @@ async fn token_in_query(w: &mut OAuthWorld) -> Outcome {
     let at = w
         .access_token
         .clone()
-        .ok_or_else(|| Failure("no access token".into()))?;
+        .ok_or_else(|| Failure::scenario("no access token"))?;
     let accepted = rest_probe(w, &at, true).await?;
     w.observe(format!("token in the query string accepted: {accepted}"));
     w.batch.clear();
@@ -244,7 +244,7 @@ async fn token_in_header(w: &mut OAuthWorld) -> Outcome {
     let at = w
         .access_token
         .clone()
-        .ok_or_else(|| Failure("no access token".into()))?;
+        .ok_or_else(|| Failure::scenario("no access token"))?;
     let ok = rest_probe(w, &at, false).await?;
     w.expect(
         ok,

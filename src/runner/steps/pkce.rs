@@ -1,26 +1,24 @@
 //! Steps for `features/pkce` (RFC 7636, RFC 9700 §4.8): the challenge at authorize and the
 //! verifier at the token endpoint, each altered the ways an attacker or a sloppy client would.
 
-use super::{authorize_in_browser, redeem, take_code, Credentials};
+use super::{authorize_in_browser, new_pkce as random_pkce, redeem, take_code, Credentials};
+use crate::oauth::authorize::State;
 use crate::oauth::Pkce;
+use crate::runner::params::PkceMethod;
 use crate::runner::world::{Failure, OAuthWorld, Outcome, Tweak};
 use crate::secret::Secret;
 use cucumber::{given, when};
-
-fn random_pkce() -> Result<Pkce, Failure> {
-    Pkce::s256().map_err(|e| Failure(format!("no randomness for PKCE: {e}")))
-}
 
 #[given("the app uses no PKCE")]
 fn no_pkce(w: &mut OAuthWorld) {
     w.use_pkce = false;
 }
 
-#[given(expr = "the authorization request's code_challenge_method is {word}")]
-fn challenge_method(w: &mut OAuthWorld, method: String) {
+#[given(expr = "the authorization request's code_challenge_method is {pkce_method}")]
+fn challenge_method(w: &mut OAuthWorld, method: PkceMethod) {
     w.use_pkce = true;
     w.tweaks
-        .push(Tweak::Set("code_challenge_method".into(), method));
+        .push(Tweak::Set("code_challenge_method".into(), method.0));
 }
 
 #[given(expr = "the app's code_verifier is {int} characters long")]
@@ -47,8 +45,7 @@ fn set_verifier(w: &mut OAuthWorld, pkce: Pkce) -> Outcome {
     w.use_pkce = true;
     w.keep_secret(&pkce.verifier);
     // The request is prepared with a fresh pair; put this one in its place.
-    super::prepare_request(w, None, Some(super::random_state()))?;
-    w.state_is_random = true;
+    super::prepare_request(w, None, Some(State::Generated(super::random_state())))?;
     if let Some(r) = w.request.as_mut() {
         r.code_challenge = Some((pkce.challenge.clone(), "S256".into()));
     }
@@ -93,7 +90,7 @@ async fn challenge_as_verifier(w: &mut OAuthWorld) -> Outcome {
         .pkce
         .as_ref()
         .map(|p| p.challenge.clone())
-        .ok_or_else(|| Failure("the app sent no code_challenge".into()))?;
+        .ok_or_else(|| Failure::scenario("the app sent no code_challenge"))?;
     redeem_with_verifier(w, Some(Secret::new("CodeVerifier", challenge))).await
 }
 
@@ -112,7 +109,7 @@ async fn second_flow(w: &mut OAuthWorld) -> Outcome {
     let second_code = w
         .code
         .clone()
-        .ok_or_else(|| Failure("no second code".into()))?;
+        .ok_or_else(|| Failure::scenario("no second code"))?;
     w.second = Some((second_code, w.pkce.clone()));
     (w.code, w.pkce, w.request, w.authorization) = first;
     Ok(())
@@ -123,7 +120,7 @@ async fn swapped_verifier(w: &mut OAuthWorld) -> Outcome {
     let (code, _) = w
         .second
         .clone()
-        .ok_or_else(|| Failure("no second authorization".into()))?;
+        .ok_or_else(|| Failure::scenario("no second authorization"))?;
     w.code = Some(code);
     redeem(w, Credentials::Own).await
 }

@@ -3,12 +3,12 @@
 //! on the target's origin, its network log shows no request elsewhere, a request without the
 //! browser gets no `Location` off the target, and the canary listener heard nothing.
 
-use super::{authorize_url, callback_values, record_landing};
+use super::{authorize_url, record_landing};
 use crate::browser::session::NetRequest;
 use crate::http::HttpCall;
-use crate::oauth::authorize::{callback_query, is_callback};
-use crate::oauth::encoding::{decode_once, raw_query_values};
-use crate::runner::params::OAuthError;
+use crate::oauth::authorize::{is_callback, AuthorizationResponse};
+use crate::oauth::encoding::raw_query_values;
+use crate::runner::params::{Fields, OAuthError, Param};
 use crate::runner::world::{Failure, OAuthWorld, Outcome, Tweak};
 use cucumber::{given, then, when};
 use url::Url;
@@ -24,16 +24,16 @@ fn stays_home(target_origin: &str, r: &NetRequest) -> bool {
         || origin(&r.url).as_deref() == Some(target_origin)
 }
 
-#[given(expr = "the authorization request's {word} is {string}")]
-fn set_param(w: &mut OAuthWorld, name: String, value: String) -> Outcome {
+#[given(expr = "the authorization request's {param} is {string}")]
+fn set_param(w: &mut OAuthWorld, name: Param, value: String) -> Outcome {
     let value = w.expand(&value)?;
-    w.tweaks.push(Tweak::Set(name, value));
+    w.tweaks.push(Tweak::Set(name.0, value));
     Ok(())
 }
 
-#[given(expr = "the authorization request has no {word}")]
-fn remove_param(w: &mut OAuthWorld, name: String) {
-    w.tweaks.push(Tweak::Remove(name));
+#[given(expr = "the authorization request has no {param}")]
+fn remove_param(w: &mut OAuthWorld, name: Param) {
+    w.tweaks.push(Tweak::Remove(name.0));
 }
 
 #[given(expr = "the authorization request also carries {string}")]
@@ -66,12 +66,8 @@ async fn open(w: &mut OAuthWorld) -> Outcome {
 async fn refuses_without_redirect(w: &mut OAuthWorld) -> Outcome {
     let target = origin(w.target().authorize_endpoint.as_str()).unwrap_or_default();
     let redirect_uri = w.app()?.redirect_uri.clone();
-    let landed = w
-        .authorization
-        .as_ref()
-        .map(|a| a.landed_url.clone())
-        .unwrap_or_default();
-    let marker = w.target().login_page_marker.clone();
+    let landed = w.response()?.url.clone();
+    let marker = w.target().login.page_marker.clone();
     let browser = w.browser().await?;
     let on_login_page = match browser.has(&marker).await {
         Ok(b) => b,
@@ -85,7 +81,8 @@ async fn refuses_without_redirect(w: &mut OAuthWorld) -> Outcome {
         .collect();
     // The same request without the browser: no Location may leave the target.
     let url = authorize_url(w)?;
-    let endpoint = Url::parse(&url).map_err(|e| Failure(format!("the authorize URL: {e}")))?;
+    let endpoint =
+        Url::parse(&url).map_err(|e| Failure::scenario(format!("the authorize URL: {e}")))?;
     let probe = HttpCall {
         method: reqwest::Method::GET,
         headers: Vec::new(),
@@ -137,23 +134,22 @@ async fn canary_silent(w: &mut OAuthWorld) -> Outcome {
 
 #[then(expr = "the callback carries error {oauth_error}")]
 fn callback_error(w: &mut OAuthWorld, error: OAuthError) -> Outcome {
-    let errors = callback_values(w, "error")?;
-    let codes = callback_values(w, "code")?;
-    let got = errors
-        .first()
-        .map(|e| String::from_utf8_lossy(&decode_once(e)).into_owned());
-    let ok = got.as_deref() == Some(error.0.as_str()) && codes.is_empty();
+    let r = w.response()?;
+    let got = r.error.first().map(|e| e.text());
+    let codes = r.code.len();
+    let ok = got.as_deref() == Some(error.0.as_str()) && codes == 0;
     w.expect(
         ok,
         "the error redirect",
         format!("error={} and no code", error.0),
-        format!("error={got:?}, {} code(s)", codes.len()),
+        format!("error={got:?}, {codes} code(s)"),
     )
 }
 
-#[then(expr = "the callback carries no {word}")]
-fn callback_lacks(w: &mut OAuthWorld, name: String) -> Outcome {
-    let n = callback_values(w, &name)?.len();
+#[then(expr = "the callback carries no {param}")]
+fn callback_lacks(w: &mut OAuthWorld, name: Param) -> Outcome {
+    let name = name.0;
+    let n = w.response()?.values(&name).len();
     w.expect(
         n == 0,
         &format!("no `{name}` on the callback"),
@@ -162,24 +158,15 @@ fn callback_lacks(w: &mut OAuthWorld, name: String) -> Outcome {
     )
 }
 
-#[then(expr = "the callback carries only the parameters {string}, with no control characters")]
-fn callback_only(w: &mut OAuthWorld, allowed: String) -> Outcome {
-    let allowed: Vec<&str> = allowed.split(',').map(str::trim).collect();
-    let landed = w
-        .authorization
-        .as_ref()
-        .map(|a| a.landed_url.clone())
-        .unwrap_or_default();
+#[then(expr = "the callback carries only the parameters {fields}, with no control characters")]
+fn callback_only(w: &mut OAuthWorld, allowed: Fields) -> Outcome {
+    let allowed = allowed.0;
     let mut wrong = Vec::new();
-    for pair in callback_query(&landed).split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        if !allowed.contains(&k) {
+    for (k, v) in &w.response()?.params {
+        if !allowed.contains(k) {
             wrong.push(format!("unexpected parameter {k}"));
         }
-        if decode_once(v)
-            .iter()
-            .any(|b| matches!(b, b'\r' | b'\n' | b'\t'))
-        {
+        if v.decoded.iter().any(|b| matches!(b, b'\r' | b'\n' | b'\t')) {
             wrong.push(format!("{k} holds CR, LF or TAB"));
         }
     }
@@ -193,17 +180,12 @@ fn callback_only(w: &mut OAuthWorld, allowed: String) -> Outcome {
 
 #[then("the callback's code is in the query, not in the fragment")]
 fn code_in_query(w: &mut OAuthWorld) -> Outcome {
-    let landed = w
-        .authorization
-        .as_ref()
-        .map(|a| a.landed_url.clone())
-        .unwrap_or_default();
-    let fragment = landed
-        .split_once('#')
-        .map(|(_, f)| f.to_owned())
-        .unwrap_or_default();
-    let in_query = !raw_query_values(callback_query(&landed), "code").is_empty();
-    let in_fragment = !raw_query_values(&fragment, "code").is_empty();
+    let r = w.response()?;
+    let in_query = !r.code.is_empty();
+    let in_fragment = r
+        .fragment
+        .as_deref()
+        .is_some_and(|f| !raw_query_values(f, "code").is_empty());
     w.expect(
         in_query && !in_fragment,
         "where the code is",
@@ -228,7 +210,7 @@ async fn redirect_status(w: &mut OAuthWorld) -> Outcome {
         .net
         .iter()
         .filter(|r| !stays_home(&target, r) && !is_callback(&r.url, &redirect_uri))
-        .filter(|r| !raw_query_values(callback_query(&r.url), "code").is_empty())
+        .filter(|r| !AuthorizationResponse::parse(&r.url).code.is_empty())
         .map(|r| r.url.clone())
         .collect();
     let ok =
@@ -245,11 +227,7 @@ async fn redirect_status(w: &mut OAuthWorld) -> Outcome {
 #[then(expr = "the browser lands on the registered redirect URI with a query")]
 fn lands_on_query_uri(w: &mut OAuthWorld) -> Outcome {
     let uri = w.expand("{registered_with_query}")?;
-    let landed = w
-        .authorization
-        .as_ref()
-        .map(|a| a.landed_url.clone())
-        .unwrap_or_default();
+    let landed = w.response()?.url.clone();
     let (base, query) = uri.split_once('?').unwrap_or((&uri, ""));
     let kept = landed.starts_with(&format!("{base}?{query}&")) && is_callback(&landed, &uri);
     w.expect(

@@ -3,6 +3,7 @@
 
 use super::{expect_status, is_public};
 use crate::oauth::TokenRequest;
+use crate::runner::params::Scope;
 use crate::runner::world::{Failure, OAuthWorld, Outcome};
 use crate::secret::Secret;
 use cucumber::{given, then, when};
@@ -48,7 +49,7 @@ pub(super) async fn refreshes_with_spent(w: &mut OAuthWorld) -> Outcome {
         .spent_refresh_tokens
         .last()
         .cloned()
-        .ok_or_else(|| Failure("no refresh token has been used yet".into()))?;
+        .ok_or_else(|| Failure::scenario("no refresh token has been used yet"))?;
     refresh_with(w, rt).await
 }
 
@@ -136,7 +137,7 @@ async fn other_client_refreshes(w: &mut OAuthWorld) -> Outcome {
         .target()
         .second_web_app
         .clone()
-        .ok_or_else(|| Failure("the target has no second web app for this check".into()))?;
+        .ok_or_else(|| Failure::scenario("the target has no second web app for this check"))?;
     let mut req = TokenRequest::refresh(rt, &other.client_id);
     req.client_secret = other.client_secret.clone();
     w.send_token_request(req).await
@@ -150,9 +151,9 @@ async fn refresh_without_secret(w: &mut OAuthWorld) -> Outcome {
     w.send_token_request(req).await
 }
 
-#[when(expr = "the app refreshes asking for scope {string}")]
-async fn refresh_with_scope(w: &mut OAuthWorld, scope: String) -> Outcome {
-    let scope = w.expand(&scope)?;
+#[when(expr = "the app refreshes asking for scope {scope}")]
+async fn refresh_with_scope(w: &mut OAuthWorld, scope: Scope) -> Outcome {
+    let scope = w.expand(&scope.0)?;
     let rt = current_refresh_token(w)?;
     let mut req = refresh_request(w, rt.clone())?;
     req.scope = Some(scope);

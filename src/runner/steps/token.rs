@@ -1,12 +1,12 @@
-//! Steps for `features/token` and `features/errors`: redeeming the code at `/v2/token` and
-//! checking the response's fields, types, headers and error shape (RFC 6749 §5.1, §5.2).
+//! Steps for `features/token`: redeeming the code at `/v2/token`, the ways a client may send
+//! that request, and the response's fields, types and headers (RFC 6749 §4.1.3, §5.1).
 
 use super::redeem_request;
 use super::{expect_status, fresh_tokens, redeem, Credentials};
 use crate::http::HttpCall;
 use crate::oauth::token::json_type;
-use crate::runner::params::Defect;
-use crate::runner::params::OAuthError;
+use crate::oauth::GrantType;
+use crate::runner::params::{Body, Field, Fields, Grant, Header, OtherApp, Param, Scope};
 use crate::runner::world::{Failure, OAuthWorld, Outcome};
 use crate::secret::Secret;
 use cucumber::gherkin::Step;
@@ -30,25 +30,18 @@ async fn has_fresh_tokens(w: &mut OAuthWorld) -> Outcome {
     fresh_tokens(w).await
 }
 
-fn list(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(|x| x.trim().to_owned())
-        .filter(|x| !x.is_empty())
-        .collect()
-}
-
-#[then(expr = "the token request was a JSON body with exactly the fields {string}")]
-fn request_fields(w: &mut OAuthWorld, fields: String) -> Outcome {
+#[then(expr = "the token request was a JSON body with exactly the fields {fields}")]
+fn request_fields(w: &mut OAuthWorld, fields: Fields) -> Outcome {
     let sent = w
         .last_token_request
         .as_ref()
         .map(|r| r.to_json())
-        .ok_or_else(|| Failure("no token request was sent".into()))?;
+        .ok_or_else(|| Failure::scenario("no token request was sent"))?;
     let mut actual: Vec<String> = sent
         .as_object()
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
-    let mut expected = list(&fields);
+    let mut expected = fields.0;
     actual.sort();
     expected.sort();
     if actual == expected {
@@ -82,24 +75,6 @@ fn answers(w: &mut OAuthWorld, status: u16) -> Outcome {
     expect_status(w, status)
 }
 
-#[then(expr = "the token endpoint answers {int} with error {oauth_error}")]
-fn answers_error(w: &mut OAuthWorld, status: u16, error: OAuthError) -> Outcome {
-    let t = w.token()?;
-    let actual_error = t
-        .redacted_json()
-        .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| "(no `error` field)".into());
-    if t.status == status && actual_error == error.0.as_str() {
-        Ok(())
-    } else {
-        Err(w.fail(
-            "token error",
-            format!("{status} {}", error.0),
-            format!("{} {actual_error}", t.status),
-        ))
-    }
-}
-
 #[then("the token response has an access token")]
 fn has_access_token(w: &mut OAuthWorld) -> Outcome {
     let t = w.token()?;
@@ -119,7 +94,7 @@ fn has_fields(w: &mut OAuthWorld, step: &Step) -> Outcome {
     let table = step
         .table
         .as_ref()
-        .ok_or_else(|| Failure("this step needs a table of field and type".into()))?;
+        .ok_or_else(|| Failure::scenario("this step needs a table of field and type"))?;
     let mut wrong = Vec::new();
     for row in table.rows.iter().skip(1) {
         let (Some(field), Some(ty)) = (row.first(), row.get(1)) else {
@@ -142,8 +117,9 @@ fn has_fields(w: &mut OAuthWorld, step: &Step) -> Outcome {
     }
 }
 
-#[then(expr = "the token response's {string} is {string}")]
-fn field_is(w: &mut OAuthWorld, field: String, expected: String) -> Outcome {
+#[then(expr = "the token response's {field} is {string}")]
+fn field_is(w: &mut OAuthWorld, field: Field, expected: String) -> Outcome {
+    let field = field.0;
     let body = w.token()?.redacted_json().unwrap_or(Value::Null);
     match body.get(&field) {
         Some(Value::String(s)) if *s == expected => Ok(()),
@@ -171,8 +147,9 @@ fn media_type(w: &mut OAuthWorld, expected: String) -> Outcome {
     }
 }
 
-#[then(expr = "the token response's {string} header includes {string}")]
-fn header_includes(w: &mut OAuthWorld, header: String, directive: String) -> Outcome {
+#[then(expr = "the token response's {header} header includes {string}")]
+fn header_includes(w: &mut OAuthWorld, header: Header, directive: String) -> Outcome {
+    let header = header.0;
     let value = w.token()?.header(&header);
     let ok = value.as_deref().is_some_and(|v| {
         v.split(',')
@@ -189,36 +166,9 @@ fn header_includes(w: &mut OAuthWorld, header: String, directive: String) -> Out
     }
 }
 
-#[then(expr = "the error body has exactly the fields {string}")]
-fn error_fields(w: &mut OAuthWorld, fields: String) -> Outcome {
-    let body = w.token()?.redacted_json();
-    let mut actual: Vec<String> = body
-        .as_ref()
-        .and_then(Value::as_object)
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
-    let mut expected = list(&fields);
-    actual.sort();
-    expected.sort();
-    let strings = body
-        .as_ref()
-        .and_then(Value::as_object)
-        .is_some_and(|m| m.values().all(Value::is_string));
-    if actual == expected && strings {
-        Ok(())
-    } else {
-        Err(w.fail(
-            "the error body's fields (all strings)",
-            expected.join(", "),
-            format!("{} (all strings: {strings})", actual.join(", ")),
-        ))
-    }
-}
-
-#[then(
-    expr = "the token response's {string} is an https URL on a {string} host, ending in a slash"
-)]
-fn instance_url(w: &mut OAuthWorld, field: String, domain: String) -> Outcome {
+#[then(expr = "the token response's {field} is an https URL on a {string} host, ending in a slash")]
+fn instance_url(w: &mut OAuthWorld, field: Field, domain: String) -> Outcome {
+    let field = field.0;
     let body = w.token()?.redacted_json().unwrap_or(Value::Null);
     let value = body
         .get(&field)
@@ -263,8 +213,13 @@ async fn redeem_edited(
     w.send_call(call).await
 }
 
-#[when(expr = "the app redeems the code with {word} set to {string}")]
-async fn redeem_with_field(w: &mut OAuthWorld, field: String, value: String) -> Outcome {
+#[when(expr = "the app redeems the code with {param} set to {string}")]
+async fn redeem_with_param(w: &mut OAuthWorld, field: Param, value: String) -> Outcome {
+    redeem_with_field(w, field.0, value).await
+}
+
+/// Redeems the code with `field` set to `value` (expanded, see [`OAuthWorld::expand`]).
+pub(super) async fn redeem_with_field(w: &mut OAuthWorld, field: String, value: String) -> Outcome {
     let value = w.expand(&value)?;
     redeem_edited(w, |m| {
         m.insert(field, Value::String(value));
@@ -272,24 +227,34 @@ async fn redeem_with_field(w: &mut OAuthWorld, field: String, value: String) -> 
     .await
 }
 
-#[when(expr = "the app redeems the code without {word}")]
-async fn redeem_without_field(w: &mut OAuthWorld, field: String) -> Outcome {
+#[when(expr = "the app redeems the code without {param}")]
+async fn redeem_without_param(w: &mut OAuthWorld, field: Param) -> Outcome {
+    redeem_without_field(w, field.0).await
+}
+
+/// Redeems the code with `field` left out.
+pub(super) async fn redeem_without_field(w: &mut OAuthWorld, field: String) -> Outcome {
     redeem_edited(w, |m| {
         m.remove(&field);
     })
     .await
 }
 
-#[when(expr = "the app redeems the code with the extra field {word}")]
-async fn redeem_with_extra(w: &mut OAuthWorld, field: String) -> Outcome {
+#[when(expr = "the app redeems the code with the extra field {param}")]
+async fn redeem_with_extra(w: &mut OAuthWorld, field: Param) -> Outcome {
     redeem_edited(w, |m| {
-        m.insert(field, Value::String("bar".into()));
+        m.insert(field.0, Value::String("bar".into()));
     })
     .await
 }
 
-#[when(expr = "the app redeems the code with {word} sent twice")]
-async fn redeem_with_repeat(w: &mut OAuthWorld, field: String) -> Outcome {
+#[when(expr = "the app redeems the code with {param} sent twice")]
+async fn redeem_with_repeated_param(w: &mut OAuthWorld, field: Param) -> Outcome {
+    redeem_with_repeat(w, field.0).await
+}
+
+/// Redeems the code with `field` sent twice in the JSON body.
+pub(super) async fn redeem_with_repeat(w: &mut OAuthWorld, field: String) -> Outcome {
     let req = redeem_request(w, Credentials::Own)?;
     let body = req.to_json();
     let value = body
@@ -323,14 +288,13 @@ async fn redeem_after(w: &mut OAuthWorld, secs: u64) -> Outcome {
     redeem(w, Credentials::Own).await
 }
 
-#[when(expr = "the {word} app redeems the code as its own")]
-async fn redeem_as_other(w: &mut OAuthWorld, who: String) -> Outcome {
-    let other = match who.as_str() {
-        "second" => w.target().second_web_app.clone(),
-        "public" => Some(w.target().public_app.clone()),
-        _ => None,
+#[when(expr = "the {other_app} app redeems the code as its own")]
+async fn redeem_as_other(w: &mut OAuthWorld, who: OtherApp) -> Outcome {
+    let other = match who {
+        OtherApp::SecondWeb => w.target().second_web_app.clone(),
+        OtherApp::Public => Some(w.target().public_app.clone()),
     }
-    .ok_or_else(|| Failure(format!("the target has no {who} app for this check")))?;
+    .ok_or_else(|| Failure::scenario("the target has no second app for this check"))?;
     let redirect_uri = w.app()?.redirect_uri.clone();
     let req = redeem_request(w, Credentials::Own)?;
     let mut body = req.to_json();
@@ -358,7 +322,7 @@ async fn redeem_basic(w: &mut OAuthWorld) -> Outcome {
     let secret = app
         .client_secret
         .clone()
-        .ok_or_else(|| Failure("a web app is needed".into()))?;
+        .ok_or_else(|| Failure::scenario("a web app is needed"))?;
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let basic = Secret::new(
         "BasicCredentials",
@@ -387,7 +351,7 @@ async fn redeem_secret_in_query(w: &mut OAuthWorld) -> Outcome {
     let secret = req
         .client_secret
         .clone()
-        .ok_or_else(|| Failure("a web app is needed".into()))?;
+        .ok_or_else(|| Failure::scenario("a web app is needed"))?;
     let mut body = req.to_json();
     if let Value::Object(m) = &mut body {
         m.remove("client_secret");
@@ -400,13 +364,13 @@ async fn redeem_secret_in_query(w: &mut OAuthWorld) -> Outcome {
     w.send_call(call).await
 }
 
-#[when(expr = "the app redeems the code as a {string} body")]
-async fn redeem_as(w: &mut OAuthWorld, kind: String) -> Outcome {
+#[when(expr = "the app redeems the code as a {body} body")]
+async fn redeem_as(w: &mut OAuthWorld, body: Body) -> Outcome {
     let req = redeem_request(w, Credentials::Own)?;
     let json = req.to_json();
     let mut call = HttpCall::json(json.to_string(), req.secrets().into_iter().cloned());
-    match kind.as_str() {
-        "form" => {
+    match body {
+        Body::Form => {
             let form: String = url::form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(
                     json.as_object()
@@ -418,7 +382,7 @@ async fn redeem_as(w: &mut OAuthWorld, kind: String) -> Outcome {
             call.body = Some(form.into_bytes());
             call.set_header("Content-Type", "application/x-www-form-urlencoded");
         }
-        other => call.set_header("Content-Type", other),
+        Body::Labelled(media_type) => call.set_header("Content-Type", &media_type),
     }
     w.send_call(call).await
 }
@@ -435,15 +399,15 @@ async fn token_get(w: &mut OAuthWorld) -> Outcome {
     w.send_call(call).await
 }
 
-#[when(expr = "the app asks for a token with grant_type {string}")]
-async fn other_grant(w: &mut OAuthWorld, grant: String) -> Outcome {
+#[when(expr = "the app asks for a token with grant_type {grant_type}")]
+async fn other_grant(w: &mut OAuthWorld, grant: Grant) -> Outcome {
     let app = w.app()?.clone();
     let user = w.target().user.clone();
-    let mut body = json!({"grant_type": grant, "client_id": app.client_id});
+    let mut body = json!({"grant_type": grant.0.as_str(), "client_id": app.client_id});
     if let Some(s) = &app.client_secret {
         body["client_secret"] = s.expose().into();
     }
-    if grant == "password" {
+    if grant.0 == GrantType::Password {
         body["username"] = user.username.clone().into();
         body["password"] = user.password.expose().into();
     }
@@ -491,7 +455,7 @@ async fn first_access_token_dead(w: &mut OAuthWorld) -> Outcome {
         .as_ref()
         .and_then(|t| t.tokens())
         .and_then(|t| t.access_token)
-        .ok_or_else(|| Failure("no access token from the first redemption".into()))?;
+        .ok_or_else(|| Failure::scenario("no access token from the first redemption"))?;
     let works = rest_probe(w, &at, false).await?;
     w.expect(
         !works,
@@ -508,7 +472,7 @@ async fn first_refresh_token_dead(w: &mut OAuthWorld) -> Outcome {
         .as_ref()
         .and_then(|t| t.tokens())
         .and_then(|t| t.refresh_token)
-        .ok_or_else(|| Failure("no refresh token from the first redemption".into()))?;
+        .ok_or_else(|| Failure::scenario("no refresh token from the first redemption"))?;
     let req = super::refresh::refresh_request(w, rt)?;
     w.send_token_request(req).await?;
     let status = w.token()?.status;
@@ -528,7 +492,7 @@ pub(super) async fn rest_probe(
 ) -> Result<bool, Failure> {
     let probe =
         w.target().rest_probe.clone().ok_or_else(|| {
-            Failure("the target names no REST probe endpoint (rest_probe)".into())
+            Failure::scenario("the target names no REST probe endpoint (rest_probe)")
         })?;
     let mut call = HttpCall::bearer_get(token);
     if in_query {
@@ -549,7 +513,7 @@ fn token_shape(w: &mut OAuthWorld, max: usize) -> Outcome {
     let t = w
         .token()?
         .tokens()
-        .ok_or_else(|| Failure("no token response".into()))?;
+        .ok_or_else(|| Failure::scenario("no token response"))?;
     let mut wrong = Vec::new();
     for (name, tok) in [
         ("access_token", t.access_token),
@@ -579,7 +543,7 @@ async fn collect_tokens(w: &mut OAuthWorld, n: usize) -> Outcome {
         let rt = w
             .refresh_token
             .clone()
-            .ok_or_else(|| Failure("no refresh token to refresh with".into()))?;
+            .ok_or_else(|| Failure::scenario("no refresh token to refresh with"))?;
         let app = w.app()?.clone();
         let mut req = crate::oauth::TokenRequest::refresh(rt, &app.client_id);
         req.client_secret = app.client_secret.clone();
@@ -600,11 +564,11 @@ async fn access_token_lifetime(w: &mut OAuthWorld, dead_after: u64) -> Outcome {
     let body = w.token()?.redacted_json().unwrap_or(Value::Null);
     let expires_in = body["expires_in"]
         .as_u64()
-        .ok_or_else(|| Failure("no numeric expires_in".into()))?;
+        .ok_or_else(|| Failure::scenario("no numeric expires_in"))?;
     let at = w
         .access_token
         .clone()
-        .ok_or_else(|| Failure("no access token".into()))?;
+        .ok_or_else(|| Failure::scenario("no access token"))?;
     w.wait(Duration::from_secs(expires_in.saturating_sub(5)))
         .await;
     let alive = rest_probe(w, &at, false).await?;
@@ -625,92 +589,13 @@ async fn access_token_lifetime(w: &mut OAuthWorld, dead_after: u64) -> Outcome {
     )
 }
 
-#[then(expr = "the token response's scope is {string}")]
-fn scope_is(w: &mut OAuthWorld, expected: String) -> Outcome {
+#[then(expr = "the token response's scope is {scope}")]
+fn scope_is(w: &mut OAuthWorld, expected: Scope) -> Outcome {
     let body = w.token()?.redacted_json().unwrap_or(Value::Null);
     let got = body["scope"].as_str().unwrap_or("(none)").to_owned();
     let mut a: Vec<&str> = got.split(' ').collect();
-    let mut b: Vec<&str> = expected.split(' ').collect();
+    let mut b: Vec<&str> = expected.0.split(' ').collect();
     a.sort_unstable();
     b.sort_unstable();
-    w.expect(a == b, "the granted scope", &expected, &got)
-}
-
-#[when(expr = "the token request has {defect}")]
-async fn token_request_defect(w: &mut OAuthWorld, defect: Defect) -> Outcome {
-    match defect {
-        Defect::UnknownCode => {
-            w.code = Some(Secret::new(
-                "Code",
-                format!("not-a-code-{}", super::random_state()),
-            ));
-            redeem(w, Credentials::Own).await
-        }
-        Defect::ReusedCode => {
-            redeem(w, Credentials::Own).await?;
-            redeem(w, Credentials::Own).await
-        }
-        Defect::ExpiredCode => {
-            w.wait(Duration::from_secs(10 * 60 + 1)).await;
-            redeem(w, Credentials::Own).await
-        }
-        Defect::WrongVerifier => {
-            let other = crate::oauth::Pkce::s256().map_err(|e| Failure(e.to_string()))?;
-            w.keep_secret(&other.verifier);
-            w.pkce = Some(other);
-            redeem(w, Credentials::Own).await
-        }
-        Defect::OtherRedirectUri => {
-            let other = w.expand("{other_registered}")?;
-            redeem_with_field(w, "redirect_uri".into(), other).await
-        }
-        Defect::WrongSecret => redeem(w, Credentials::WrongSecret).await,
-        Defect::UnknownClient => {
-            redeem_with_field(w, "client_id".into(), "unknownclient0000000000".into()).await
-        }
-        Defect::NoCode => redeem_without_field(w, "code".into()).await,
-        Defect::RepeatedCode => redeem_with_repeat(w, "code".into()).await,
-        Defect::UnknownGrant => redeem_with_field(w, "grant_type".into(), "foo".into()).await,
-        Defect::UngrantedScope => {
-            let s = w.expand("{ungranted_scope}")?;
-            redeem_with_field(w, "scope".into(), s).await
-        }
-    }
-}
-
-#[given("the target is throttling")]
-fn throttling(w: &mut OAuthWorld) -> Outcome {
-    // A simulator-only power: scenarios using it are tagged @simulator.
-    let sim = w
-        .target()
-        .simulator()
-        .cloned()
-        .ok_or_else(|| Failure("only the simulator can be made to throttle".into()))?;
-    sim.set_throttle(true);
-    Ok(())
-}
-
-#[then("the answer is Marketing Cloud's throttling shape with Retry-After, not an OAuth error")]
-fn throttled_shape(w: &mut OAuthWorld) -> Outcome {
-    if let Some(sim) = w.target().simulator() {
-        sim.set_throttle(false);
-    }
-    let t = w.token()?;
-    let body = t.redacted_json().unwrap_or(Value::Null);
-    let ok = t.status == 429
-        && body["errorcode"].is_number()
-        && body.get("error").is_none()
-        && t.header("retry-after").is_some();
-    let actual = format!(
-        "{} {} Retry-After: {:?}",
-        t.status,
-        t.redacted_text,
-        t.header("retry-after")
-    );
-    w.expect(
-        ok,
-        "the throttling answer",
-        "429 with errorcode and Retry-After",
-        actual,
-    )
+    w.expect(a == b, "the granted scope", &expected.0, &got)
 }

@@ -1,0 +1,620 @@
+//! The outcome model: what a run concluded, as the runner produces it and every report reads it.
+//! A scenario implements a [`Check`] (id, requirement, [`Level`]); its steps may raise a
+//! [`Failure`] or record [`Judgement`]s; when it ends the runner hands over a
+//! [`ScenarioRecord`], which [`ScenarioResult::judge`] turns into a verdict. A [`Tally`] holds
+//! the results of a run and knows its closing line and exit code.
+//!
+//! This module depends on nothing but the evidence types and the exit codes, so the runner (which
+//! produces outcomes) and the reports (which read them) do not depend on each other.
+
+use crate::evidence::Exchange;
+use crate::exit;
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// An RFC 2119 requirement level, as a scenario's tag names it (`@MUST`), plus `PROBE` for checks
+/// that record what a target does where the specifications leave it open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Level {
+    Must,
+    Should,
+    May,
+    Probe,
+}
+
+impl Level {
+    pub const ALL: [Level; 4] = [Level::Must, Level::Should, Level::May, Level::Probe];
+
+    /// The tag text (`MUST`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Must => "MUST",
+            Self::Should => "SHOULD",
+            Self::May => "MAY",
+            Self::Probe => "PROBE",
+        }
+    }
+
+    /// The level a tag list names, if any.
+    pub fn of_tags<S: AsRef<str>>(tags: &[S]) -> Option<Level> {
+        tags.iter().find_map(|t| t.as_ref().parse().ok())
+    }
+
+    /// What a check that was not met at this level concludes: a MUST fails; a SHOULD warns (fails
+    /// when `strict`); a PROBE reports a finding; a MAY a note.
+    pub fn unmet(level: Option<Level>, strict: bool) -> Verdict {
+        match level {
+            Some(Level::Should) if !strict => Verdict::Warning,
+            Some(Level::Probe) => Verdict::Finding,
+            Some(Level::May) => Verdict::Note,
+            _ => Verdict::Failed,
+        }
+    }
+}
+
+/// A word that is not a requirement level.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("`{0}` is not a requirement level (MUST, SHOULD, MAY, PROBE)")]
+pub struct UnknownLevel(pub String);
+
+impl FromStr for Level {
+    type Err = UnknownLevel;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Level::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| UnknownLevel(s.to_owned()))
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The check a scenario implements, from its tags: `@RU-01 @req:S-08 @MUST`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// `RU-01`, or empty for a scenario without a check id.
+    pub id: String,
+    /// The requirement tag (`S-08`, `RFC6749-3.3`, `SFMC`), or empty.
+    pub requirement: String,
+    pub level: Option<Level>,
+}
+
+impl Check {
+    /// The check named by a scenario's tags (without `@`).
+    pub fn from_tags<S: AsRef<str>>(tags: &[S]) -> Self {
+        Check {
+            id: check_id(tags).unwrap_or("").to_owned(),
+            requirement: tags
+                .iter()
+                .find_map(|t| t.as_ref().strip_prefix("req:"))
+                .unwrap_or("")
+                .to_owned(),
+            level: Level::of_tags(tags),
+        }
+    }
+
+    /// The level as text, empty when the scenario names none.
+    pub fn level_text(&self) -> &'static str {
+        self.level.map_or("", Level::as_str)
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "[{} {} {}]",
+            self.id,
+            self.requirement,
+            self.level_text()
+        )
+    }
+}
+
+/// The check id of a tag list (`RU-01`: two capitals, a dash, two digits), if it has one.
+pub fn check_id<S: AsRef<str>>(tags: &[S]) -> Option<&str> {
+    tags.iter().map(AsRef::as_ref).find(|t| {
+        let b = t.as_bytes();
+        b.len() == 5
+            && b[0].is_ascii_uppercase()
+            && b[1].is_ascii_uppercase()
+            && b[2] == b'-'
+            && b[3].is_ascii_digit()
+            && b[4].is_ascii_digit()
+    })
+}
+
+/// Where a scenario is: its feature file (relative to the working directory), line and name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    /// The scenario's name, as cucumber expands it for an outline's example row.
+    pub name: String,
+}
+
+impl fmt::Display for Location {
+    /// `file:line `name``, as every report and message shows it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{} `{}`", self.file, self.line, self.name)
+    }
+}
+
+/// What a scenario concluded about its check (RFC 2119 levels, as the OpenID Foundation suite
+/// reports them: a failed SHOULD is a warning, a PROBE reports what it saw).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Passed,
+    /// A MAY check that was not met, or a PROBE observation that is not a weakness.
+    Note,
+    /// A PROBE that observed a known weakness.
+    Finding,
+    /// A SHOULD check that was not met (a failure with `--strict`).
+    Warning,
+    Failed,
+}
+
+/// Who is to blame for a failed step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailureKind {
+    /// The target did not do what the check requires.
+    Target,
+    /// The browser, the driver or the network failed: nothing is known about the target (exit 3).
+    Environment,
+    /// The scenario cannot go on: a step was used out of order, or the target description lacks
+    /// something the scenario needs.
+    Scenario,
+}
+
+/// A failed step: the check, what was checked, expected against actual, and the redacted
+/// evidence, so a reviewer can act on it without rerunning. Built redacted: no field holds a
+/// secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub kind: FailureKind,
+    /// Boxed: a step's `Result` stays small.
+    pub check: Box<Check>,
+    /// What was checked (`token endpoint status`), or the whole message of a scenario failure.
+    pub what: String,
+    pub expected: String,
+    pub actual: String,
+    /// The evidence, as text (the last token exchange, where the browser ended).
+    pub evidence: String,
+}
+
+impl Failure {
+    /// The target did not meet the check.
+    pub fn target(
+        check: &Check,
+        what: impl Into<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+        evidence: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind: FailureKind::Target,
+            check: Box::new(check.clone()),
+            what: what.into(),
+            expected: expected.into(),
+            actual: actual.into(),
+            evidence: evidence.into(),
+        }
+    }
+
+    /// The environment failed (`cause` already redacted).
+    pub fn environment(check: &Check, cause: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::Environment,
+            check: Box::new(check.clone()),
+            what: cause.into(),
+            expected: String::new(),
+            actual: String::new(),
+            evidence: String::new(),
+        }
+    }
+
+    /// The scenario cannot go on (a step out of order, something missing from the set-up).
+    pub fn scenario(message: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::Scenario,
+            check: Box::default(),
+            what: message.into(),
+            expected: String::new(),
+            actual: String::new(),
+            evidence: String::new(),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            FailureKind::Target => write!(
+                f,
+                "{} {}\n  expected: {}\n  actual:   {}{}",
+                self.check, self.what, self.expected, self.actual, self.evidence
+            ),
+            FailureKind::Environment => {
+                write!(f, "{} environment failure: {}", self.check, self.what)
+            }
+            FailureKind::Scenario => f.write_str(&self.what),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// A check that was not met but does not fail the scenario (a warning, finding or note).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Judgement {
+    pub verdict: Verdict,
+    pub message: String,
+}
+
+/// A screenshot the browser took, shared by the scenarios that showed the same page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Screenshot {
+    /// What the page was (`login page`, `error page`, `callback`).
+    pub label: String,
+    /// The page's URL with credentials masked.
+    pub url: String,
+    #[serde(skip)]
+    pub png: Vec<u8>,
+}
+
+/// What a scenario saw of the target, masked, from which its baseline snapshot is made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observed {
+    /// The authorize URL the browser was sent to.
+    pub authorize_url: Option<String>,
+    /// Where the browser ended.
+    pub landed_url: Option<String>,
+    /// The state the scenario chose (a generated one is not kept: it differs every run).
+    pub chosen_state: Option<String>,
+}
+
+/// How cucumber says a scenario ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// Every step passed.
+    Passed,
+    /// A step matches no step definition.
+    Undefined,
+    /// A step failed with this message (cucumber carries it as text).
+    StepFailed(String),
+    /// The before hook failed.
+    HookFailed,
+}
+
+/// Everything a scenario left behind when it ended, before any verdict: what the runner hands
+/// over for judging.
+#[derive(Debug, Clone)]
+pub struct ScenarioRecord {
+    pub check: Check,
+    pub location: Location,
+    pub ending: Ending,
+    /// The failures the scenario's steps raised, typed (cucumber keeps only their text).
+    pub raised: Vec<Failure>,
+    pub judgements: Vec<Judgement>,
+    pub observations: Vec<String>,
+    pub observed: Observed,
+    pub evidence: Vec<Exchange>,
+    pub screenshots: Vec<usize>,
+}
+
+/// The scenario differs from its baseline snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Drift {
+    /// The snapshot's name (`RU-01-…-1a2b3c4d`).
+    pub snapshot: String,
+    /// The changed lines, `-` before and `+` now.
+    pub diff: String,
+}
+
+impl fmt::Display for Drift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the target's behaviour differs from the baseline {}.snap:\n{}",
+            self.snapshot, self.diff
+        )
+    }
+}
+
+/// One step as cucumber reported it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    pub keyword: String,
+    pub text: String,
+    /// `passed`, `failed`, `skipped`, ...
+    pub status: String,
+}
+
+/// The outcome of one scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    pub check: Check,
+    pub location: Location,
+    pub verdict: Verdict,
+    /// Why the scenario failed, when a step failed it.
+    pub failure: Option<Failure>,
+    /// Set when a step matches no step definition.
+    pub undefined: bool,
+    /// Set when the scenario passed but differs from its baseline.
+    pub drift: Option<Drift>,
+    /// Failure, warning, finding and note messages, redacted.
+    pub messages: Vec<String>,
+    /// What a PROBE observed.
+    pub observations: Vec<String>,
+    /// The scenario's HTTP exchanges, redacted.
+    pub evidence: Vec<Exchange>,
+    /// Indices of the run's screenshots this scenario showed.
+    pub screenshots: Vec<usize>,
+    /// The scenario's steps with their status, from cucumber's JSON report.
+    pub steps: Vec<StepRecord>,
+}
+
+impl ScenarioResult {
+    /// The verdict on a scenario: the worst of its judgements, or failed when a step failed.
+    pub fn judge(record: ScenarioRecord) -> Self {
+        let ScenarioRecord {
+            check,
+            location,
+            ending,
+            raised,
+            judgements,
+            observations,
+            observed: _,
+            evidence,
+            screenshots,
+        } = record;
+        let mut verdict = judgements
+            .iter()
+            .map(|j| j.verdict)
+            .max()
+            .unwrap_or(Verdict::Passed);
+        let mut messages: Vec<String> = judgements.into_iter().map(|j| j.message).collect();
+        let mut failure = None;
+        let mut undefined = false;
+        match ending {
+            Ending::Passed => {}
+            Ending::Undefined => {
+                verdict = Verdict::Failed;
+                undefined = true;
+                messages.push("a step matches no step definition".into());
+            }
+            Ending::StepFailed(message) => {
+                verdict = Verdict::Failed;
+                // The step's own failure, typed, when a step raised it; else (a panic) the text.
+                failure = Some(
+                    raised
+                        .into_iter()
+                        .rev()
+                        .find(|f| f.to_string() == message)
+                        .unwrap_or_else(|| Failure::scenario(message.clone())),
+                );
+                messages.push(message);
+            }
+            Ending::HookFailed => verdict = Verdict::Failed,
+        }
+        Self {
+            check,
+            location,
+            verdict,
+            failure,
+            undefined,
+            drift: None,
+            messages,
+            observations,
+            evidence,
+            screenshots,
+            steps: Vec::new(),
+        }
+    }
+
+    /// A scenario that passed but differs from its baseline fails with the difference.
+    pub fn drifted(&mut self, drift: Drift) {
+        self.verdict = Verdict::Failed;
+        self.messages.push(drift.to_string());
+        self.drift = Some(drift);
+    }
+
+    /// The environment's failure, if one ended the scenario.
+    pub fn environment_failure(&self) -> Option<&Failure> {
+        self.failure
+            .as_ref()
+            .filter(|f| f.kind == FailureKind::Environment)
+    }
+}
+
+/// A selected scenario that was not run, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub location: Location,
+    pub reason: String,
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.reason)
+    }
+}
+
+/// The outcomes of a run.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    /// Every scenario that ran, in the order they finished.
+    pub results: Vec<ScenarioResult>,
+    /// Scenarios selected but not run against this target, with why.
+    pub skipped: Vec<Skipped>,
+}
+
+impl Tally {
+    /// Scenarios that passed (warnings, findings and notes included).
+    pub fn passed(&self) -> usize {
+        self.results.len() - self.failed()
+    }
+
+    pub fn failed(&self) -> usize {
+        self.with_verdict(Verdict::Failed).count()
+    }
+
+    /// Results with the given verdict.
+    pub fn with_verdict(&self, v: Verdict) -> impl Iterator<Item = &ScenarioResult> {
+        self.results.iter().filter(move |r| r.verdict == v)
+    }
+
+    /// Scenarios with a step that matches no definition.
+    pub fn undefined(&self) -> impl Iterator<Item = &ScenarioResult> {
+        self.results.iter().filter(|r| r.undefined)
+    }
+
+    /// Scenarios the environment failed, with the failure.
+    pub fn environment(&self) -> impl Iterator<Item = (&ScenarioResult, &Failure)> {
+        self.results
+            .iter()
+            .filter_map(|r| r.environment_failure().map(|f| (r, f)))
+    }
+
+    /// The check ids whose scenarios did not pass cleanly (failed, warning, finding or note).
+    pub fn tripped_checks(&self) -> std::collections::BTreeSet<String> {
+        self.results
+            .iter()
+            .filter(|r| r.verdict != Verdict::Passed)
+            .map(|r| r.check.id.clone())
+            .collect()
+    }
+
+    /// The documented exit code for these outcomes.
+    pub fn exit_code(&self) -> u8 {
+        if self.undefined().next().is_some() {
+            exit::FEATURE
+        } else if self.environment().next().is_some() {
+            exit::ENVIRONMENT
+        } else if self.failed() > 0 {
+            exit::NONCONFORMANT
+        } else {
+            exit::SUCCESS
+        }
+    }
+
+    /// The closing line, counted in scenarios.
+    pub fn closing_line(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} skipped",
+            self.passed(),
+            self.failed(),
+            self.skipped.len()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(ending: Ending, raised: Vec<Failure>, judgements: Vec<Judgement>) -> ScenarioRecord {
+        ScenarioRecord {
+            check: Check::from_tags(&["TK-08", "req:S-11", "MUST", "web"]),
+            location: Location {
+                file: "features/x.feature".into(),
+                line: 3,
+                name: "a scenario".into(),
+            },
+            ending,
+            raised,
+            judgements,
+            observations: vec![],
+            observed: Observed::default(),
+            evidence: vec![],
+            screenshots: vec![],
+        }
+    }
+
+    #[test]
+    fn a_check_reads_its_id_requirement_and_level_from_the_tags() {
+        let c = Check::from_tags(&["browser", "TK-08", "req:S-11", "SHOULD"]);
+        assert_eq!(c.id, "TK-08");
+        assert_eq!(c.requirement, "S-11");
+        assert_eq!(c.level, Some(Level::Should));
+        assert_eq!(c.to_string(), "[TK-08 S-11 SHOULD]");
+        assert_eq!(Check::default().to_string(), "[  ]");
+        assert!("must".parse::<Level>().is_err());
+    }
+
+    #[test]
+    fn an_unmet_check_concludes_by_its_level() {
+        assert_eq!(Level::unmet(Some(Level::Must), false), Verdict::Failed);
+        assert_eq!(Level::unmet(Some(Level::Should), false), Verdict::Warning);
+        assert_eq!(Level::unmet(Some(Level::Should), true), Verdict::Failed);
+        assert_eq!(Level::unmet(Some(Level::Probe), false), Verdict::Finding);
+        assert_eq!(Level::unmet(Some(Level::May), true), Verdict::Note);
+        assert_eq!(Level::unmet(None, false), Verdict::Failed);
+    }
+
+    #[test]
+    fn a_target_failure_shows_check_expected_actual_and_evidence() {
+        let c = Check::from_tags(&["TK-08", "req:S-11", "MUST"]);
+        let f = Failure::target(&c, "token endpoint status", "200", "401", "\n  evidence");
+        assert_eq!(
+            f.to_string(),
+            "[TK-08 S-11 MUST] token endpoint status\n  expected: 200\n  actual:   401\n  evidence"
+        );
+        assert_eq!(
+            Failure::environment(&c, "no browser").to_string(),
+            "[TK-08 S-11 MUST] environment failure: no browser"
+        );
+    }
+
+    #[test]
+    fn a_failed_step_is_judged_with_its_typed_failure() {
+        let c = Check::from_tags(&["TK-08", "req:S-11", "MUST"]);
+        let env = Failure::environment(&c, "the browser died");
+        let r = ScenarioResult::judge(record(
+            Ending::StepFailed(env.to_string()),
+            vec![env.clone()],
+            vec![],
+        ));
+        assert_eq!(r.verdict, Verdict::Failed);
+        assert_eq!(r.environment_failure(), Some(&env));
+        let panic =
+            ScenarioResult::judge(record(Ending::StepFailed("boom".into()), vec![], vec![]));
+        assert_eq!(panic.failure.map(|f| f.kind), Some(FailureKind::Scenario));
+    }
+
+    #[test]
+    fn the_tally_counts_scenarios_and_picks_the_exit_code() {
+        let warn = Judgement {
+            verdict: Verdict::Warning,
+            message: "w".into(),
+        };
+        let mut t = Tally::default();
+        t.results.push(ScenarioResult::judge(record(
+            Ending::Passed,
+            vec![],
+            vec![warn],
+        )));
+        assert_eq!(t.closing_line(), "1 passed, 0 failed, 0 skipped");
+        assert_eq!(t.exit_code(), exit::SUCCESS);
+        t.results[0].drifted(Drift {
+            snapshot: "s".into(),
+            diff: "- a\n+ b\n".into(),
+        });
+        assert_eq!(t.closing_line(), "0 passed, 1 failed, 0 skipped");
+        assert_eq!(t.exit_code(), exit::NONCONFORMANT);
+        t.results.push(ScenarioResult::judge(record(
+            Ending::Undefined,
+            vec![],
+            vec![],
+        )));
+        assert_eq!(t.exit_code(), exit::FEATURE);
+    }
+}

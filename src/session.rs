@@ -1,0 +1,602 @@
+//! One run session, in four explicit phases, each a type:
+//!
+//! 1. [`Session::prepare`] reads the feature files, checks the user's filters and the target's
+//!    description, and plans which scenarios run (nothing is started yet);
+//! 2. [`Prepared::start`] starts the target (the embedded simulator), ChromeDriver and the
+//!    browser pool (only when a planned scenario needs the browser), the HTTP client and the
+//!    helper servers;
+//! 3. [`Started::run`] runs the scenarios, and stops the browsers and the driver on every way
+//!    out (the end, an error, an interruption);
+//! 4. [`Finished::finish`] judges each scenario, compares it with its baseline, writes the
+//!    reports and prints the summary.
+//!
+//! `run`, `list` and the mutation matrix all go through it. A session holds all of its state:
+//! two sessions in one process are independent.
+
+use crate::browser::{driver, BrowserConfig, BrowserPool, ChromeDriver, DriverError};
+use crate::exit::{self, Exit};
+use crate::http::{HttpError, TokenClient};
+use crate::outcome::{ScenarioRecord, ScenarioResult, Tally, Verdict};
+use crate::report::snapshot::{self, Baseline, Baselines};
+use crate::runner::features::{self, FeatureError, Plan, TagError};
+use crate::runner::{self, Aux, Context, RunOptions};
+use crate::simulator::registry::{ConfigError, Registry};
+use crate::simulator::{Fault, Faults, SimConfig, SimError, Simulator, UnknownFault};
+use crate::target::{Capabilities, Target, TargetError};
+use cucumber::gherkin::Feature;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What the session tests.
+#[derive(Debug, Clone)]
+pub enum TargetSpec {
+    /// The embedded simulator, started on a loopback `port` (0: any free port), with an
+    /// integrations file (default: the built-in set) and faults by name.
+    Simulator {
+        port: u16,
+        integrations: Option<PathBuf>,
+        faults: Vec<String>,
+    },
+}
+
+impl TargetSpec {
+    /// What the target can run, known before it starts.
+    pub fn capabilities(&self) -> Capabilities {
+        match self {
+            Self::Simulator { .. } => Capabilities::SIMULATOR,
+        }
+    }
+}
+
+/// Where the browsers come from.
+#[derive(Debug, Clone)]
+pub enum Browsers {
+    /// Start ChromeDriver (or use a WebDriver server already running) when a planned scenario
+    /// needs the browser, and stop it when the run ends.
+    Start {
+        /// A WebDriver server to use instead of starting ChromeDriver.
+        webdriver: Option<String>,
+        /// The ChromeDriver binary (default: on PATH, then /usr/bin/chromedriver).
+        chromedriver: Option<PathBuf>,
+        /// The Chromium binary.
+        chrome: PathBuf,
+    },
+    /// Browsers another owner started and stops (the mutation matrix shares one pool).
+    Shared(Arc<BrowserPool>),
+}
+
+/// Everything a session is asked to do.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// The folder of `.feature` files.
+    pub features: PathBuf,
+    /// A cucumber tag expression.
+    pub tags: Option<String>,
+    /// A regular expression scenario names must match.
+    pub name: Option<String>,
+    /// Scenarios at once.
+    pub concurrency: usize,
+    pub fail_fast: bool,
+    /// A failed SHOULD fails the run.
+    pub strict: bool,
+    pub target: TargetSpec,
+    pub browsers: Browsers,
+    /// Where baseline snapshots live (`<dir>/<target name>/`) and whether they are compared or
+    /// recorded; `None`: no baselines.
+    pub baselines: Option<(PathBuf, snapshot::Mode)>,
+    /// Where reports go (`<dir>/runs/<UTC>/`, `<dir>/latest`); `None`: no reports.
+    pub reports: Option<PathBuf>,
+    /// Keep screenshots of the pages the browser showed (for the reports).
+    pub screenshots: bool,
+    /// Colour cucumber's progress output.
+    pub color: bool,
+    /// Print nothing (the mutation matrix runs the suite many times).
+    pub quiet: bool,
+}
+
+impl SessionConfig {
+    /// A quiet session against the embedded simulator with the built-in integrations and
+    /// `faults`: no reports, no baselines, no screenshots, concurrency 2.
+    pub fn quiet_simulator(features: &Path, faults: &[Fault], browsers: Browsers) -> Self {
+        Self {
+            features: features.to_owned(),
+            tags: None,
+            name: None,
+            concurrency: 2,
+            fail_fast: false,
+            strict: false,
+            target: TargetSpec::Simulator {
+                port: 0,
+                integrations: None,
+                faults: faults.iter().map(|f| f.name().to_owned()).collect(),
+            },
+            browsers,
+            baselines: None,
+            reports: None,
+            screenshots: false,
+            color: false,
+            quiet: true,
+        }
+    }
+}
+
+/// Why a session could not run to its end. Each knows its documented exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Tags(#[from] TagError),
+    #[error("--name is not a regular expression: {0}")]
+    Name(#[from] regex::Error),
+    #[error(transparent)]
+    Features(#[from] FeatureError),
+    #[error(transparent)]
+    Integrations(#[from] ConfigError),
+    #[error(transparent)]
+    Fault(#[from] UnknownFault),
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error("the simulator cannot start: {0}")]
+    Simulator(#[from] SimError),
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error("cannot create the report folder {path}: {cause}")]
+    ReportDir { path: String, cause: std::io::Error },
+    #[error("interrupted: browsers and ChromeDriver stopped")]
+    Interrupted,
+}
+
+impl Exit for SessionError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Self::Tags(e) => e.exit_code(),
+            Self::Features(e) => e.exit_code(),
+            Self::Target(e) => e.exit_code(),
+            Self::Integrations(e) => e.exit_code(),
+            Self::Fault(e) => e.exit_code(),
+            Self::Simulator(e) => e.exit_code(),
+            Self::Driver(e) => e.exit_code(),
+            Self::Http(e) => e.exit_code(),
+            Self::Name(_) => exit::USAGE,
+            Self::ReportDir { .. } => exit::ENVIRONMENT,
+            Self::Interrupted => exit::INTERRUPTED,
+        }
+    }
+}
+
+/// The simulator's configuration: an integrations file (default: the built-in set) and faults
+/// by name. Shared by `run` and `mock`.
+pub fn simulator_config(
+    integrations: Option<&Path>,
+    faults: &[String],
+) -> Result<SimConfig, SessionError> {
+    let registry = match integrations {
+        Some(path) => Registry::from_file(path)?,
+        None => Registry::builtin(),
+    };
+    let faults = faults
+        .iter()
+        .map(|f| f.parse::<Fault>())
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SimConfig {
+        registry,
+        faults: Faults::of(faults),
+    })
+}
+
+/// The entry point: `Session::prepare(config)`.
+#[derive(Debug)]
+pub struct Session;
+
+impl Session {
+    /// Phase 1: reads and checks everything, starts nothing.
+    pub fn prepare(config: SessionConfig) -> Result<Prepared, SessionError> {
+        let started = Instant::now();
+        let user_tags = config
+            .tags
+            .as_deref()
+            .map(features::user_tags)
+            .transpose()?;
+        let name = config.name.as_deref().map(regex::Regex::new).transpose()?;
+        let parsed = features::load(&config.features)?;
+        let target = match &config.target {
+            TargetSpec::Simulator {
+                port,
+                integrations,
+                faults,
+            } => StartTarget::Simulator {
+                port: *port,
+                config: simulator_config(integrations.as_deref(), faults)?,
+            },
+        };
+        let capabilities = config.target.capabilities();
+        let selection = features::selection(config.tags.as_deref(), capabilities)?;
+        let plan = features::plan(
+            &parsed,
+            user_tags.as_ref(),
+            name.as_ref(),
+            selection,
+            capabilities,
+        );
+        Ok(Prepared {
+            config,
+            target,
+            features: parsed,
+            plan,
+            name,
+            started,
+        })
+    }
+
+    /// Lists every check of the feature files under `dir`.
+    pub fn checks(dir: &Path) -> Result<Vec<features::CheckRef>, SessionError> {
+        Ok(features::checks(&features::load(dir)?))
+    }
+}
+
+/// A target ready to start.
+#[derive(Debug)]
+enum StartTarget {
+    Simulator { port: u16, config: SimConfig },
+}
+
+/// A session whose features are read and whose plan is made.
+#[derive(Debug)]
+pub struct Prepared {
+    config: SessionConfig,
+    target: StartTarget,
+    features: Vec<Feature>,
+    plan: Plan,
+    name: Option<regex::Regex>,
+    started: Instant,
+}
+
+impl Prepared {
+    /// What will run, and what the target cannot run.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The parsed feature files.
+    pub fn features(&self) -> &[Feature] {
+        &self.features
+    }
+
+    /// Phase 2: starts the target, then (if needed) ChromeDriver and the browsers, the HTTP
+    /// client, the helper servers and the report folder. What was started is stopped again if a
+    /// later part fails.
+    pub async fn start(self) -> Result<Started, SessionError> {
+        let Prepared {
+            config,
+            target,
+            features: _,
+            plan,
+            name,
+            started,
+        } = self;
+        let (target, simulator) = match target {
+            StartTarget::Simulator { port, config } => {
+                let sim = Arc::new(Simulator::start(port, config).await?);
+                (sim.target()?, sim)
+            }
+        };
+        if !config.quiet {
+            print_plan(&target, &plan);
+        }
+        let http = TokenClient::new(target.loopback_only)?;
+        let mut driver = None;
+        let (browsers, owns_browsers) = match (&config.browsers, plan.needs_browser) {
+            (_, false) => (None, false),
+            (Browsers::Shared(pool), true) => (Some(pool.clone()), false),
+            (
+                Browsers::Start {
+                    webdriver,
+                    chromedriver,
+                    chrome,
+                },
+                true,
+            ) => {
+                let url = match webdriver {
+                    Some(url) => url.clone(),
+                    None => {
+                        if !chrome.is_file() {
+                            return Err(DriverError::NoBrowser(chrome.display().to_string()).into());
+                        }
+                        let binary = driver::locate(chromedriver.as_deref())?;
+                        let d = ChromeDriver::start(&binary).await?;
+                        let url = d.url();
+                        driver = Some(d);
+                        url
+                    }
+                };
+                let pool = BrowserPool::new(BrowserConfig {
+                    webdriver_url: url,
+                    chrome: chrome.clone(),
+                    loopback_only: target.loopback_only,
+                });
+                (Some(Arc::new(pool)), true)
+            }
+        };
+        let mut run = Started {
+            label: format!(
+                "{} ({})",
+                target.name,
+                target.authorize_endpoint.origin().ascii_serialization()
+            ),
+            baselines: config.baselines.as_ref().map(|(dir, mode)| Baselines {
+                dir: std::path::absolute(dir.join(&target.name))
+                    .unwrap_or_else(|_| dir.join(&target.name)),
+                mode: *mode,
+            }),
+            ctx: Arc::new(Context::new(
+                target,
+                browsers,
+                http,
+                config.strict,
+                Aux::start().await,
+                config.screenshots,
+            )),
+            owns_browsers,
+            driver,
+            _simulator: simulator,
+            report_dir: None,
+            options: RunOptions {
+                features: config.features.clone(),
+                selection: plan.selection.clone(),
+                name,
+                concurrency: config.concurrency,
+                fail_fast: config.fail_fast,
+                color: config.color,
+                quiet: config.quiet,
+                cucumber_json: None,
+            },
+            plan,
+            reports: config.reports.clone(),
+            quiet: config.quiet,
+            started,
+        };
+        if let Some(root) = &run.reports {
+            let (stamp, rfc3339) = crate::report::utc_now();
+            let dir = crate::report::run_dir(root, &stamp);
+            if let Err(cause) = std::fs::create_dir_all(&dir) {
+                run.stop().await;
+                return Err(SessionError::ReportDir {
+                    path: dir.display().to_string(),
+                    cause,
+                });
+            }
+            run.options.cucumber_json = Some(dir.join("cucumber.json"));
+            run.report_dir = Some((dir, rfc3339));
+        }
+        Ok(run)
+    }
+}
+
+fn print_plan(target: &Target, plan: &Plan) {
+    println!(
+        "target: {} at {} (web app {}, public app {})",
+        target.name,
+        target.authorize_endpoint.origin().ascii_serialization(),
+        target.web_app.client_id,
+        target.public_app.client_id
+    );
+    println!(
+        "features: {} files, {} scenarios selected{}",
+        plan.files,
+        plan.selected,
+        if plan.unsupported.is_empty() {
+            String::new()
+        } else {
+            format!(", {} the target cannot run", plan.unsupported.len())
+        }
+    );
+}
+
+/// A session whose target and browsers are running.
+#[derive(Debug)]
+pub struct Started {
+    ctx: Arc<Context>,
+    /// `target name (origin)`, as the reports name the target.
+    label: String,
+    plan: Plan,
+    options: RunOptions,
+    baselines: Option<Baselines>,
+    reports: Option<PathBuf>,
+    /// This run's report folder and its start time (RFC 3339).
+    report_dir: Option<(PathBuf, String)>,
+    /// Whether the session started the browsers (and so closes them).
+    owns_browsers: bool,
+    driver: Option<ChromeDriver>,
+    /// Kept alive for the run: dropping it stops the server.
+    _simulator: Arc<Simulator>,
+    quiet: bool,
+    started: Instant,
+}
+
+impl Started {
+    /// The target under test.
+    pub fn target(&self) -> &Target {
+        &self.ctx.target
+    }
+
+    /// Closes the browsers this session started and stops ChromeDriver.
+    async fn stop(&mut self) {
+        if self.owns_browsers {
+            if let Some(pool) = &self.ctx.browsers {
+                pool.close_all().await;
+            }
+        }
+        if let Some(mut d) = self.driver.take() {
+            d.stop().await;
+        }
+    }
+
+    /// Phase 3: runs the planned scenarios until they end or `interrupt` resolves, then stops the
+    /// browsers and the driver either way.
+    pub async fn run(
+        mut self,
+        interrupt: impl Future<Output = ()>,
+    ) -> Result<Finished, SessionError> {
+        let records = tokio::select! {
+            r = runner::run(self.ctx.clone(), &self.options) => Some(r),
+            _ = interrupt => None,
+        };
+        self.stop().await;
+        let records = records.ok_or(SessionError::Interrupted)?;
+        Ok(Finished { records, run: self })
+    }
+}
+
+/// A session whose scenarios have run.
+#[derive(Debug)]
+pub struct Finished {
+    records: Vec<ScenarioRecord>,
+    run: Started,
+}
+
+/// What a session concluded.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub tally: Tally,
+    /// The report folder and the files written to it, when reports were asked for.
+    pub reports: Option<crate::report::RunFiles>,
+    pub elapsed_secs: f64,
+}
+
+impl RunOutcome {
+    /// The documented exit code.
+    pub fn exit_code(&self) -> u8 {
+        self.tally.exit_code()
+    }
+}
+
+impl Finished {
+    /// Phase 4: judges every scenario, compares it with its baseline, writes the reports and
+    /// (unless quiet) prints the summary.
+    pub fn finish(self) -> RunOutcome {
+        let Finished { records, run } = self;
+        let mut tally = Tally {
+            results: Vec::with_capacity(records.len()),
+            skipped: run.plan.unsupported.clone(),
+        };
+        for record in records {
+            let observed = record.observed.clone();
+            let mut result = ScenarioResult::judge(record);
+            if let (Some(baselines), false) = (&run.baselines, result.verdict == Verdict::Failed) {
+                let name = snapshot::name_for(&result.check.id, &result.location.name);
+                let value = snapshot::observation(&observed, &result.evidence);
+                match baselines.check(&name, &value) {
+                    Baseline::Same => {}
+                    Baseline::Missing => result.messages.push(format!(
+                        "no baseline {name}.snap yet: run with --accept to record one"
+                    )),
+                    Baseline::Drift(drift) => result.drifted(drift),
+                }
+            }
+            tally.results.push(result);
+        }
+        let elapsed_secs = run.started.elapsed().as_secs_f64();
+        let reports = run
+            .report_dir
+            .as_ref()
+            .and_then(|(dir, started)| write_reports(&run, dir, started, elapsed_secs, &tally));
+        if !run.quiet {
+            print_summary(&tally, reports.as_ref(), elapsed_secs);
+        }
+        RunOutcome {
+            tally,
+            reports,
+            elapsed_secs,
+        }
+    }
+}
+
+fn write_reports(
+    run: &Started,
+    dir: &Path,
+    started: &str,
+    elapsed_secs: f64,
+    tally: &Tally,
+) -> Option<crate::report::RunFiles> {
+    let mut report = crate::report::RunReport::new(
+        &run.label,
+        started.to_owned(),
+        elapsed_secs,
+        tally,
+        run.ctx.screenshots(),
+    );
+    if let Ok(json) = std::fs::read_to_string(dir.join("cucumber.json")) {
+        report.attach_steps(&json);
+    }
+    match crate::report::write_run(dir, &report) {
+        Ok(files) => {
+            if let Some(root) = &run.reports {
+                let _ = crate::report::link_latest(root, dir);
+            }
+            Some(files)
+        }
+        Err(e) => {
+            eprintln!(
+                "warning: the reports could not be written to {}: {e}",
+                dir.display()
+            );
+            None
+        }
+    }
+}
+
+/// The lines after cucumber's progress: what was not run, baseline drift, warnings, findings and
+/// notes, errors, the reports, the wall time and the closing line.
+fn print_summary(tally: &Tally, reports: Option<&crate::report::RunFiles>, elapsed_secs: f64) {
+    for s in &tally.skipped {
+        println!("skipped: {s}");
+    }
+    for r in tally.with_verdict(Verdict::Failed) {
+        if let Some(drift) = &r.drift {
+            println!("failed: {} {}: {drift}", r.check.id, r.location);
+        }
+    }
+    for (verdict, label) in [
+        (Verdict::Warning, "warning"),
+        (Verdict::Finding, "finding"),
+        (Verdict::Note, "note"),
+    ] {
+        for r in tally.with_verdict(verdict) {
+            let first = r.messages.first().map(String::as_str).unwrap_or("");
+            println!(
+                "{label}: {} {}: {}",
+                r.check.id,
+                r.location,
+                first.lines().next().unwrap_or("")
+            );
+        }
+    }
+    for r in tally.undefined() {
+        eprintln!("error: {}: a step matches no step definition", r.location);
+    }
+    for (r, f) in tally.environment() {
+        eprintln!("error: environment failure in {}: {}", r.location, f.what);
+    }
+    if let Some(files) = reports {
+        let list: Vec<String> = files
+            .files
+            .iter()
+            .map(|(n, size)| format!("{n} {:.1} KB", *size as f64 / 1024.0))
+            .collect();
+        println!("reports: {} ({})", files.dir.display(), list.join(", "));
+    }
+    println!("wall time: {elapsed_secs:.1} s");
+    println!("{}", tally.closing_line());
+}
+
+/// Runs a whole session: prepare, start, run until the end or `interrupt`, finish.
+pub async fn run(
+    config: SessionConfig,
+    interrupt: impl Future<Output = ()>,
+) -> Result<RunOutcome, SessionError> {
+    let started = Session::prepare(config)?.start().await?;
+    Ok(started.run(interrupt).await?.finish())
+}

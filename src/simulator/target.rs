@@ -1,0 +1,124 @@
+//! The simulator offers itself as a [`Target`]: its first web app, first public app and first
+//! user without a verification-code step (else the first user), the login script of its own
+//! pages as data like any other target's, and its powers behind [`Controls`].
+
+use super::registry::{Integration, IntegrationKind};
+use super::Simulator;
+use crate::login::{Credentials, LoginScript, LoginStep};
+use crate::target::{App, AppKind, Controls, Target, TargetError};
+use std::sync::Arc;
+use std::time::Duration;
+
+impl Controls for Simulator {
+    fn advance_clock(&self, by: Duration) {
+        Simulator::advance_clock(self, by);
+    }
+
+    fn set_throttle(&self, on: bool) {
+        Simulator::set_throttle(self, on);
+    }
+
+    fn faults(&self) -> Vec<String> {
+        Simulator::faults(self)
+            .iter()
+            .map(|f| f.to_string())
+            .collect()
+    }
+
+    fn journal(&self) -> Vec<serde_json::Value> {
+        Simulator::journal(self)
+            .iter()
+            .filter_map(|e| serde_json::to_value(e).ok())
+            .collect()
+    }
+}
+
+fn app(kind: AppKind, int: Option<&Integration>) -> Result<App, TargetError> {
+    let int = int.ok_or(TargetError::MissingApp(kind))?;
+    let redirect_uri =
+        int.redirect_uris
+            .first()
+            .cloned()
+            .ok_or_else(|| TargetError::NoRedirectUri {
+                kind,
+                name: int.name.clone(),
+            })?;
+    Ok(App {
+        kind,
+        client_id: int.client_id.clone(),
+        client_secret: int.client_secret.clone(),
+        redirect_uri,
+        other_redirect_uris: int.redirect_uris[1..].to_vec(),
+        ungranted_scope: "no_such_scope".into(),
+        // The documented example asks for these three.
+        scopes: ["email_read", "email_write", "email_send"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .filter(|s| int.scopes.contains(s))
+            .collect(),
+    })
+}
+
+/// The login script of the simulator's own pages.
+fn login_script(with_code: bool) -> LoginScript {
+    let fill = |selector: &str, value: &str| LoginStep::Fill {
+        selector: selector.into(),
+        value: value.into(),
+    };
+    let click = |selector: &str| LoginStep::Click {
+        selector: selector.into(),
+    };
+    let mut steps = vec![
+        fill("#username", "{username}"),
+        fill("#password", "{password}"),
+        click("#login-submit"),
+    ];
+    if with_code {
+        steps.extend([
+            fill("#verification-code", "{totp}"),
+            click("#verify-submit"),
+        ]);
+    }
+    LoginScript {
+        page_marker: "form#login".into(),
+        cancel: Some("#login-cancel".into()),
+        steps,
+    }
+}
+
+impl Simulator {
+    /// This simulator as the target of a run in this process, with its [`Controls`].
+    pub fn target(self: &Arc<Self>) -> Result<Target, TargetError> {
+        let reg = self.registry();
+        let web_app = app(AppKind::Web, reg.web_app())?;
+        let second_web_app = reg
+            .integrations
+            .iter()
+            .filter(|i| i.kind == IntegrationKind::Web)
+            .nth(1)
+            .map(|i| app(AppKind::Web, Some(i)))
+            .transpose()?;
+        let public_app = app(AppKind::Public, reg.public_app())?;
+        let user = reg.default_user().ok_or(TargetError::NoUser)?;
+        let controls: Arc<dyn Controls> = self.clone();
+        Ok(Target {
+            name: "simulator".into(),
+            authorize_endpoint: self.url("/v2/authorize"),
+            token_endpoint: self.url("/v2/token"),
+            web_app,
+            public_app,
+            second_web_app,
+            user: Credentials {
+                username: user.username.clone(),
+                password: user.password.clone(),
+                totp_seed: user.totp_seed.clone(),
+            },
+            login: login_script(user.totp_seed.is_some()),
+            rest_probe: Some(self.url("/platform/v1/tokenContext")),
+            issuer: None,
+            logout_url: None,
+            loopback_only: true,
+            controls: Some(controls),
+        })
+    }
+}
