@@ -191,24 +191,20 @@ pub fn main() -> ExitCode {
             std::env::set_var("INSTA_WORKSPACE_ROOT", cwd);
         }
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread()
+    let outcome = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(exit::ENVIRONMENT);
-        }
-    };
-    let outcome = rt.block_on(async {
-        match cli.command {
-            Command::Run(args) => run(*args).await,
-            Command::Mock(args) => mock(args).await,
-            Command::List(args) => list(&args),
-        }
-    });
+        .map_err(SessionError::Runtime)
+        .and_then(|rt| {
+            rt.block_on(async {
+                match cli.command {
+                    Command::Run(args) => run(*args).await,
+                    Command::Mock(args) => mock(args).await,
+                    Command::List(args) => list(&args),
+                }
+            })
+        });
     ExitCode::from(match outcome {
         Ok(code) => code,
         Err(SessionError::Interrupted) => {
@@ -340,13 +336,7 @@ async fn mock(args: MockArgs) -> Result<u8, SessionError> {
 fn list(args: &ListArgs) -> Result<u8, SessionError> {
     let checks = Session::checks(&args.features.dir)?;
     if args.format == "json" {
-        match serde_json::to_string_pretty(&checks) {
-            Ok(j) => println!("{j}"),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(exit::USAGE);
-            }
-        }
+        println!("{}", serde_json::to_string_pretty(&checks)?);
     } else {
         for c in &checks {
             println!(

@@ -288,8 +288,12 @@ pub enum Ending {
     Passed,
     /// A step matches no step definition.
     Undefined,
-    /// A step failed with this message (cucumber carries it as text).
-    StepFailed(String),
+    /// A step failed. Cucumber carries the failure as text: `message` as cucumber shows it,
+    /// `cause` the text the step failed with (a [`Failure`]'s `Display`), when there is one.
+    StepFailed {
+        message: String,
+        cause: Option<String>,
+    },
     /// The before hook failed.
     HookFailed,
 }
@@ -391,16 +395,20 @@ impl ScenarioResult {
                 undefined = true;
                 messages.push("a step matches no step definition".into());
             }
-            Ending::StepFailed(message) => {
+            Ending::StepFailed { message, cause } => {
                 verdict = Verdict::Failed;
-                // The step's own failure, typed, when a step raised it; else (a panic) the text.
-                failure = Some(
-                    raised
-                        .into_iter()
-                        .rev()
-                        .find(|f| f.to_string() == message)
-                        .unwrap_or_else(|| Failure::scenario(message.clone())),
-                );
+                // The step's own failure, typed, when the World made it; else (a step that could
+                // not go on, or a panic) the text, as a failure of the scenario.
+                let cause = cause.unwrap_or_else(|| message.clone());
+                let mut f = raised
+                    .into_iter()
+                    .rev()
+                    .find(|f| f.to_string() == cause)
+                    .unwrap_or_else(|| Failure::scenario(cause));
+                if f.check.id.is_empty() {
+                    f.check = Box::new(check.clone());
+                }
+                failure = Some(f);
                 messages.push(message);
             }
             Ending::HookFailed => verdict = Verdict::Failed,
@@ -579,15 +587,30 @@ mod tests {
         let c = Check::from_tags(&["TK-08", "req:S-11", "MUST"]);
         let env = Failure::environment(&c, "the browser died");
         let r = ScenarioResult::judge(record(
-            Ending::StepFailed(env.to_string()),
+            Ending::StepFailed {
+                message: format!("Step panicked. Captured output: {env}"),
+                cause: Some(env.to_string()),
+            },
             vec![env.clone()],
             vec![],
         ));
         assert_eq!(r.verdict, Verdict::Failed);
         assert_eq!(r.environment_failure(), Some(&env));
-        let panic =
-            ScenarioResult::judge(record(Ending::StepFailed("boom".into()), vec![], vec![]));
-        assert_eq!(panic.failure.map(|f| f.kind), Some(FailureKind::Scenario));
+        assert_eq!(
+            r.messages,
+            vec![format!("Step panicked. Captured output: {env}")]
+        );
+        let panic = ScenarioResult::judge(record(
+            Ending::StepFailed {
+                message: "boom".into(),
+                cause: None,
+            },
+            vec![],
+            vec![],
+        ));
+        let f = panic.failure.expect("a failure");
+        assert_eq!(f.kind, FailureKind::Scenario);
+        assert_eq!(f.check.id, "TK-08", "the scenario's check");
     }
 
     #[test]

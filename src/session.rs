@@ -145,6 +145,10 @@ pub enum SessionError {
     Http(#[from] HttpError),
     #[error("cannot create the report folder {path}: {cause}")]
     ReportDir { path: String, cause: std::io::Error },
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("cannot write the output: {0}")]
+    Output(#[from] serde_json::Error),
     #[error("interrupted: browsers and ChromeDriver stopped")]
     Interrupted,
 }
@@ -161,7 +165,7 @@ impl Exit for SessionError {
             Self::Driver(e) => e.exit_code(),
             Self::Http(e) => e.exit_code(),
             Self::Name(_) => exit::USAGE,
-            Self::ReportDir { .. } => exit::ENVIRONMENT,
+            Self::ReportDir { .. } | Self::Runtime(_) | Self::Output(_) => exit::ENVIRONMENT,
             Self::Interrupted => exit::INTERRUPTED,
         }
     }

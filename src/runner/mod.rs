@@ -136,7 +136,16 @@ fn ending(finished: &event::ScenarioFinished) -> Ending {
         | event::ScenarioFinished::StepFailed(_, _, event::StepError::NotFound) => {
             Ending::Undefined
         }
-        event::ScenarioFinished::StepFailed(_, _, err) => Ending::StepFailed(err.to_string()),
+        event::ScenarioFinished::StepFailed(_, _, err) => Ending::StepFailed {
+            message: err.to_string(),
+            cause: match err {
+                event::StepError::Panic(info) => info
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| info.downcast_ref::<&str>().map(|s| (*s).to_owned())),
+                _ => None,
+            },
+        },
         event::ScenarioFinished::BeforeHookFailed(_) => Ending::HookFailed,
     }
 }

@@ -89,8 +89,10 @@ pub struct OAuthWorld {
     /// Refresh tokens already spent on a refresh, newest last.
     pub spent_refresh_tokens: Vec<Secret>,
     pub redactor: Redactor,
-    /// The failures raised so far, typed (cucumber keeps only their text).
-    raised: Vec<Failure>,
+    /// The failures made so far, typed (cucumber keeps only the text of the one a step
+    /// returns; the after hook finds it here by that text). Behind a lock because
+    /// [`Self::fail`] takes `&self`.
+    raised: std::sync::Mutex<Vec<Failure>>,
     /// Warnings, findings and notes of this scenario.
     pub judgements: Vec<Judgement>,
     /// Changes to the authorize request's query.
@@ -147,7 +149,7 @@ impl OAuthWorld {
             refresh_token: None,
             spent_refresh_tokens: Vec::new(),
             redactor,
-            raised: Vec::new(),
+            raised: std::sync::Mutex::default(),
             judgements: Vec::new(),
             observations: Vec::new(),
             tweaks: Vec::new(),
@@ -166,9 +168,19 @@ impl OAuthWorld {
         self.check = Check::from_tags(&scenario.tags);
     }
 
+    fn raised(&self) -> std::sync::MutexGuard<'_, Vec<Failure>> {
+        self.raised.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps a typed copy of a failure this scenario made, and returns it.
+    fn raise(&self, failure: Failure) -> Failure {
+        self.raised().push(failure.clone());
+        failure
+    }
+
     /// Whether a step failed for the environment's sake.
     fn environment_failed(&self) -> bool {
-        self.raised
+        self.raised()
             .iter()
             .any(|f| f.kind == FailureKind::Environment)
     }
@@ -203,7 +215,7 @@ impl OAuthWorld {
                 .map(str::to_owned),
         };
         ScenarioEnd {
-            raised: std::mem::take(&mut self.raised),
+            raised: std::mem::take(self.raised.get_mut().unwrap_or_else(|p| p.into_inner())),
             judgements: std::mem::take(&mut self.judgements),
             observations: std::mem::take(&mut self.observations),
             observed,
@@ -399,20 +411,21 @@ impl OAuthWorld {
         if let Some(a) = &self.authorization {
             evidence.push_str(&format!("\n  browser ended on: {}", a.response.url));
         }
-        Failure::target(
+        self.raise(Failure::target(
             &self.check,
             self.clean(what),
             self.clean(&expected.to_string()),
             self.clean(&actual.to_string()),
             self.clean(&evidence),
-        )
+        ))
     }
 
     /// A failure of the environment (browser, driver, network): the run exits 3.
     pub fn environment(&mut self, cause: impl fmt::Display) -> Failure {
-        let failure = Failure::environment(&self.check, self.clean(&cause.to_string()));
-        self.raised.push(failure.clone());
-        failure
+        self.raise(Failure::environment(
+            &self.check,
+            self.clean(&cause.to_string()),
+        ))
     }
 
     /// A browser error: environment, or the target's page not being what the script expects.
