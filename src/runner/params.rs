@@ -21,6 +21,20 @@ fn unquote(s: &str) -> &str {
         .unwrap_or(s)
 }
 
+/// `FromStr` for parameters that are their text, quotes removed.
+macro_rules! text_parameter {
+    ($($t:ident),*) => {$(
+        impl FromStr for $t {
+            type Err = Infallible;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok(Self(unquote(s).to_owned()))
+            }
+        }
+    )*};
+}
+
+text_parameter!(Param, Field, Header, Scope, PkceMethod);
+
 /// `web app` or `public app`.
 #[derive(Debug, Clone, Copy, Parameter)]
 #[param(name = "app", regex = "web app|public app")]
@@ -50,24 +64,10 @@ impl FromStr for OAuthError {
 #[param(name = "param", regex = "[a-z][a-z_]*")]
 pub struct Param(pub String);
 
-impl FromStr for Param {
-    type Err = Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self(s.to_owned()))
-    }
-}
-
 /// The name of a response field, quoted: `"token_type"`.
 #[derive(Debug, Clone, PartialEq, Eq, Parameter)]
 #[param(name = "field", regex = "\"[a-z][a-z_]*\"")]
 pub struct Field(pub String);
-
-impl FromStr for Field {
-    type Err = Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self(unquote(s).to_owned()))
-    }
-}
 
 /// A quoted, comma-separated list of parameter or field names: `"error, error_description"`.
 #[derive(Debug, Clone, PartialEq, Eq, Parameter)]
@@ -92,13 +92,6 @@ impl FromStr for Fields {
 #[param(name = "header", regex = "\"[A-Za-z][A-Za-z0-9-]*\"")]
 pub struct Header(pub String);
 
-impl FromStr for Header {
-    type Err = Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self(unquote(s).to_owned()))
-    }
-}
-
 /// A quoted scope: space-separated scope names, which may name `{ungranted_scope}`.
 #[derive(Debug, Clone, PartialEq, Eq, Parameter)]
 #[param(name = "scope", regex = "\"[^\"]*\"")]
@@ -112,13 +105,6 @@ impl Scope {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect()
-    }
-}
-
-impl FromStr for Scope {
-    type Err = Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self(unquote(s).to_owned()))
     }
 }
 
@@ -138,13 +124,6 @@ impl FromStr for Grant {
 #[derive(Debug, Clone, PartialEq, Eq, Parameter)]
 #[param(name = "pkce_method", regex = "[A-Za-z0-9_-]+")]
 pub struct PkceMethod(pub String);
-
-impl FromStr for PkceMethod {
-    type Err = Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self(s.to_owned()))
-    }
-}
 
 /// Another app of the target that tries to use the scenario app's code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Parameter)]
