@@ -169,9 +169,11 @@ pub enum FailureKind {
     Target,
     /// The browser, the driver or the network failed: nothing is known about the target (exit 3).
     Environment,
-    /// The scenario cannot go on: a step was used out of order, or the target description lacks
-    /// something the scenario needs.
+    /// The scenario cannot go on: a step was used out of order.
     Scenario,
+    /// The target lacks something the check needs (a second app, a registered URI with a query,
+    /// a power only the simulator has): the check is not applicable, never failed.
+    NotApplicable,
 }
 
 /// A failed step: the check, what was checked, expected against actual, and the redacted
@@ -221,7 +223,16 @@ impl Failure {
         }
     }
 
-    /// The scenario cannot go on (a step out of order, something missing from the set-up).
+    /// The check does not apply to this target, for a `reason` the user can act on.
+    pub fn not_applicable(check: &Check, reason: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::NotApplicable,
+            what: reason.into(),
+            ..Self::environment(check, "")
+        }
+    }
+
+    /// The scenario cannot go on (a step out of order).
     pub fn scenario(message: impl Into<String>) -> Self {
         Self {
             kind: FailureKind::Scenario,
@@ -246,6 +257,7 @@ impl fmt::Display for Failure {
                 write!(f, "{} environment failure: {}", self.check, self.what)
             }
             FailureKind::Scenario => f.write_str(&self.what),
+            FailureKind::NotApplicable => write!(f, "not applicable: {}", self.what),
         }
     }
 }
@@ -433,6 +445,14 @@ impl ScenarioResult {
         self.verdict = Verdict::Failed;
         self.messages.push(drift.to_string());
         self.drift = Some(drift);
+    }
+
+    /// Why the check does not apply to the target, if a step found out that it does not.
+    pub fn not_applicable(&self) -> Option<&str> {
+        self.failure
+            .as_ref()
+            .filter(|f| f.kind == FailureKind::NotApplicable)
+            .map(|f| f.what.as_str())
     }
 
     /// The environment's failure, if one ended the scenario.

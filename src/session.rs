@@ -16,13 +16,13 @@
 use crate::browser::{driver, BrowserConfig, BrowserPool, ChromeDriver, DriverError};
 use crate::exit::{self, Exit};
 use crate::http::{HttpError, TokenClient};
-use crate::outcome::{ScenarioRecord, ScenarioResult, Tally, Verdict};
+use crate::outcome::{ScenarioRecord, ScenarioResult, Skipped, Tally, Verdict};
 use crate::report::snapshot::{self, Baseline, Baselines};
 use crate::runner::features::{self, FeatureError, Plan, TagError};
 use crate::runner::{self, Aux, Context, RunOptions};
 use crate::simulator::registry::{ConfigError, Registry};
 use crate::simulator::{Fault, Faults, SimConfig, SimError, Simulator, UnknownFault};
-use crate::target::{Capabilities, Target, TargetError};
+use crate::target::{Target, TargetError};
 use cucumber::gherkin::Feature;
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -39,15 +39,6 @@ pub enum TargetSpec {
         integrations: Option<PathBuf>,
         faults: Vec<String>,
     },
-}
-
-impl TargetSpec {
-    /// What the target can run, known before it starts.
-    pub fn capabilities(&self) -> Capabilities {
-        match self {
-            Self::Simulator { .. } => Capabilities::SIMULATOR,
-        }
-    }
 }
 
 /// Where the browsers come from.
@@ -206,25 +197,28 @@ impl Session {
             .transpose()?;
         let name = config.name.as_deref().map(regex::Regex::new).transpose()?;
         let parsed = features::load(&config.features)?;
-        let target = match &config.target {
+        let (target, capabilities) = match &config.target {
             TargetSpec::Simulator {
                 port,
                 integrations,
                 faults,
-            } => StartTarget::Simulator {
-                port: *port,
-                config: simulator_config(integrations.as_deref(), faults)?,
-            },
+            } => {
+                let sim = simulator_config(integrations.as_deref(), faults)?;
+                let capabilities = crate::simulator::target::capabilities(&sim.registry)?;
+                // A simulator with other integrations is another target, with its own baselines.
+                let name = match integrations.as_deref().and_then(Path::file_stem) {
+                    Some(stem) => format!("simulator-{}", stem.to_string_lossy()),
+                    None => "simulator".to_owned(),
+                };
+                let start = StartTarget::Simulator {
+                    port: *port,
+                    config: sim,
+                    name,
+                };
+                (start, capabilities)
+            }
         };
-        let capabilities = config.target.capabilities();
-        let selection = features::selection(config.tags.as_deref(), capabilities)?;
-        let plan = features::plan(
-            &parsed,
-            user_tags.as_ref(),
-            name.as_ref(),
-            selection,
-            capabilities,
-        );
+        let plan = features::plan(&parsed, user_tags, name.as_ref(), capabilities);
         Ok(Prepared {
             config,
             target,
@@ -244,7 +238,11 @@ impl Session {
 /// A target ready to start.
 #[derive(Debug)]
 enum StartTarget {
-    Simulator { port: u16, config: SimConfig },
+    Simulator {
+        port: u16,
+        config: SimConfig,
+        name: String,
+    },
 }
 
 /// A session whose features are read and whose plan is made.
@@ -282,9 +280,9 @@ impl Prepared {
             started,
         } = self;
         let (target, simulator) = match target {
-            StartTarget::Simulator { port, config } => {
+            StartTarget::Simulator { port, config, name } => {
                 let sim = Arc::new(Simulator::start(port, config).await?);
-                (sim.target()?, sim)
+                (sim.target(&name)?, sim)
             }
         };
         if !config.quiet {
@@ -489,6 +487,13 @@ impl Finished {
         for record in records {
             let observed = record.observed.clone();
             let mut result = ScenarioResult::judge(record);
+            if let Some(reason) = result.not_applicable() {
+                tally.skipped.push(Skipped {
+                    reason: reason.to_owned(),
+                    location: result.location,
+                });
+                continue;
+            }
             if let (Some(baselines), false) = (&run.baselines, result.verdict == Verdict::Failed) {
                 let name = snapshot::name_for(&result.check.id, &result.location.name);
                 let value = snapshot::observation(&observed, &result.evidence);

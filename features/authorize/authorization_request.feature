@@ -6,17 +6,18 @@ Feature: The authorization request
   authorize: it belongs to the token request of a web app. Unknown parameters are ignored,
   repeated ones refused, and errors about the client are shown, never redirected.
 
-  @RU-14 @req:S-05 @MUST @web @sfmc @simulator
+  @RU-14 @req:S-05 @MUST @web @sfmc
   Scenario: The documented example request is built byte for byte
-    The simulator's web app has the documented example's client id and redirect URI, so the URL
-    must be the documented one with the simulator's host in place of the tenant's.
+    The documented example, with the target's authorize endpoint, client id and redirect URI in
+    place of the documented ones (each percent-encoded as the example encodes its own). The
+    example's own URL, byte for byte, is a unit test of the builder.
 
     Given the web app
     And the authorization request asks for scope "email_read email_write email_send" and state "mystate"
     When the authorization URL is built
-    Then the authorization URL is, with the target's authorize endpoint in place of the tenant's:
+    Then the authorization URL is, with the target's authorize endpoint and web app in place of the documented ones:
       """
-      https://YOUR_SUBDOMAIN.auth.marketingcloudapis.com/v2/authorize?response_type=code&client_id=vqwyswrlzzfk024ivr682esb&redirect_uri=https%3A%2F%2F127.0.0.1%3A80%2F&scope=email_read%20email_write%20email_send&state=mystate
+      https://YOUR_SUBDOMAIN.auth.marketingcloudapis.com/v2/authorize?response_type=code&client_id={client_id}&redirect_uri={redirect_uri}&scope=email_read%20email_write%20email_send&state=mystate
       """
     And the authorization URL carries no client secret
 

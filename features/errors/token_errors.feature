@@ -35,13 +35,17 @@ Feature: Token endpoint errors
       | an unknown code             | 400    | invalid_grant          |
       | a reused code               | 400    | invalid_grant          |
       | an expired code             | 400    | invalid_grant          |
-      | another redirect_uri        | 400    | invalid_grant          |
       | a wrong client secret       | 401    | invalid_client         |
       | an unknown client_id        | 401    | invalid_client         |
       | no code                     | 400    | invalid_request        |
       | a repeated code             | 400    | invalid_request        |
       | grant_type foo              | 400    | unsupported_grant_type |
       | a scope that was not granted | 400   | invalid_scope          |
+
+    @other-uri
+    Examples: with a second registered redirect URI
+      | defect                      | status | error                  |
+      | another redirect_uri        | 400    | invalid_grant          |
 
   @TE-02 @req:S-19 @MUST @public
   Scenario: A wrong code_verifier gives 400 invalid_grant

@@ -47,14 +47,14 @@ Feature: Redirect URI handling at /v2/authorize
       | {registered}?extra=1     |
       | {registered}?next=https://evil.example/ |
 
-  @RU-04 @req:S-04 @MUST @web
+  @RU-04 @req:S-04 @MUST @web @query-uri
   Scenario: A registered URI with a query keeps its query when the code is appended
     Given the authorization request's redirect_uri is "{registered_with_query}"
     When the user signs in through the browser
     Then the browser lands on the registered redirect URI with a query
     And the callback carries exactly one code
 
-  @RU-04 @req:S-04 @MUST @web
+  @RU-04 @req:S-04 @MUST @web @query-uri
   Scenario Outline: A changed query on a registered URI with a query is refused: <variant>
     When the browser opens the authorization URL with redirect_uri "<variant>"
     Then the target refuses the request without redirecting

@@ -41,7 +41,7 @@ Feature: Refreshing the access token
       | 5    |
       | 30   |
 
-  @RF-05 @req:S-16 @MUST @web
+  @RF-05 @req:S-16 @MUST @web @second-app
   Scenario: Another client cannot use the app's refresh token
     When the second web app refreshes with the app's refresh token
     Then the token endpoint refuses it

@@ -68,7 +68,7 @@ Feature: Exchanging the code at /v2/token
     When the app redeems the code after 310 seconds
     Then the token endpoint answers 400 with error invalid_grant
 
-  @TK-06 @req:S-10 @MUST @web
+  @TK-06 @req:S-10 @MUST @web @second-app
   Scenario: A second installed package cannot redeem the app's code
     Given the web app
     And the user has authorized the app in the browser
@@ -169,7 +169,7 @@ Feature: Exchanging the code at /v2/token
     Given the web app
     Then the token endpoint's TLS is 1.2 or later with a valid certificate
 
-  @RU-13 @req:S-10 @MUST @web
+  @RU-13 @req:S-10 @MUST @web @other-uri
   Scenario: The token request's redirect_uri must be the authorize request's
     Given the web app
     And the user has authorized the app in the browser

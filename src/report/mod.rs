@@ -274,7 +274,7 @@ mod tests {
                     line: 33,
                     name: "TK-16 scenario".into(),
                 },
-                reason: "the target cannot run it".into(),
+                reason: "needs a live target reached over a network".into(),
             }],
             screenshots: vec![Screenshot {
                 label: "login page".into(),

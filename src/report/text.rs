@@ -98,8 +98,9 @@ pub fn junit_xml(report: &RunReport) -> String {
         for s in &report.skipped {
             let _ = writeln!(
                 out,
-                "    <testcase name=\"{}\" classname=\"skipped\" time=\"0\"><skipped message=\"the target cannot run it\"/></testcase>",
-                xml(&s.to_string())
+                "    <testcase name=\"{}\" classname=\"skipped\" time=\"0\"><skipped message=\"{}\"/></testcase>",
+                xml(&s.location.to_string()),
+                xml(&s.reason)
             );
         }
         out.push_str("  </testsuite>\n");

@@ -9,11 +9,26 @@ use cucumber::gherkin::{Feature, GherkinEnv};
 use cucumber::tag::Ext as _;
 use std::path::{Path, PathBuf};
 
+/// Which scenarios run: those the user's tag expression selects and the target can run.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub user: Option<TagOperation>,
+    pub capabilities: Capabilities,
+}
+
+impl Selection {
+    /// Whether a scenario with `tags` (feature, rule and scenario tags, without `@`) runs.
+    pub fn runs(&self, tags: &[String]) -> bool {
+        self.user.as_ref().is_none_or(|u| u.eval(tags.iter()))
+            && self.capabilities.unmet(tags).is_none()
+    }
+}
+
 /// What a run will do.
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// Scenarios to run (the user's filter and the target's capabilities).
-    pub selection: TagOperation,
+    pub selection: Selection,
     /// Number of selected scenarios (outline examples counted one by one).
     pub selected: usize,
     /// Whether a selected scenario is tagged `@browser`.
@@ -61,19 +76,6 @@ impl crate::exit::Exit for TagError {
 pub fn user_tags(expr: &str) -> Result<TagOperation, TagError> {
     expr.parse().map_err(|e| TagError {
         expr: expr.to_owned(),
-        cause: format!("{e}"),
-    })
-}
-
-/// The tag expression a run evaluates: the user's `--tags`, minus what the target cannot run.
-pub fn selection(user: Option<&str>, capabilities: Capabilities) -> Result<TagOperation, TagError> {
-    let capability = capabilities.tag_filter();
-    let text = match user {
-        Some(u) => format!("({u}) and {capability}"),
-        None => capability.to_owned(),
-    };
-    text.parse().map_err(|e| TagError {
-        expr: user.unwrap_or("").to_owned(),
         cause: format!("{e}"),
     })
 }
@@ -210,35 +212,40 @@ pub fn scenarios(features: &[Feature]) -> Vec<ScenarioRef> {
     out
 }
 
-/// The plan for `features` under the user's filter and the target's capabilities.
+/// The plan for `features` under the user's filters and the target's capabilities: a scenario
+/// the user selected but the target cannot run is not applicable, with why.
 pub fn plan(
     features: &[Feature],
-    user: Option<&TagOperation>,
+    user: Option<TagOperation>,
     name: Option<&regex::Regex>,
-    selection: TagOperation,
     capabilities: Capabilities,
 ) -> Plan {
     let mut p = Plan {
-        selection,
+        selection: Selection { user, capabilities },
         selected: 0,
         needs_browser: false,
         unsupported: Vec::new(),
         files: features.len(),
     };
     for s in scenarios(features) {
-        let wanted = user.is_none_or(|u| u.eval(s.tags.iter()))
+        let wanted = p
+            .selection
+            .user
+            .as_ref()
+            .is_none_or(|u| u.eval(s.tags.iter()))
             && name.is_none_or(|n| n.is_match(&s.location.name));
         if !wanted {
             continue;
         }
-        if p.selection.eval(s.tags.iter()) {
-            p.selected += 1;
-            p.needs_browser |= s.tags.iter().any(|t| t == "browser");
-        } else {
-            p.unsupported.push(Skipped {
+        match capabilities.unmet(&s.tags) {
+            None => {
+                p.selected += 1;
+                p.needs_browser |= s.tags.iter().any(|t| t == "browser");
+            }
+            Some(reason) => p.unsupported.push(Skipped {
                 location: s.location,
-                reason: format!("the target cannot run it ({})", capabilities.tag_filter()),
-            });
+                reason: reason.to_owned(),
+            }),
         }
     }
     p

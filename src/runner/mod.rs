@@ -15,8 +15,6 @@ use crate::http::TokenClient;
 use crate::outcome::{Ending, Location, ScenarioRecord, Screenshot};
 use crate::target::Target;
 pub use aux::Aux;
-use cucumber::gherkin::tagexpr::TagOperation;
-use cucumber::tag::Ext as _;
 use cucumber::{event, writer, World as _, WriterExt as _};
 use futures::FutureExt as _;
 use std::path::PathBuf;
@@ -27,8 +25,8 @@ pub use world::OAuthWorld;
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub features: PathBuf,
-    /// The scenarios to run: the user's tags and the target's capabilities, combined.
-    pub selection: TagOperation,
+    /// The scenarios to run: the user's tags and the target's capabilities.
+    pub selection: features::Selection,
     pub name: Option<regex::Regex>,
     pub concurrency: usize,
     pub fail_fast: bool,
@@ -210,12 +208,14 @@ async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
         .fail_on_skipped()
         .with_cli(cli)
         .filter_run(opts.features.clone(), move |feature, rule, scenario| {
-            let tags = feature
+            let tags: Vec<String> = feature
                 .tags
                 .iter()
                 .chain(rule.iter().flat_map(|r| r.tags.iter()))
-                .chain(scenario.tags.iter());
-            selection.eval(tags.clone())
+                .chain(scenario.tags.iter())
+                .cloned()
+                .collect();
+            selection.runs(&tags)
         })
         .await;
 }

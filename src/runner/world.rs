@@ -178,6 +178,12 @@ impl OAuthWorld {
         failure
     }
 
+    /// The check does not apply to this target: the target lacks what it needs (`reason` says
+    /// what, so the user can add it). Never a failure.
+    pub fn not_applicable(&self, reason: impl Into<String>) -> Failure {
+        self.raise(Failure::not_applicable(&self.check, reason))
+    }
+
     /// Whether a step failed for the environment's sake.
     fn environment_failed(&self) -> bool {
         self.raised()
@@ -329,14 +335,22 @@ impl OAuthWorld {
             .replace("{path}", registered.path())
             .replace("{canary}", &self.ctx.aux.canary_host())
             .replace("{ungranted_scope}", &app.ungranted_scope);
-        for (name, value) in [
-            ("{registered_with_query}", with_query),
-            ("{other_registered}", other),
+        for (name, value, missing) in [
+            (
+                "{registered_with_query}",
+                with_query,
+                "a registered redirect URI with a query",
+            ),
+            (
+                "{other_registered}",
+                other,
+                "a second registered redirect URI",
+            ),
         ] {
             if out.contains(name) {
                 let v = value.ok_or_else(|| {
-                    Failure::scenario(format!(
-                        "the target's {} has no redirect URI for {name}",
+                    self.not_applicable(format!(
+                        "needs {missing}: register one on the {} and list it with its other redirect URIs",
                         app.kind
                     ))
                 })?;

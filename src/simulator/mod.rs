@@ -18,7 +18,7 @@ pub mod registry;
 mod reply;
 mod resource;
 mod state;
-mod target;
+pub mod target;
 mod token;
 pub mod tokens;
 

@@ -2,10 +2,10 @@
 //! user without a verification-code step (else the first user), the login script of its own
 //! pages as data like any other target's, and its powers behind [`Controls`].
 
-use super::registry::{Integration, IntegrationKind};
+use super::registry::{Integration, IntegrationKind, Registry};
 use super::Simulator;
 use crate::login::{Credentials, LoginScript, LoginStep};
-use crate::target::{App, AppKind, Controls, Target, TargetError};
+use crate::target::{App, AppKind, Capabilities, Controls, Target, TargetError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,6 +59,26 @@ fn app(kind: AppKind, int: Option<&Integration>) -> Result<App, TargetError> {
     })
 }
 
+/// The web app, the public app and the second web app the simulator's registry offers.
+fn apps(reg: &Registry) -> Result<(App, App, Option<App>), TargetError> {
+    let web_app = app(AppKind::Web, reg.web_app())?;
+    let second_web_app = reg
+        .integrations
+        .iter()
+        .filter(|i| i.kind == IntegrationKind::Web)
+        .nth(1)
+        .map(|i| app(AppKind::Web, Some(i)))
+        .transpose()?;
+    let public_app = app(AppKind::Public, reg.public_app())?;
+    Ok((web_app, public_app, second_web_app))
+}
+
+/// What a simulator with `reg` can run, before it starts.
+pub fn capabilities(reg: &Registry) -> Result<Capabilities, TargetError> {
+    let (web_app, _, second_web_app) = apps(reg)?;
+    Ok(Capabilities::of(true, &web_app, second_web_app.as_ref()))
+}
+
 /// The login script of the simulator's own pages.
 fn login_script(with_code: bool) -> LoginScript {
     let fill = |selector: &str, value: &str| LoginStep::Fill {
@@ -87,22 +107,15 @@ fn login_script(with_code: bool) -> LoginScript {
 }
 
 impl Simulator {
-    /// This simulator as the target of a run in this process, with its [`Controls`].
-    pub fn target(self: &Arc<Self>) -> Result<Target, TargetError> {
+    /// This simulator as the target of a run in this process, with its [`Controls`], named
+    /// `name` (its baselines live in `reports/snapshots/<name>/`).
+    pub fn target(self: &Arc<Self>, name: &str) -> Result<Target, TargetError> {
         let reg = self.registry();
-        let web_app = app(AppKind::Web, reg.web_app())?;
-        let second_web_app = reg
-            .integrations
-            .iter()
-            .filter(|i| i.kind == IntegrationKind::Web)
-            .nth(1)
-            .map(|i| app(AppKind::Web, Some(i)))
-            .transpose()?;
-        let public_app = app(AppKind::Public, reg.public_app())?;
+        let (web_app, public_app, second_web_app) = apps(reg)?;
         let user = reg.default_user().ok_or(TargetError::NoUser)?;
         let controls: Arc<dyn Controls> = self.clone();
         Ok(Target {
-            name: "simulator".into(),
+            name: name.to_owned(),
             authorize_endpoint: self.url("/v2/authorize"),
             token_endpoint: self.url("/v2/token"),
             web_app,

@@ -141,9 +141,11 @@ impl Target {
 
     /// What the target can run.
     pub fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            controls: self.controls.is_some(),
-        }
+        Capabilities::of(
+            self.controls.is_some(),
+            &self.web_app,
+            self.second_web_app.as_ref(),
+        )
     }
 
     /// Lets `d` pass: the simulator's clock moves at once; a live target is waited for.
@@ -164,27 +166,92 @@ impl Target {
     }
 }
 
-/// What a target can run, known before it starts: it decides which scenarios are planned.
+/// What a target can run, known before it starts: it decides which scenarios are planned, and
+/// why the others are not applicable. A scenario says what it needs with a tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capabilities {
     /// The target has the simulator's [`Controls`] (`@simulator` scenarios need them).
     pub controls: bool,
+    /// The target names a second web app (`@second-app`: codes and tokens bound to their client).
+    pub second_web_app: bool,
+    /// The web app has another registered redirect URI (`@other-uri`).
+    pub other_redirect_uri: bool,
+    /// The web app has a registered redirect URI with a query (`@query-uri`).
+    pub query_redirect_uri: bool,
 }
 
 impl Capabilities {
-    /// A simulator run by this process.
-    pub const SIMULATOR: Self = Self { controls: true };
-    /// A live target: a tenant, another server, or a simulator in another process.
-    pub const LIVE: Self = Self { controls: false };
-
-    /// The tag expression of the scenarios this target can run: only the simulator can run
-    /// `@simulator` scenarios, and only a live target `@live-only` ones. Against a live target
-    /// `@intrusive` checks (bursts, replays) stay off.
-    pub fn tag_filter(self) -> &'static str {
-        if self.controls {
-            "not @live-only"
-        } else {
-            "not @simulator and not @intrusive"
+    /// The capabilities of a target with these apps.
+    pub fn of(controls: bool, web_app: &App, second_web_app: Option<&App>) -> Self {
+        Self {
+            controls,
+            second_web_app: second_web_app.is_some(),
+            other_redirect_uri: !web_app.other_redirect_uris.is_empty(),
+            query_redirect_uri: web_app.other_redirect_uris.iter().any(|u| u.contains('?')),
         }
+    }
+
+    /// Why a scenario with `tags` is not applicable to this target, if it is not: a reason the
+    /// user can act on. Never a failure.
+    pub fn unmet<S: AsRef<str>>(&self, tags: &[S]) -> Option<&'static str> {
+        let has = |t: &str| tags.iter().any(|x| x.as_ref() == t);
+        if has("live-only") && self.controls {
+            Some("needs a live target reached over a network (TLS, Secure cookies, sign-out); the embedded simulator serves http on loopback")
+        } else if has("simulator") && !self.controls {
+            Some("needs the simulator's own powers (its clock, throttling, integration changes)")
+        } else if has("intrusive") && !self.controls {
+            Some("intrusive (bursts and replays revoke the test user's tokens): not run against a live target")
+        } else if has("second-app") && !self.second_web_app {
+            Some("the target names no second web app: add one to check that codes and tokens are bound to their client")
+        } else if has("query-uri") && !self.query_redirect_uri {
+            Some("needs a registered redirect URI with a query: register one on the web app and list it with its other redirect URIs")
+        } else if has("other-uri") && !self.other_redirect_uri {
+            Some("needs a second registered redirect URI: register one on the web app and list it with its other redirect URIs")
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn web(others: &[&str]) -> App {
+        App {
+            kind: AppKind::Web,
+            client_id: "id".into(),
+            client_secret: None,
+            redirect_uri: "https://app.example/cb".into(),
+            other_redirect_uris: others.iter().map(|u| (*u).to_owned()).collect(),
+            scopes: vec![],
+            ungranted_scope: "x".into(),
+        }
+    }
+
+    #[test]
+    fn what_a_scenario_needs_and_the_target_lacks_is_a_reason_not_a_failure() {
+        let bare = Capabilities::of(false, &web(&[]), None);
+        assert!(bare.unmet(&["web", "browser"]).is_none());
+        assert!(bare.unmet(&["simulator"]).is_some());
+        assert!(bare.unmet(&["intrusive"]).is_some());
+        assert!(bare.unmet(&["live-only"]).is_none());
+        assert!(bare
+            .unmet(&["second-app"])
+            .unwrap()
+            .contains("second web app"));
+        assert!(bare.unmet(&["query-uri"]).unwrap().contains("with a query"));
+        assert!(bare.unmet(&["other-uri"]).is_some());
+        let full = Capabilities::of(true, &web(&["https://app.example/cb?t=1"]), Some(&web(&[])));
+        for t in [
+            "simulator",
+            "intrusive",
+            "second-app",
+            "query-uri",
+            "other-uri",
+        ] {
+            assert!(full.unmet(&[t]).is_none(), "{t}");
+        }
+        assert!(full.unmet(&["live-only"]).is_some());
     }
 }

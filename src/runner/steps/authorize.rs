@@ -3,6 +3,7 @@
 
 use super::{authorize_url, prepare_request};
 use crate::oauth::authorize::State as SentState;
+use crate::oauth::encoding::encode;
 use crate::runner::params::{App, Scope, State};
 use crate::runner::world::{Failure, OAuthWorld, Outcome};
 use crate::target::AppKind;
@@ -36,7 +37,9 @@ fn build_url(w: &mut OAuthWorld) -> Outcome {
     authorize_url(w).map(|_| ())
 }
 
-#[then("the authorization URL is, with the target's authorize endpoint in place of the tenant's:")]
+#[then(
+    "the authorization URL is, with the target's authorize endpoint and web app in place of the documented ones:"
+)]
 fn url_is_exactly(w: &mut OAuthWorld, step: &Step) -> Outcome {
     const TENANT: &str = "https://YOUR_SUBDOMAIN.auth.marketingcloudapis.com/v2/authorize";
     let documented = step
@@ -46,7 +49,11 @@ fn url_is_exactly(w: &mut OAuthWorld, step: &Step) -> Outcome {
         .ok_or_else(|| Failure::scenario("this step needs the expected URL as a doc string"))?;
     let mut endpoint = w.target().authorize_endpoint.clone();
     endpoint.set_query(None);
-    let expected = documented.replacen(TENANT, endpoint.as_str(), 1);
+    let app = w.app()?;
+    let expected = documented
+        .replacen(TENANT, endpoint.as_str(), 1)
+        .replace("{client_id}", &encode(&app.client_id))
+        .replace("{redirect_uri}", &encode(&app.redirect_uri));
     let actual = w.authorize_url.clone().unwrap_or_default();
     if actual == expected {
         Ok(())

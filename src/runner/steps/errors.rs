@@ -5,7 +5,7 @@
 use super::token::{redeem_with_field, redeem_with_repeat, redeem_without_field};
 use super::{redeem, Credentials};
 use crate::runner::params::{Defect, Fields, OAuthError};
-use crate::runner::world::{Failure, OAuthWorld, Outcome};
+use crate::runner::world::{OAuthWorld, Outcome};
 use crate::secret::Secret;
 use cucumber::{given, then, when};
 use serde_json::Value;
@@ -103,7 +103,7 @@ fn throttling(w: &mut OAuthWorld) -> Outcome {
     let controls = w
         .target()
         .controls()
-        .ok_or_else(|| Failure::scenario("only the simulator can be made to throttle"))?;
+        .ok_or_else(|| w.not_applicable("needs the simulator's throttling"))?;
     controls.set_throttle(true);
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! a sign-out), so they run only against a live target.
 
 use crate::http::HttpCall;
-use crate::runner::world::{Failure, OAuthWorld, Outcome};
+use crate::runner::world::{OAuthWorld, Outcome};
 use cucumber::{then, when};
 
 #[then("the authorization endpoint is https and has no fragment")]
@@ -75,7 +75,7 @@ async fn sign_out(w: &mut OAuthWorld) -> Outcome {
         .target()
         .logout_url
         .clone()
-        .ok_or_else(|| Failure::scenario("the target file names no logout_url"))?;
+        .ok_or_else(|| w.not_applicable("the target names no logout_url to sign out at"))?;
     let browser = w.browser().await?;
     match browser.open(url.as_str()).await {
         Ok(()) => Ok(()),

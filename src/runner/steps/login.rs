@@ -117,7 +117,7 @@ fn state_exact_or_refused(w: &mut OAuthWorld) -> Outcome {
 async fn user_cancels(w: &mut OAuthWorld) -> Outcome {
     let url = super::authorize_url(w)?;
     let cancel = w.target().login.cancel.clone().ok_or_else(|| {
-        Failure::scenario("the target file names no cancel selector for the login page")
+        w.not_applicable("the target's login script names no cancel selector for the login page")
     })?;
     let browser = w.browser().await?;
     let outcome = async {

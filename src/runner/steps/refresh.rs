@@ -137,7 +137,7 @@ async fn other_client_refreshes(w: &mut OAuthWorld) -> Outcome {
         .target()
         .second_web_app
         .clone()
-        .ok_or_else(|| Failure::scenario("the target has no second web app for this check"))?;
+        .ok_or_else(|| w.not_applicable("the target names no second web app"))?;
     let mut req = TokenRequest::refresh(rt, &other.client_id);
     req.client_secret = other.client_secret.clone();
     w.send_token_request(req).await

@@ -294,7 +294,7 @@ async fn redeem_as_other(w: &mut OAuthWorld, who: OtherApp) -> Outcome {
         OtherApp::SecondWeb => w.target().second_web_app.clone(),
         OtherApp::Public => Some(w.target().public_app.clone()),
     }
-    .ok_or_else(|| Failure::scenario("the target has no second app for this check"))?;
+    .ok_or_else(|| w.not_applicable("the target names no second web app"))?;
     let redirect_uri = w.app()?.redirect_uri.clone();
     let req = redeem_request(w, Credentials::Own)?;
     let mut body = req.to_json();
@@ -490,10 +490,9 @@ pub(super) async fn rest_probe(
     token: &Secret,
     in_query: bool,
 ) -> Result<bool, Failure> {
-    let probe =
-        w.target().rest_probe.clone().ok_or_else(|| {
-            Failure::scenario("the target names no REST probe endpoint (rest_probe)")
-        })?;
+    let probe = w.target().rest_probe.clone().ok_or_else(|| {
+        w.not_applicable("the target names no REST endpoint to probe tokens with (rest_probe)")
+    })?;
     let mut call = HttpCall::bearer_get(token);
     if in_query {
         call.headers.clear();
