@@ -106,15 +106,27 @@ struct RunArgs {
     /// Run only scenarios whose name matches this regular expression.
     #[arg(long, short = 'n', value_name = "REGEX")]
     name: Option<String>,
-    /// Scenarios run at once (one browser each at most).
+    /// Scenarios run at once, one browser each at most (default: 2 against the embedded
+    /// simulator; the target file's `concurrency`, 1 unless it says otherwise, against a live one).
+    #[arg(long, short = 'c', env = "SFMC_CONCURRENCY", value_name = "N")]
+    concurrency: Option<usize>,
+    /// Run every feature against the target this file describes instead of the embedded
+    /// simulator (see targets/ and the README).
     #[arg(
         long,
-        short = 'c',
-        env = "SFMC_CONCURRENCY",
-        default_value_t = 2,
-        value_name = "N"
+        env = "SFMC_TARGET",
+        value_name = "FILE",
+        conflicts_with_all = ["integrations", "faults", "simulator_port"]
     )]
-    concurrency: usize,
+    target: Option<PathBuf>,
+    /// Against a live target, also run @intrusive checks (they revoke the test user's tokens,
+    /// send bursts, and could lock or alert).
+    #[arg(long)]
+    intrusive: bool,
+    /// Against a live target, also run @slow checks (they wait in real time: code lifetime,
+    /// token expiry).
+    #[arg(long)]
+    slow: bool,
     /// Stop at the first failed scenario.
     #[arg(long)]
     fail_fast: bool,
@@ -225,12 +237,17 @@ impl RunArgs {
             tags: self.tags,
             name: self.name,
             concurrency: self.concurrency,
+            intrusive: self.intrusive,
+            slow: self.slow,
             fail_fast: self.fail_fast,
             strict: self.strict,
-            target: TargetSpec::Simulator {
-                port: self.simulator_port,
-                integrations: self.sim.integrations,
-                faults: self.sim.faults,
+            target: match self.target {
+                Some(file) => TargetSpec::File(file),
+                None => TargetSpec::Simulator {
+                    port: self.simulator_port,
+                    integrations: self.sim.integrations,
+                    faults: self.sim.faults,
+                },
             },
             browsers: Browsers::Start {
                 webdriver: self.webdriver,

@@ -80,6 +80,26 @@ impl TokenOutcome {
 #[derive(Debug, Clone)]
 pub struct TokenClient {
     client: reqwest::Client,
+    /// Spaces requests out, against a live target.
+    pace: Option<std::sync::Arc<Pacer>>,
+}
+
+/// At most `per_second` requests a second: each request waits for its slot.
+#[derive(Debug)]
+struct Pacer {
+    interval: Duration,
+    next: tokio::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Pacer {
+    async fn wait(&self) {
+        let mut next = self.next.lock().await;
+        let now = tokio::time::Instant::now();
+        if *next > now {
+            tokio::time::sleep_until(*next).await;
+        }
+        *next = (*next).max(now) + self.interval;
+    }
 }
 
 impl TokenClient {
@@ -98,7 +118,16 @@ impl TokenClient {
             b = b.no_proxy();
         }
         let client = b.build().map_err(|e| HttpError::Client(e.to_string()))?;
-        Ok(Self { client })
+        Ok(Self { client, pace: None })
+    }
+
+    /// The same client, sending at most `per_second` requests a second.
+    pub fn paced(mut self, per_second: f64) -> Self {
+        self.pace = Some(std::sync::Arc::new(Pacer {
+            interval: Duration::from_secs_f64(1.0 / per_second.max(0.01)),
+            next: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+        }));
+        self
     }
 
     /// POSTs `req` as JSON to `endpoint`, as Marketing Cloud documents.
@@ -116,6 +145,9 @@ impl TokenClient {
 
     /// Sends any request to `endpoint` (a token endpoint, a REST probe), bounded and recorded.
     pub async fn send(&self, endpoint: &Url, call: &HttpCall) -> Result<TokenOutcome, HttpError> {
+        if let Some(pace) = &self.pace {
+            pace.wait().await;
+        }
         let redactor = Redactor::of(call.secrets.iter());
         let mut url = endpoint.clone();
         if let Some(q) = &call.query {

@@ -4,14 +4,32 @@
 
 use crate::secret::Secret;
 
-/// One step of a login script. Values may name `{username}`, `{password}` and `{totp}` (the
-/// current verification code from the user's seed).
+/// What one step of a login script does. Values may name `{username}`, `{password}` and
+/// `{totp}` (the current verification code from the user's seed).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoginStep {
+pub enum LoginAction {
     /// Type `value` into the element matching the CSS `selector`.
     Fill { selector: String, value: String },
     /// Click the element matching `selector` (and wait for the navigation it starts).
     Click { selector: String },
+}
+
+impl LoginAction {
+    /// The CSS selector the step acts on.
+    pub fn selector(&self) -> &str {
+        match self {
+            Self::Fill { selector, .. } | Self::Click { selector } => selector,
+        }
+    }
+}
+
+/// One step of a login script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginStep {
+    pub action: LoginAction,
+    /// Skipped when its element does not appear within a bounded wait (a consent page, a
+    /// verification code that is not always asked for).
+    pub optional: bool,
 }
 
 /// How to get past a target's login page.

@@ -22,6 +22,7 @@ use crate::runner::features::{self, FeatureError, Plan, TagError};
 use crate::runner::{self, Aux, Context, RunOptions};
 use crate::simulator::registry::{ConfigError, Registry};
 use crate::simulator::{Fault, Faults, SimConfig, SimError, Simulator, UnknownFault};
+use crate::target::file::TargetFile;
 use crate::target::{Target, TargetError};
 use cucumber::gherkin::Feature;
 use std::future::Future;
@@ -39,6 +40,9 @@ pub enum TargetSpec {
         integrations: Option<PathBuf>,
         faults: Vec<String>,
     },
+    /// A live target described by a target file (`run --target FILE`): a tenant, another
+    /// server, or the simulator run on its own by `mock`.
+    File(PathBuf),
 }
 
 /// Where the browsers come from.
@@ -67,8 +71,13 @@ pub struct SessionConfig {
     pub tags: Option<String>,
     /// A regular expression scenario names must match.
     pub name: Option<String>,
-    /// Scenarios at once.
-    pub concurrency: usize,
+    /// Scenarios at once (default: 2 against the embedded simulator, the target file's
+    /// `concurrency`, 1, against a live target).
+    pub concurrency: Option<usize>,
+    /// Run `@intrusive` scenarios against a live target.
+    pub intrusive: bool,
+    /// Run `@slow` scenarios against a live target (they wait in real time).
+    pub slow: bool,
     pub fail_fast: bool,
     /// A failed SHOULD fails the run.
     pub strict: bool,
@@ -95,7 +104,9 @@ impl SessionConfig {
             features: features.to_owned(),
             tags: None,
             name: None,
-            concurrency: 2,
+            concurrency: None,
+            intrusive: false,
+            slow: false,
             fail_fast: false,
             strict: false,
             target: TargetSpec::Simulator {
@@ -128,6 +139,8 @@ pub enum SessionError {
     Fault(#[from] UnknownFault),
     #[error(transparent)]
     Target(#[from] TargetError),
+    #[error(transparent)]
+    TargetFile(#[from] crate::target::file::FileError),
     #[error("the simulator cannot start: {0}")]
     Simulator(#[from] SimError),
     #[error(transparent)]
@@ -150,6 +163,7 @@ impl Exit for SessionError {
             Self::Tags(e) => e.exit_code(),
             Self::Features(e) => e.exit_code(),
             Self::Target(e) => e.exit_code(),
+            Self::TargetFile(e) => e.exit_code(),
             Self::Integrations(e) => e.exit_code(),
             Self::Fault(e) => e.exit_code(),
             Self::Simulator(e) => e.exit_code(),
@@ -217,7 +231,13 @@ impl Session {
                 };
                 (start, capabilities)
             }
+            TargetSpec::File(path) => {
+                let file = TargetFile::load(path, &|var| std::env::var(var).ok())?;
+                let capabilities = file.target.capabilities();
+                (StartTarget::Live(Box::new(file)), capabilities)
+            }
         };
+        let capabilities = capabilities.allowing(config.intrusive, config.slow);
         let plan = features::plan(&parsed, user_tags, name.as_ref(), capabilities);
         Ok(Prepared {
             config,
@@ -243,6 +263,8 @@ enum StartTarget {
         config: SimConfig,
         name: String,
     },
+    /// Nothing to start: the target runs on its own.
+    Live(Box<TargetFile>),
 }
 
 /// A session whose features are read and whose plan is made.
@@ -279,16 +301,25 @@ impl Prepared {
             name,
             started,
         } = self;
-        let (target, simulator) = match target {
+        let (target, simulator, pace, concurrency) = match target {
             StartTarget::Simulator { port, config, name } => {
                 let sim = Arc::new(Simulator::start(port, config).await?);
-                (sim.target(&name)?, sim)
+                (sim.target(&name)?, Some(sim), None, 2)
             }
+            StartTarget::Live(file) => (
+                file.target,
+                None,
+                Some(file.requests_per_second),
+                file.concurrency,
+            ),
         };
         if !config.quiet {
             print_plan(&target, &plan);
         }
-        let http = TokenClient::new(target.loopback_only)?;
+        let mut http = TokenClient::new(target.loopback_only)?;
+        if let Some(per_second) = pace {
+            http = http.paced(per_second);
+        }
         let mut driver = None;
         let (browsers, owns_browsers) = match (&config.browsers, plan.needs_browser) {
             (_, false) => (None, false),
@@ -349,7 +380,7 @@ impl Prepared {
                 features: config.features.clone(),
                 selection: plan.selection.clone(),
                 name,
-                concurrency: config.concurrency,
+                concurrency: config.concurrency.unwrap_or(concurrency),
                 fail_fast: config.fail_fast,
                 color: config.color,
                 quiet: config.quiet,
@@ -412,8 +443,8 @@ pub struct Started {
     /// Whether the session started the browsers (and so closes them).
     owns_browsers: bool,
     driver: Option<ChromeDriver>,
-    /// Kept alive for the run: dropping it stops the server.
-    _simulator: Arc<Simulator>,
+    /// The embedded simulator, kept alive for the run: dropping it stops the server.
+    _simulator: Option<Arc<Simulator>>,
     quiet: bool,
     started: Instant,
 }

@@ -11,16 +11,16 @@ use std::time::Duration;
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 const LIMIT: Duration = Duration::from_secs(300);
 
-/// (scenarios the simulator runs, `@live-only` scenarios it skips)
+/// (scenarios the simulator runs, scenarios not applicable to it)
 fn scenario_count() -> (usize, usize) {
     let features = sfmc_oauth_conformance::runner::features::load(&common::root().join("features"))
         .expect("the features parse");
     let all = sfmc_oauth_conformance::runner::features::scenarios(&features);
-    let live = all
+    let runs = all
         .iter()
-        .filter(|s| s.tags.iter().any(|t| t == "live-only"))
+        .filter(|s| common::simulator_runs(&s.tags))
         .count();
-    (all.len() - live, live)
+    (runs, all.len() - runs)
 }
 
 #[test]

@@ -5,6 +5,8 @@
 //!
 //! `SFMC_MATRIX_FAULTS=a,b` runs only those rows (for working on a fault); CI runs them all.
 
+mod common;
+
 use sfmc_oauth_conformance::browser::{driver, BrowserConfig, BrowserPool, ChromeDriver};
 use sfmc_oauth_conformance::runner::features;
 use sfmc_oauth_conformance::session::{self, Browsers, SessionConfig};
@@ -115,7 +117,7 @@ fn the_matrix_has_a_row_for_every_fault_and_every_check_is_tripped() {
     let parsed = features::load(&root().join("features")).expect("features parse");
     let runnable: BTreeSet<String> = features::checks(&parsed)
         .into_iter()
-        .filter(|c| !c.tags.iter().any(|t| t == "live-only"))
+        .filter(|c| common::simulator_runs(&c.tags))
         .map(|c| c.id)
         .collect();
     let tripped: BTreeSet<String> = MATRIX

@@ -352,7 +352,7 @@ fn every_scenario_the_simulator_runs_has_a_committed_baseline() {
     let dir = common::root().join("reports/snapshots/simulator");
     let missing: Vec<String> = sfmc_oauth_conformance::runner::features::checks(&parsed)
         .into_iter()
-        .filter(|c| !c.tags.iter().any(|t| t == "live-only"))
+        .filter(|c| common::simulator_runs(&c.tags))
         .map(|c| sfmc_oauth_conformance::report::snapshot::name_for(&c.id, &c.title))
         .filter(|n| !dir.join(format!("{n}.snap")).is_file())
         .collect();

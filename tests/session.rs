@@ -24,7 +24,7 @@ fn browsers() -> Browsers {
 fn config(tags: &str, faults: &[Fault]) -> SessionConfig {
     SessionConfig {
         tags: Some(tags.into()),
-        concurrency: 1,
+        concurrency: Some(1),
         ..SessionConfig::quiet_simulator(&common::root().join("features"), faults, browsers())
     }
 }

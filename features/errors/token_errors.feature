@@ -34,13 +34,17 @@ Feature: Token endpoint errors
       | defect                      | status | error                  |
       | an unknown code             | 400    | invalid_grant          |
       | a reused code               | 400    | invalid_grant          |
-      | an expired code             | 400    | invalid_grant          |
       | a wrong client secret       | 401    | invalid_client         |
       | an unknown client_id        | 401    | invalid_client         |
       | no code                     | 400    | invalid_request        |
       | a repeated code             | 400    | invalid_request        |
       | grant_type foo              | 400    | unsupported_grant_type |
       | a scope that was not granted | 400   | invalid_scope          |
+
+    @slow
+    Examples: waiting out the code's lifetime (the simulator's clock, or 10 minutes in real time)
+      | defect                      | status | error                  |
+      | an expired code             | 400    | invalid_grant          |
 
     @other-uri
     Examples: with a second registered redirect URI

@@ -75,9 +75,9 @@ Feature: Refreshing the access token
     And the error body has exactly the fields "error, error_description, error_uri"
     And the token response's media type is "application/json"
 
-  @RF-10 @req:SFMC @MUST @web @sfmc @live-only
+  @RF-10 @req:SFMC @MUST @web @sfmc @sign-out
   Scenario: Without offline, tokens die when the user signs out
-    The simulator has no sign-out, so only a live target can run this check.
+    Needs the target's sign-out page (a target file's logout_url); the simulator has none.
     When the user signs out of Marketing Cloud in the browser
     Then the refresh token is refused
 

@@ -1,7 +1,7 @@
 //! One WebDriver session: bounded navigation, the URL the browser ended on (exactly as the
 //! browser reports it, not re-parsed), the login script, and clearing the login session.
 
-use crate::login::{Credentials, LoginScript, LoginStep};
+use crate::login::{Credentials, LoginAction, LoginScript, LoginStep};
 use crate::secret::Secret;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, Locator};
@@ -13,6 +13,10 @@ use std::time::Duration;
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a click may take to start its navigation.
 pub const NAVIGATION_WAIT: Duration = Duration::from_secs(10);
+/// How long a login step waits for its element (the next page of a multi-page login loading).
+pub const STEP_WAIT: Duration = Duration::from_secs(10);
+/// How long an optional login step waits for its element before it is skipped.
+pub const OPTIONAL_STEP_WAIT: Duration = Duration::from_secs(2);
 
 /// A browser command that failed.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +29,14 @@ pub enum BrowserError {
     Timeout { cmd: &'static str, secs: u64 },
     #[error("the page has no element `{0}`")]
     MissingElement(String),
+    /// A login step's element never appeared: a wrong password, a changed page, a question the
+    /// script cannot answer. The environment, not the target's conformance.
+    #[error("login script failed at step {step} (selector `{selector}`): no such element within {secs} s; see the screenshot of the page in report.html")]
+    LoginStep {
+        step: usize,
+        selector: String,
+        secs: u64,
+    },
 }
 
 impl BrowserError {
@@ -294,21 +306,52 @@ impl Browser {
         Ok(())
     }
 
-    /// Runs a login `script` on the current page as `user`.
+    /// Does one login step's action.
+    async fn act(&self, action: &LoginAction, user: &Credentials) -> Result<(), BrowserError> {
+        match action {
+            LoginAction::Fill { selector, value } => self.fill(selector, &user.value(value)).await,
+            LoginAction::Click { selector } => {
+                let before = self.current_url().await?;
+                self.click(selector).await?;
+                self.wait_for_url_change(&before).await
+            }
+        }
+    }
+
+    /// Runs a login `script` on the current page as `user`. A step whose element is not there yet
+    /// is tried again until its wait runs out; then an optional step is skipped, and a required
+    /// one fails the login (never retried: accounts lock).
     pub async fn sign_in(
         &self,
         script: &LoginScript,
         user: &Credentials,
     ) -> Result<(), BrowserError> {
-        for step in &script.steps {
-            match step {
-                LoginStep::Fill { selector, value } => {
-                    self.fill(selector, &user.value(value)).await?
-                }
-                LoginStep::Click { selector } => {
-                    let before = self.current_url().await?;
-                    self.click(selector).await?;
-                    self.wait_for_url_change(&before).await?;
+        for (i, LoginStep { action, optional }) in script.steps.iter().enumerate() {
+            let wait = if *optional {
+                OPTIONAL_STEP_WAIT
+            } else {
+                STEP_WAIT
+            };
+            let deadline = tokio::time::Instant::now() + wait;
+            loop {
+                match self.act(action, user).await {
+                    Err(BrowserError::MissingElement(_))
+                        if tokio::time::Instant::now() < deadline =>
+                    {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(BrowserError::MissingElement(_)) if *optional => break,
+                    Err(BrowserError::MissingElement(selector)) => {
+                        return Err(BrowserError::LoginStep {
+                            step: i + 1,
+                            selector,
+                            secs: wait.as_secs(),
+                        })
+                    }
+                    other => {
+                        other?;
+                        break;
+                    }
                 }
             }
         }

@@ -4,7 +4,7 @@
 
 use super::registry::{Integration, IntegrationKind, Registry};
 use super::Simulator;
-use crate::login::{Credentials, LoginScript, LoginStep};
+use crate::login::{Credentials, LoginAction, LoginScript, LoginStep};
 use crate::target::{App, AppKind, Capabilities, Controls, Target, TargetError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,12 +81,20 @@ pub fn capabilities(reg: &Registry) -> Result<Capabilities, TargetError> {
 
 /// The login script of the simulator's own pages.
 fn login_script(with_code: bool) -> LoginScript {
-    let fill = |selector: &str, value: &str| LoginStep::Fill {
-        selector: selector.into(),
-        value: value.into(),
+    let step = |action| LoginStep {
+        action,
+        optional: false,
     };
-    let click = |selector: &str| LoginStep::Click {
-        selector: selector.into(),
+    let fill = |selector: &str, value: &str| {
+        step(LoginAction::Fill {
+            selector: selector.into(),
+            value: value.into(),
+        })
+    };
+    let click = |selector: &str| {
+        step(LoginAction::Click {
+            selector: selector.into(),
+        })
     };
     let mut steps = vec![
         fill("#username", "{username}"),
@@ -131,6 +139,7 @@ impl Simulator {
             issuer: None,
             logout_url: None,
             loopback_only: true,
+            refresh_scope: "offline".into(),
             controls: Some(controls),
         })
     }

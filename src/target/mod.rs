@@ -9,6 +9,8 @@
 //! This module knows no particular target: it imports neither the simulator nor the browser.
 
 use crate::login::{Credentials, LoginScript};
+
+pub mod file;
 use crate::secret::Secret;
 use std::fmt;
 use std::str::FromStr;
@@ -121,6 +123,8 @@ pub struct Target {
     pub logout_url: Option<Url>,
     /// Whether every endpoint is on loopback (the browser then resolves no other host).
     pub loopback_only: bool,
+    /// The scope that yields a refresh token (Marketing Cloud: `offline`).
+    pub refresh_scope: String,
     /// The simulator's powers, when the target is a simulator run by this process.
     pub controls: Option<Arc<dyn Controls>>,
 }
@@ -141,11 +145,15 @@ impl Target {
 
     /// What the target can run.
     pub fn capabilities(&self) -> Capabilities {
-        Capabilities::of(
-            self.controls.is_some(),
-            &self.web_app,
-            self.second_web_app.as_ref(),
-        )
+        Capabilities {
+            loopback: self.loopback_only,
+            sign_out: self.logout_url.is_some(),
+            ..Capabilities::of(
+                self.controls.is_some(),
+                &self.web_app,
+                self.second_web_app.as_ref(),
+            )
+        }
     }
 
     /// Lets `d` pass: the simulator's clock moves at once; a live target is waited for.
@@ -178,6 +186,15 @@ pub struct Capabilities {
     pub other_redirect_uri: bool,
     /// The web app has a registered redirect URI with a query (`@query-uri`).
     pub query_redirect_uri: bool,
+    /// `@intrusive` scenarios may run against a live target (`--intrusive`).
+    pub intrusive: bool,
+    /// `@slow` scenarios may wait in real time against a live target (`--slow`).
+    pub slow: bool,
+    /// Every endpoint is on loopback (TLS and cookie checks apply to hosts reached over a
+    /// network).
+    pub loopback: bool,
+    /// The target names a sign-out page (`@sign-out`).
+    pub sign_out: bool,
 }
 
 impl Capabilities {
@@ -185,9 +202,22 @@ impl Capabilities {
     pub fn of(controls: bool, web_app: &App, second_web_app: Option<&App>) -> Self {
         Self {
             controls,
+            loopback: controls,
+            sign_out: false,
             second_web_app: second_web_app.is_some(),
             other_redirect_uri: !web_app.other_redirect_uris.is_empty(),
             query_redirect_uri: web_app.other_redirect_uris.iter().any(|u| u.contains('?')),
+            intrusive: false,
+            slow: false,
+        }
+    }
+
+    /// With `--intrusive` and `--slow` as asked (they matter against a live target only).
+    pub fn allowing(self, intrusive: bool, slow: bool) -> Self {
+        Self {
+            intrusive,
+            slow,
+            ..self
         }
     }
 
@@ -196,11 +226,17 @@ impl Capabilities {
     pub fn unmet<S: AsRef<str>>(&self, tags: &[S]) -> Option<&'static str> {
         let has = |t: &str| tags.iter().any(|x| x.as_ref() == t);
         if has("live-only") && self.controls {
-            Some("needs a live target reached over a network (TLS, Secure cookies, sign-out); the embedded simulator serves http on loopback")
+            Some("needs a live target reached over a network (TLS, Secure cookies, HSTS); the embedded simulator serves http on loopback")
+        } else if has("live-only") && self.loopback {
+            Some("loopback target: TLS, Secure cookies and HSTS apply to hosts reached over a network")
         } else if has("simulator") && !self.controls {
             Some("needs the simulator's own powers (its clock, throttling, integration changes)")
-        } else if has("intrusive") && !self.controls {
-            Some("intrusive (bursts and replays revoke the test user's tokens): not run against a live target")
+        } else if has("intrusive") && !self.controls && !self.intrusive {
+            Some("intrusive (bursts and replays revoke the test user's tokens, or could lock or alert): run with --intrusive")
+        } else if has("slow") && !self.controls && !self.slow {
+            Some("waits in real time against a live target (code lifetime, token expiry): run with --slow")
+        } else if has("sign-out") && !self.sign_out {
+            Some("needs the target's sign-out page: name it in the target file's logout_url")
         } else if has("second-app") && !self.second_web_app {
             Some("the target names no second web app: add one to check that codes and tokens are bound to their client")
         } else if has("query-uri") && !self.query_redirect_uri {
@@ -234,7 +270,10 @@ mod tests {
         let bare = Capabilities::of(false, &web(&[]), None);
         assert!(bare.unmet(&["web", "browser"]).is_none());
         assert!(bare.unmet(&["simulator"]).is_some());
-        assert!(bare.unmet(&["intrusive"]).is_some());
+        assert!(bare.unmet(&["intrusive"]).unwrap().contains("--intrusive"));
+        assert!(bare.unmet(&["slow"]).unwrap().contains("--slow"));
+        let allowed = bare.allowing(true, true);
+        assert!(allowed.unmet(&["intrusive"]).is_none() && allowed.unmet(&["slow"]).is_none());
         assert!(bare.unmet(&["live-only"]).is_none());
         assert!(bare
             .unmet(&["second-app"])

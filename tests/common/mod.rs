@@ -154,3 +154,13 @@ pub fn encodings(secret: &str) -> Vec<String> {
         b64url.encode(secret),
     ]
 }
+
+/// Whether the embedded simulator with its built-in integrations runs a scenario with `tags`
+/// (the others are not applicable to it: live-only, sign-out, ...).
+pub fn simulator_runs(tags: &[String]) -> bool {
+    use sfmc_oauth_conformance::simulator::{target, Registry};
+    target::capabilities(&Registry::builtin())
+        .expect("the built-in integrations make a target")
+        .unmet(tags)
+        .is_none()
+}

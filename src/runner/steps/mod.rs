@@ -196,7 +196,8 @@ pub(super) enum Credentials {
 }
 
 /// The request that redeems the scenario's code the way the docs show: JSON, the plain-text
-/// redirect URI, the authorize scopes plus `offline`, and the PKCE verifier when one was used.
+/// redirect URI, the authorize scopes plus the target's refresh scope (`offline`), and the PKCE
+/// verifier when one was used.
 pub(super) fn redeem_request(
     w: &mut OAuthWorld,
     creds: Credentials,
@@ -219,7 +220,7 @@ pub(super) fn redeem_request(
         .as_ref()
         .and_then(|r| r.scope.clone())
         .unwrap_or(app.scopes.clone());
-    req.scope = Some(format!("{} offline", scopes.join(" ")));
+    req.scope = Some(format!("{} {}", scopes.join(" "), w.target().refresh_scope));
     req.code_verifier = w.pkce.as_ref().map(|p| p.verifier.clone());
     Ok(req)
 }

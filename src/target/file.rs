@@ -1,0 +1,623 @@
+//! The target file: a live Marketing Cloud tenant, or any server speaking its authorization code
+//! grant, described in TOML (`run --target FILE`). Everything is checked before any traffic: an
+//! unknown key, a wrong type, a missing field, a literal secret, an `http://` endpoint off
+//! loopback or an unset environment variable is refused with the file, the line and the key.
+//! Secrets come only from environment variables, so target files can be committed.
+
+use super::{App, AppKind, Target};
+use crate::login::{Credentials, LoginAction, LoginScript, LoginStep};
+use crate::secret::Secret;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use url::Url;
+
+/// A target file that cannot be used. Exit 1: the configuration is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {key}{message}")]
+pub struct FileError {
+    pub file: String,
+    /// 1-based; 0 when the file could not be read.
+    pub line: usize,
+    /// The key at fault with `: ` after it, or empty.
+    pub key: String,
+    pub message: String,
+}
+
+impl crate::exit::Exit for FileError {
+    fn exit_code(&self) -> u8 {
+        crate::exit::USAGE
+    }
+}
+
+/// How the target speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// Marketing Cloud: JSON token requests, `offline` for refresh tokens, its error shapes.
+    Sfmc,
+    /// RFC 6749 as written: form-encoded token requests.
+    Oauth2,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    name: String,
+    dialect: Dialect,
+    subdomain: Option<String>,
+    authorize_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+    rest_probe: Option<String>,
+    issuer: Option<String>,
+    logout_url: Option<String>,
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
+    token_request: Option<String>,
+    client_auth: Option<String>,
+    refresh_scope: Option<String>,
+    requests_per_second: Option<f64>,
+    concurrency: Option<usize>,
+    #[serde(default)]
+    authorize_params: BTreeMap<String, String>,
+    web_app: RawApp,
+    public_app: RawApp,
+    second_web_app: Option<RawApp>,
+    user: RawUser,
+    login: RawLogin,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApp {
+    client_id: String,
+    client_secret_env: Option<String>,
+    redirect_uri: String,
+    #[serde(default)]
+    other_redirect_uris: Vec<String>,
+    scopes: Vec<String>,
+    /// A scope the app is not granted (default: `no_such_scope`).
+    ungranted_scope: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUser {
+    username: Option<String>,
+    username_env: Option<String>,
+    password_env: String,
+    totp_seed_env: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLogin {
+    page: String,
+    cancel: Option<String>,
+    steps: Vec<RawStep>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    fill: Option<String>,
+    with: Option<String>,
+    click: Option<String>,
+    #[serde(default)]
+    optional: bool,
+}
+
+/// Keys that would hold a secret in the file itself.
+const LITERAL_SECRETS: &[(&str, &str)] = &[
+    ("client_secret", "client_secret_env"),
+    ("password", "password_env"),
+    ("totp_seed", "totp_seed_env"),
+];
+
+/// What the harness knows of a target described by a file, beyond the [`Target`] itself.
+#[derive(Debug, Clone)]
+pub struct TargetFile {
+    pub target: Target,
+    pub dialect: Dialect,
+    /// Requests per second to the target (default 2).
+    pub requests_per_second: f64,
+    /// Scenarios at once (default 1).
+    pub concurrency: usize,
+    /// Other hosts the login pages legitimately use.
+    pub allowed_hosts: Vec<String>,
+    /// Extra parameters on every authorization request.
+    pub authorize_params: BTreeMap<String, String>,
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The line where `key` is set (`key =` at the start of a line, or `{ key =` inline), or 0.
+fn line_of_key(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start();
+            t.starts_with(&format!("{key} ")) || t.starts_with(&format!("{key}="))
+        })
+        .map_or(0, |i| i + 1)
+}
+
+/// Levenshtein distance, for "did you mean".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// The message of a TOML error, with a hint: the literal secret's `_env` twin, or the nearest
+/// known key.
+fn explain(message: &str) -> (String, String) {
+    let message = message.trim().replace('\n', " ");
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return (String::new(), message);
+    };
+    let Some((field, expected)) = rest.split_once('`') else {
+        return (String::new(), message);
+    };
+    let key = format!("{field}: ");
+    if let Some((_, twin)) = LITERAL_SECRETS.iter().find(|(s, _)| *s == field) {
+        return (
+            key,
+            format!("a secret cannot be written in a target file: name an environment variable with `{twin}`"),
+        );
+    }
+    let known: Vec<&str> = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|k| !k.is_empty())
+        .collect();
+    let nearest = known
+        .iter()
+        .map(|k| (distance(field, k), *k))
+        .min()
+        .filter(|(d, _)| *d <= 3)
+        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default();
+    (
+        key,
+        format!(
+            "unknown key{nearest}; the keys here are {}",
+            known.join(", ")
+        ),
+    )
+}
+
+impl TargetFile {
+    /// Reads and checks `path`. `env` looks up environment variables (the process's, in use).
+    pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, FileError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| FileError {
+            file: file.clone(),
+            line: 0,
+            key: String::new(),
+            message: format!("cannot be read: {e}"),
+        })?;
+        Self::parse(&file, &text, env)
+    }
+
+    /// Parses and checks `text`; `file` names it in errors.
+    pub fn parse(
+        file: &str,
+        text: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, FileError> {
+        let raw: Raw = toml::from_str(text).map_err(|e| {
+            let (key, message) = explain(e.message());
+            FileError {
+                file: file.to_owned(),
+                line: e.span().map_or(0, |s| line_of(text, s.start)),
+                key,
+                message,
+            }
+        })?;
+        let err = |key: &str, message: String| FileError {
+            file: file.to_owned(),
+            line: line_of_key(text, key.rsplit('.').next().unwrap_or(key)),
+            key: format!("{key}: "),
+            message,
+        };
+        let secret_from = |key: &str, var: &str, kind: &'static str| {
+            env(var)
+                .map(|v| Secret::new(kind, v))
+                .ok_or_else(|| err(key, format!("the environment variable {var} is not set")))
+        };
+        let url = |key: &str, value: &str| -> Result<Url, FileError> {
+            let u = Url::parse(value).map_err(|e| err(key, format!("not a URL: {e}")))?;
+            match u.scheme() {
+                "https" => Ok(u),
+                "http" if is_loopback(&u) => Ok(u),
+                "http" => Err(err(
+                    key,
+                    "http:// is accepted only for loopback hosts; use https://".into(),
+                )),
+                other => Err(err(key, format!("the {other}: scheme is not an endpoint"))),
+            }
+        };
+        if raw.dialect == Dialect::Oauth2 {
+            return Err(err(
+                "dialect",
+                "the oauth2 dialect (form bodies, HTTP Basic) is not supported yet; use sfmc"
+                    .into(),
+            ));
+        }
+        for (key, value) in [
+            ("token_request", &raw.token_request),
+            ("client_auth", &raw.client_auth),
+        ] {
+            let allowed: &[&str] = if key == "token_request" {
+                &["json"]
+            } else {
+                &["body"]
+            };
+            if let Some(v) = value {
+                if !allowed.contains(&v.as_str()) {
+                    return Err(err(
+                        key,
+                        format!(
+                            "`{v}` is not supported yet in dialect sfmc (supported: {})",
+                            allowed.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        let derived = |host: &str, path: &str| {
+            raw.subdomain
+                .as_deref()
+                .map(|s| format!("https://{s}.{host}.marketingcloudapis.com{path}"))
+        };
+        let authorize = raw
+            .authorize_endpoint
+            .clone()
+            .or_else(|| derived("auth", "/v2/authorize"))
+            .ok_or_else(|| {
+                err(
+                    "authorize_endpoint",
+                    "give subdomain or authorize_endpoint".into(),
+                )
+            })?;
+        let token = raw
+            .token_endpoint
+            .clone()
+            .or_else(|| derived("auth", "/v2/token"))
+            .ok_or_else(|| err("token_endpoint", "give subdomain or token_endpoint".into()))?;
+        let rest = raw
+            .rest_probe
+            .clone()
+            .or_else(|| derived("rest", "/platform/v1/tokenContext"));
+        let authorize_endpoint = url("authorize_endpoint", &authorize)?;
+        let token_endpoint = url("token_endpoint", &token)?;
+        let rest_probe = rest.map(|r| url("rest_probe", &r)).transpose()?;
+        let logout_url = raw
+            .logout_url
+            .as_deref()
+            .map(|u| url("logout_url", u))
+            .transpose()?;
+        let app = |section: &str, kind: AppKind, a: &RawApp| -> Result<App, FileError> {
+            let client_secret = match (&a.client_secret_env, kind) {
+                (Some(var), AppKind::Web) => Some(secret_from(
+                    &format!("{section}.client_secret_env"),
+                    var,
+                    "ClientSecret",
+                )?),
+                (Some(_), AppKind::Public) => {
+                    return Err(err(
+                        &format!("{section}.client_secret_env"),
+                        "a public app has no client secret".into(),
+                    ))
+                }
+                (None, AppKind::Web) => {
+                    return Err(err(
+                        &format!("{section}.client_secret_env"),
+                        "a web app needs its client secret: name the environment variable that holds it".into(),
+                    ))
+                }
+                (None, AppKind::Public) => None,
+            };
+            for u in std::iter::once(&a.redirect_uri).chain(&a.other_redirect_uris) {
+                let parsed = Url::parse(u).map_err(|e| {
+                    err(
+                        &format!("{section}.redirect_uri"),
+                        format!("{u:?} is not a URL: {e}"),
+                    )
+                })?;
+                // Until the local catcher takes the callback, a code must never be sent anywhere
+                // but this machine: nothing listens at a loopback redirect URI.
+                if !is_loopback(&parsed) {
+                    return Err(err(
+                        &format!("{section}.redirect_uri"),
+                        format!("{u:?}: redirect URIs must be on loopback (such as https://127.0.0.1:80/) for now, so that no code reaches a real app; register one on the integration"),
+                    ));
+                }
+            }
+            Ok(App {
+                kind,
+                client_id: a.client_id.clone(),
+                client_secret,
+                redirect_uri: a.redirect_uri.clone(),
+                other_redirect_uris: a.other_redirect_uris.clone(),
+                scopes: a.scopes.clone(),
+                ungranted_scope: a
+                    .ungranted_scope
+                    .clone()
+                    .unwrap_or_else(|| "no_such_scope".into()),
+            })
+        };
+        let web_app = app("web_app", AppKind::Web, &raw.web_app)?;
+        let public_app = app("public_app", AppKind::Public, &raw.public_app)?;
+        let second_web_app = raw
+            .second_web_app
+            .as_ref()
+            .map(|a| app("second_web_app", AppKind::Web, a))
+            .transpose()?;
+        let username = match (&raw.user.username, &raw.user.username_env) {
+            (Some(u), None) => u.clone(),
+            (None, Some(var)) => env(var).ok_or_else(|| {
+                err(
+                    "user.username_env",
+                    format!("the environment variable {var} is not set"),
+                )
+            })?,
+            _ => {
+                return Err(err(
+                    "user.username",
+                    "give username or username_env (one of them)".into(),
+                ))
+            }
+        };
+        let user = Credentials {
+            username,
+            password: secret_from("user.password_env", &raw.user.password_env, "Password")?,
+            totp_seed: raw
+                .user
+                .totp_seed_env
+                .as_deref()
+                .map(|var| secret_from("user.totp_seed_env", var, "TotpSeed"))
+                .transpose()?,
+        };
+        let mut steps = Vec::new();
+        for (i, s) in raw.login.steps.iter().enumerate() {
+            let action = match (&s.fill, &s.with, &s.click) {
+                (Some(selector), Some(value), None) => LoginAction::Fill {
+                    selector: selector.clone(),
+                    value: value.clone(),
+                },
+                (None, None, Some(selector)) => LoginAction::Click {
+                    selector: selector.clone(),
+                },
+                _ => {
+                    return Err(err(
+                        "login.steps",
+                        format!("step {}: give either `fill` and `with`, or `click`", i + 1),
+                    ))
+                }
+            };
+            steps.push(LoginStep {
+                action,
+                optional: s.optional,
+            });
+        }
+        let login = LoginScript {
+            page_marker: raw.login.page.clone(),
+            cancel: raw.login.cancel.clone(),
+            steps,
+        };
+        let loopback_only = [&authorize_endpoint, &token_endpoint]
+            .into_iter()
+            .chain(rest_probe.as_ref())
+            .all(is_loopback);
+        if raw
+            .requests_per_second
+            .is_some_and(|r| !(r > 0.0 && r <= 100.0))
+        {
+            return Err(err(
+                "requests_per_second",
+                "give a number above 0 and at most 100".into(),
+            ));
+        }
+        Ok(Self {
+            target: Target {
+                name: raw.name.clone(),
+                authorize_endpoint,
+                token_endpoint,
+                web_app,
+                public_app,
+                second_web_app,
+                user,
+                login,
+                rest_probe,
+                issuer: raw.issuer.clone(),
+                logout_url,
+                loopback_only,
+                refresh_scope: raw
+                    .refresh_scope
+                    .clone()
+                    .unwrap_or_else(|| "offline".into()),
+                controls: None,
+            },
+            dialect: raw.dialect,
+            requests_per_second: raw.requests_per_second.unwrap_or(2.0),
+            concurrency: raw.concurrency.unwrap_or(1).max(1),
+            allowed_hosts: raw.allowed_hosts,
+            authorize_params: raw.authorize_params,
+        })
+    }
+}
+
+/// Whether `u`'s host is a loopback address or `localhost`.
+pub fn is_loopback(u: &Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r##"
+name = "acme"
+dialect = "sfmc"
+subdomain = "mc563885gzs27c5t9-63k636ttgm"
+
+[web_app]
+client_id = "webid"
+client_secret_env = "T_WEB_SECRET"
+redirect_uri = "https://127.0.0.1:80/cb"
+other_redirect_uris = ["https://127.0.0.1:80/cb?tenant=1"]
+scopes = ["email_read", "offline"]
+
+[public_app]
+client_id = "pubid"
+redirect_uri = "https://127.0.0.1:80/public"
+scopes = ["email_read"]
+
+[user]
+username = "qa@acme.example"
+password_env = "T_PASSWORD"
+
+[login]
+page = "form#login"
+steps = [
+  { fill = "#username", with = "{username}" },
+  { fill = "#password", with = "{password}" },
+  { click = "#login" },
+  { click = "button[type=submit]", optional = true },
+]
+"##;
+
+    fn env(var: &str) -> Option<String> {
+        match var {
+            "T_WEB_SECRET" => Some("web-secret-value".into()),
+            "T_PASSWORD" => Some("password-value".into()),
+            _ => None,
+        }
+    }
+
+    fn parse(text: &str) -> Result<TargetFile, FileError> {
+        TargetFile::parse("t.toml", text, &env)
+    }
+
+    #[test]
+    fn a_good_file_derives_the_tenant_endpoints_and_reads_secrets_from_the_environment() {
+        let t = parse(GOOD).expect("a good file").target;
+        assert_eq!(
+            t.authorize_endpoint.as_str(),
+            "https://mc563885gzs27c5t9-63k636ttgm.auth.marketingcloudapis.com/v2/authorize"
+        );
+        assert_eq!(
+            t.rest_probe.as_ref().map(Url::as_str),
+            Some("https://mc563885gzs27c5t9-63k636ttgm.rest.marketingcloudapis.com/platform/v1/tokenContext")
+        );
+        assert_eq!(
+            t.web_app.client_secret.as_ref().map(Secret::expose),
+            Some("web-secret-value")
+        );
+        assert!(!t.loopback_only);
+        assert!(t.controls.is_none());
+        let optional: Vec<bool> = t.login.steps.iter().map(|s| s.optional).collect();
+        assert_eq!(optional, vec![false, false, false, true]);
+        let caps = t.capabilities();
+        assert!(caps.query_redirect_uri && !caps.second_web_app && !caps.controls);
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused_with_its_line_and_the_nearest_key() {
+        let e = parse(&GOOD.replace("subdomain =", "subdomian =")).expect_err("a typo");
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.to_string().contains("did you mean `subdomain`?"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("t.toml:4: subdomian: unknown key"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_literal_secret_is_refused() {
+        let e = parse(&GOOD.replace(
+            "client_secret_env = \"T_WEB_SECRET\"",
+            "client_secret = \"s3cr3t\"",
+        ))
+        .expect_err("a literal secret");
+        assert!(
+            e.to_string()
+                .contains("client_secret: a secret cannot be written"),
+            "{e}"
+        );
+        assert_eq!(e.line, 8, "{e}");
+        assert!(!e.to_string().contains("s3cr3t"));
+    }
+
+    #[test]
+    fn an_unset_variable_a_wrong_type_and_a_missing_field_are_refused() {
+        let e = parse(&GOOD.replace("T_PASSWORD", "T_UNSET")).expect_err("unset");
+        assert_eq!(
+            e.to_string(),
+            "t.toml:20: user.password_env: the environment variable T_UNSET is not set"
+        );
+        let e = parse(&GOOD.replace("scopes = [\"email_read\"]", "scopes = \"email_read\""))
+            .expect_err("a wrong type");
+        assert_eq!(e.line, 16, "{e}");
+        let e = parse(&GOOD.replace("name = \"acme\"\n", "")).expect_err("no name");
+        assert!(e.to_string().contains("missing field `name`"), "{e}");
+    }
+
+    #[test]
+    fn http_is_accepted_only_on_loopback() {
+        let on = |ep: &str| {
+            parse(&GOOD.replace(
+                "subdomain = \"mc563885gzs27c5t9-63k636ttgm\"",
+                &format!("authorize_endpoint = \"{ep}/v2/authorize\"\ntoken_endpoint = \"{ep}/v2/token\""),
+            ))
+        };
+        let local = on("http://127.0.0.1:4567").expect("loopback");
+        assert!(local.target.loopback_only);
+        let e = on("http://auth.example.com").expect_err("http off loopback");
+        assert!(e.to_string().contains("only for loopback"), "{e}");
+    }
+
+    #[test]
+    fn a_redirect_uri_off_loopback_is_refused_so_no_code_reaches_a_real_app() {
+        let e = parse(&GOOD.replace("https://127.0.0.1:80/public", "https://app.example/public"))
+            .expect_err("a real app's redirect URI");
+        assert!(e.to_string().contains("public_app.redirect_uri"), "{e}");
+        assert!(e.to_string().contains("must be on loopback"), "{e}");
+    }
+
+    #[test]
+    fn a_step_is_a_fill_or_a_click() {
+        let e = parse(&GOOD.replace(
+            "{ click = \"#login\" }",
+            "{ click = \"#login\", fill = \"#x\" }",
+        ))
+        .expect_err("both");
+        assert!(e.to_string().contains("step 3: give either"), "{e}");
+    }
+
+    #[test]
+    fn nearest_keys_are_found_by_edit_distance() {
+        assert_eq!(distance("subdomian", "subdomain"), 2);
+        assert_eq!(distance("", "abc"), 3);
+    }
+}

@@ -1,0 +1,249 @@
+//! The live path: a target file (`run --target FILE`) pointing every feature at a server in
+//! another process. Here that server is the simulator started on its own by `mock`, described by
+//! `targets/simulator.toml`; its secrets reach both only through environment variables.
+
+mod common;
+
+use common::{command, finish};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(600);
+
+/// The secrets both sides read from the environment.
+const ENV: &[(&str, &str)] = &[
+    ("SIM_WEB_SECRET", "live-web-secret-0000000001"),
+    ("SIM_WEB2_SECRET", "live-web-secret-0000000002"),
+    ("SIM_PASSWORD", "live-Passw0rd-for-the-sim"),
+];
+
+/// A `mock` on a free loopback port with `targets/simulator-integrations.toml` and `faults`,
+/// and a copy of `targets/simulator.toml` pointing at it.
+struct LiveSimulator {
+    child: Option<Child>,
+    target_file: PathBuf,
+    tmp: tempfile::TempDir,
+}
+
+impl LiveSimulator {
+    fn start(faults: &[&str]) -> Self {
+        let tmp = tempfile::tempdir().expect("a folder");
+        let mut args = vec![
+            "mock",
+            "--port",
+            "0",
+            "--integrations",
+            "targets/simulator-integrations.toml",
+        ];
+        for f in faults {
+            args.extend(["--fault", f]);
+        }
+        let mut cmd = command(&args, tmp.path());
+        cmd.envs(ENV.iter().copied());
+        let mut child = cmd.spawn().expect("start the mock");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut first = String::new();
+        out.read_line(&mut first).expect("the mock's first line");
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let base = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("the mock said {first:?}"))
+            .to_owned();
+        let file = std::fs::read_to_string(common::root().join("targets/simulator.toml"))
+            .expect("targets/simulator.toml");
+        let target_file = tmp.path().join("simulator.toml");
+        std::fs::write(&target_file, file.replace("http://127.0.0.1:4567", &base))
+            .expect("a target file");
+        Self {
+            child: Some(child),
+            target_file,
+            tmp,
+        }
+    }
+
+    /// `run --target <file>` with `extra` arguments.
+    fn run(&self, extra: &[&str]) -> common::Run {
+        let file = self.target_file.display().to_string();
+        let reports = self.tmp.path().join("reports").display().to_string();
+        let mut args = vec![
+            "run",
+            "--target",
+            &file,
+            "--color",
+            "never",
+            "--report-dir",
+            &reports,
+        ];
+        args.extend(extra);
+        let run_tmp = self.tmp.path().join("run");
+        std::fs::create_dir_all(&run_tmp).expect("a folder");
+        let mut cmd = command(&args, &run_tmp);
+        cmd.envs(ENV.iter().copied());
+        let r = finish(cmd.spawn().expect("start the run"), LIMIT);
+        common::assert_nothing_left(&run_tmp);
+        r
+    }
+
+    fn stop(&mut self) {
+        if let Some(child) = self.child.take() {
+            // SAFETY: signalling the child we spawned.
+            unsafe {
+                libc::kill(child.id() as i32, libc::SIGTERM);
+            }
+            let r = finish(child, Duration::from_secs(30));
+            assert_eq!(r.code, Some(0), "the mock stops cleanly: {r:?}");
+        }
+    }
+}
+
+impl Drop for LiveSimulator {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn skipped_reasons(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("skipped: "))
+        .filter_map(|l| l.rsplit_once("`: ").map(|(_, reason)| reason))
+        .collect()
+}
+
+#[test]
+fn the_simulator_in_another_process_passes_through_a_target_file() {
+    let mut sim = LiveSimulator::start(&[]);
+    let r = sim.run(&[]);
+    sim.stop();
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    // Every check the live path can run passes, as against the embedded simulator; the others
+    // are not applicable, each for a reason of the live path.
+    assert_eq!(
+        r.closing_line(),
+        "173 passed, 0 failed, 13 skipped",
+        "{}",
+        r.stdout
+    );
+    for reason in skipped_reasons(&r.stdout) {
+        assert!(
+            [
+                "loopback target",
+                "run with --slow",
+                "run with --intrusive",
+                "needs the simulator's own powers",
+                "needs the target's sign-out page"
+            ]
+            .iter()
+            .any(|k| reason.contains(k)),
+            "an unexpected reason: {reason}"
+        );
+    }
+    assert!(
+        r.stdout
+            .starts_with("target: simulator-live at http://127.0.0.1:"),
+        "{}",
+        r.stdout
+    );
+    // No secret reaches the output.
+    for (_, secret) in ENV {
+        for form in common::encodings(secret) {
+            assert!(
+                !r.stdout.contains(&form) && !r.stderr.contains(&form),
+                "{form} leaked"
+            );
+        }
+    }
+    let _ = Path::new(&sim.target_file);
+}
+
+#[test]
+fn faults_of_the_simulator_in_another_process_fail_their_checks_through_a_target_file() {
+    let mut sim = LiveSimulator::start(&["secret-not-checked", "no-cache-control"]);
+    let r = sim.run(&["--tags", "@TK-08 or @TR-03"]);
+    sim.stop();
+    assert_eq!(r.code, Some(4), "{}\n{}", r.stdout, r.stderr);
+    let failed: std::collections::BTreeSet<&str> = r
+        .stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Step panicked. Captured output: ["))
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    assert_eq!(
+        failed.into_iter().collect::<Vec<_>>(),
+        vec!["TK-08", "TR-03"],
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_broken_target_file_is_refused_before_any_traffic() {
+    let tmp = tempfile::tempdir().expect("a folder");
+    let good = std::fs::read_to_string(common::root().join("targets/simulator.toml"))
+        .expect("targets/simulator.toml");
+    /// (what, the file's text, the environment, the error expected)
+    type Case<'a> = (&'a str, String, &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
+        (
+            "unset variable",
+            good.clone(),
+            &[],
+            "simulator.toml:22: web_app.client_secret_env: the environment variable SIM_WEB_SECRET is not set",
+        ),
+        (
+            "typo",
+            good.replace("token_endpoint =", "token_endpiont ="),
+            ENV,
+            "token_endpiont: unknown key (did you mean `token_endpoint`?)",
+        ),
+        (
+            "literal secret",
+            good.replace(
+                "client_secret_env = \"SIM_WEB_SECRET\"",
+                "client_secret = \"in-the-file\"",
+            ),
+            ENV,
+            "client_secret: a secret cannot be written in a target file",
+        ),
+        (
+            "http off loopback",
+            good.replace("http://127.0.0.1:4567/v2/token", "http://auth.example.com/v2/token"),
+            ENV,
+            "token_endpoint: http:// is accepted only for loopback hosts",
+        ),
+    ];
+    for (what, text, env, expected) in cases {
+        let file = tmp.path().join("simulator.toml");
+        std::fs::write(&file, text).expect("a file");
+        let f = file.display().to_string();
+        let mut cmd = command(&["run", "--target", &f, "--color", "never"], tmp.path());
+        for (k, _) in ENV {
+            cmd.env_remove(k);
+        }
+        cmd.envs(env.iter().copied());
+        let r = finish(cmd.spawn().expect("start"), Duration::from_secs(30));
+        assert_eq!(r.code, Some(1), "{what}: {r:?}");
+        assert!(r.stderr.contains(expected), "{what}: {}", r.stderr);
+        assert!(!r.stdout.contains("target:"), "{what}: nothing started");
+        assert!(
+            !r.stderr.contains("in-the-file"),
+            "{what}: the secret was echoed"
+        );
+    }
+    let r = finish(
+        command(
+            &["run", "--target", "x.toml", "--fault", "open-redirect"],
+            tmp.path(),
+        )
+        .spawn()
+        .expect("start"),
+        Duration::from_secs(30),
+    );
+    assert_eq!(r.code, Some(1), "--target and --fault: {r:?}");
+}
