@@ -34,6 +34,33 @@ enum Command {
     /// Run the Marketing Cloud simulator on its own, until Ctrl-C (for an app's own CI).
     #[command(after_help = exit::TABLE)]
     Mock(MockArgs),
+    /// Check that a target file is ready for a run: one line per check, ✔ or ✘ with the fix.
+    #[command(after_help = exit::TABLE)]
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DoctorArgs {
+    /// The target file.
+    #[arg(long, env = "SFMC_TARGET", value_name = "FILE")]
+    target: PathBuf,
+    /// Use a WebDriver server already running instead of starting ChromeDriver.
+    #[arg(long, env = "SFMC_WEBDRIVER_URL", value_name = "URL")]
+    webdriver: Option<String>,
+    /// The ChromeDriver binary (default: `chromedriver` on PATH, then /usr/bin/chromedriver).
+    #[arg(long, env = "SFMC_CHROMEDRIVER", value_name = "PATH")]
+    chromedriver: Option<PathBuf>,
+    /// The Chromium binary.
+    #[arg(
+        long,
+        env = "SFMC_CHROME",
+        default_value = "/usr/bin/chromium",
+        value_name = "PATH"
+    )]
+    chrome: PathBuf,
+    /// Where the screenshot of the login goes.
+    #[arg(long, default_value = "reports/doctor", value_name = "DIR")]
+    out: PathBuf,
 }
 
 /// How the embedded simulator is set up.
@@ -214,6 +241,16 @@ pub fn main() -> ExitCode {
                     Command::Run(args) => run(*args).await,
                     Command::Mock(args) => mock(args).await,
                     Command::List(args) => list(&args),
+                    Command::Doctor(args) => {
+                        Ok(crate::doctor::doctor(&crate::doctor::DoctorConfig {
+                            target: args.target,
+                            chromedriver: args.chromedriver,
+                            chrome: args.chrome,
+                            webdriver: args.webdriver,
+                            out: args.out,
+                        })
+                        .await)
+                    }
                 }
             })
         });

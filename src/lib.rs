@@ -12,6 +12,7 @@
 
 pub mod browser;
 pub mod cli;
+pub mod doctor;
 pub mod evidence;
 pub mod exit;
 pub mod http;

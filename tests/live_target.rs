@@ -159,7 +159,6 @@ fn the_simulator_in_another_process_passes_through_a_target_file() {
             );
         }
     }
-    let _ = Path::new(&sim.target_file);
 }
 
 #[test]
@@ -246,4 +245,93 @@ fn a_broken_target_file_is_refused_before_any_traffic() {
         Duration::from_secs(30),
     );
     assert_eq!(r.code, Some(1), "--target and --fault: {r:?}");
+}
+
+impl LiveSimulator {
+    /// `doctor --target <file>`, the file changed by `edit`.
+    fn doctor(&self, edit: impl Fn(&str) -> String) -> common::Run {
+        let text = std::fs::read_to_string(&self.target_file).expect("the target file");
+        let file = self.tmp.path().join("doctor.toml");
+        std::fs::write(&file, edit(&text)).expect("a file");
+        let f = file.display().to_string();
+        let out = self.tmp.path().join("doctor").display().to_string();
+        let run_tmp = self.tmp.path().join("doctor-run");
+        std::fs::create_dir_all(&run_tmp).expect("a folder");
+        let mut cmd = command(&["doctor", "--target", &f, "--out", &out], &run_tmp);
+        cmd.envs(ENV.iter().copied());
+        let r = finish(cmd.spawn().expect("start doctor"), Duration::from_secs(120));
+        common::assert_nothing_left(&run_tmp);
+        r
+    }
+}
+
+#[test]
+fn doctor_says_ready_or_names_the_first_problem_with_its_fix() {
+    let mut sim = LiveSimulator::start(&[]);
+    let good = sim.doctor(str::to_owned);
+    assert_eq!(good.code, Some(0), "{}", good.stdout);
+    assert_eq!(good.stdout.matches("✔ ").count(), 8, "{}", good.stdout);
+    assert!(
+        good.stdout
+            .contains("✔ the public app's code exchange works"),
+        "{}",
+        good.stdout
+    );
+    let screenshot = good
+        .stdout
+        .split("(screenshot: ")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .expect("a screenshot path");
+    assert!(Path::new(screenshot).is_file(), "{screenshot}");
+
+    let selector = sim.doctor(|t| t.replace("#login-submit", "#no-such-button"));
+    assert_eq!(selector.code, Some(3), "{}", selector.stdout);
+    assert!(
+        selector.stdout.contains("✘ the login script did not get through: login script failed at step 3 (selector `#no-such-button`)"),
+        "{}",
+        selector.stdout
+    );
+
+    let unreachable = sim.doctor(|t| {
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let addr = dead.local_addr().expect("an address");
+        drop(dead);
+        let base = t
+            .lines()
+            .find_map(|l| l.strip_prefix("authorize_endpoint = \""))
+            .and_then(|l| l.strip_suffix("/v2/authorize\""))
+            .expect("the endpoint")
+            .to_owned();
+        t.replace(&base, &format!("http://{addr}"))
+    });
+    assert_eq!(unreachable.code, Some(3), "{}", unreachable.stdout);
+    assert!(
+        unreachable
+            .stdout
+            .contains("✘ target unreachable at http://127.0.0.1:"),
+        "{}",
+        unreachable.stdout
+    );
+    sim.stop();
+
+    let tmp = tempfile::tempdir().expect("a folder");
+    let mut cmd = command(
+        &["doctor", "--target", "targets/simulator.toml"],
+        tmp.path(),
+    );
+    for (k, _) in ENV {
+        cmd.env_remove(k);
+    }
+    cmd.env("SIM_WEB2_SECRET", "set");
+    let unset = finish(cmd.spawn().expect("start doctor"), Duration::from_secs(30));
+    assert_eq!(unset.code, Some(1), "{}", unset.stdout);
+    assert!(
+        unset
+            .stdout
+            .contains("✘ environment variables not set: SIM_WEB_SECRET, SIM_PASSWORD"),
+        "{}",
+        unset.stdout
+    );
+    assert!(!unset.stdout.contains("set\n"), "a value was printed");
 }

@@ -75,7 +75,9 @@ impl ChromeDriver {
         };
         let port = free_port().map_err(|e| spawn_err(e.to_string()))?;
         let tmp = tempfile::Builder::new()
-            .prefix("sfmc-conformance-chromedriver-")
+            // Short: Chromium's profile sockets live under it, and a Unix socket path longer
+            // than 107 bytes makes Chromium exit at start ("Chrome instance exited").
+            .prefix("sfmc-cd-")
             .tempdir()
             .map_err(|e| spawn_err(e.to_string()))?;
         let log = std::fs::File::create(tmp.path().join("chromedriver.log"))

@@ -31,7 +31,7 @@ pub enum BrowserError {
     MissingElement(String),
     /// A login step's element never appeared: a wrong password, a changed page, a question the
     /// script cannot answer. The environment, not the target's conformance.
-    #[error("login script failed at step {step} (selector `{selector}`): no such element within {secs} s; see the screenshot of the page in report.html")]
+    #[error("login script failed at step {step} (selector `{selector}`): no such element within {secs} s (a wrong password, a changed page, or a question the script cannot answer)")]
     LoginStep {
         step: usize,
         selector: String,

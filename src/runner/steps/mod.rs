@@ -127,6 +127,15 @@ pub(super) async fn authorize_in_browser(w: &mut OAuthWorld) -> Outcome {
         })
     };
     match step.await {
+        Err(e @ crate::browser::BrowserError::LoginStep { .. }) => {
+            if let Some(Ok(here)) = match w.browser_ref() {
+                Some(b) => Some(b.current_url().await),
+                None => None,
+            } {
+                w.snap("where the login script stopped", &here).await;
+            }
+            Err(w.browser_failure(e))
+        }
         Ok(a) => {
             let landed = a.response.url.clone();
             w.authorization = Some(a);
