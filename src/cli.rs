@@ -154,6 +154,10 @@ struct RunArgs {
     /// token expiry).
     #[arg(long)]
     slow: bool,
+    /// Print the plan (each check: runs, or not applicable and why) and the authorization URLs,
+    /// and send nothing.
+    #[arg(long)]
+    dry_run: bool,
     /// Stop at the first failed scenario.
     #[arg(long)]
     fail_fast: bool,
@@ -308,6 +312,12 @@ impl RunArgs {
 }
 
 async fn run(args: RunArgs) -> Result<u8, SessionError> {
+    if args.dry_run {
+        for line in Session::prepare(args.session())?.dry_run() {
+            println!("{line}");
+        }
+        return Ok(exit::SUCCESS);
+    }
     let outcome = session::run(args.session(), interrupted()).await?;
     Ok(outcome.exit_code())
 }

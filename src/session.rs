@@ -289,6 +289,48 @@ impl Prepared {
         &self.features
     }
 
+    /// What a run would do, without sending anything (`run --dry-run`): each selected check,
+    /// whether it runs or why it does not apply, and the authorization URLs (they carry no
+    /// secret; a state and a PKCE challenge are made up per scenario).
+    pub fn dry_run(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        match &self.target {
+            StartTarget::Simulator { name, .. } => lines.push(format!(
+                "target: {name} (the embedded simulator, started on a loopback port when the run starts)"
+            )),
+            StartTarget::Live(file) => {
+                let t = &file.target;
+                lines.push(format!(
+                    "target: {} at {} ({} requests per second, {} at once)",
+                    t.name,
+                    t.authorize_endpoint.origin().ascii_serialization(),
+                    file.requests_per_second,
+                    self.config.concurrency.unwrap_or(file.concurrency)
+                ));
+                for app in [&t.web_app, &t.public_app] {
+                    let mut req =
+                        crate::oauth::AuthorizeRequest::code(&app.client_id, &app.redirect_uri);
+                    req.scope = Some(app.scopes.clone());
+                    req.state = Some(crate::oauth::authorize::State::Generated("[state]".into()));
+                    let url = req.url(&t.authorize_endpoint);
+                    lines.push(format!("authorization URL of the {}: {url}", app.kind));
+                }
+            }
+        }
+        for (check, location) in &self.plan.runs {
+            lines.push(format!("runs: {} {location}", check.id));
+        }
+        for s in &self.plan.unsupported {
+            lines.push(format!("not applicable: {s}"));
+        }
+        lines.push(format!(
+            "{} would run, {} not applicable; nothing was sent",
+            self.plan.selected,
+            self.plan.unsupported.len()
+        ));
+        lines
+    }
+
     /// Phase 2: starts the target, then (if needed) ChromeDriver and the browsers, the HTTP
     /// client, the helper servers and the report folder. What was started is stopped again if a
     /// later part fails.

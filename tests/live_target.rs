@@ -335,3 +335,46 @@ fn doctor_says_ready_or_names_the_first_problem_with_its_fix() {
     );
     assert!(!unset.stdout.contains("set\n"), "a value was printed");
 }
+
+#[test]
+fn dry_run_prints_the_plan_and_the_urls_and_sends_nothing() {
+    // A listener where the target file points: it must hear nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    listener.set_nonblocking(true).expect("non-blocking");
+    let addr = listener.local_addr().expect("an address");
+    let tmp = tempfile::tempdir().expect("a folder");
+    let text = std::fs::read_to_string(common::root().join("targets/simulator.toml"))
+        .expect("targets/simulator.toml")
+        .replace("http://127.0.0.1:4567", &format!("http://{addr}"));
+    let file = tmp.path().join("t.toml");
+    std::fs::write(&file, text).expect("a file");
+    let f = file.display().to_string();
+    let mut cmd = command(&["run", "--target", &f, "--dry-run"], tmp.path());
+    cmd.envs(ENV.iter().copied());
+    let r = finish(cmd.spawn().expect("start"), Duration::from_secs(30));
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stdout.contains(&format!(
+            "authorization URL of the web app: http://{addr}/v2/authorize?response_type=code&client_id=vqwyswrlzzfk024ivr682esb&redirect_uri=https%3A%2F%2F127.0.0.1%3A80%2F"
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("runs: TK-08 "), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("not applicable: features/token/code_exchange.feature:58 `A code is still good at 4 minutes 50 seconds`: waits in real time against a live target (code lifetime, token expiry): run with --slow"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.closing_line(),
+        "173 would run, 13 not applicable; nothing was sent"
+    );
+    assert!(
+        matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the dry run connected to the target"
+    );
+    for (_, secret) in ENV {
+        assert!(!r.stdout.contains(secret), "a secret was printed");
+    }
+}

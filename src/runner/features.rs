@@ -31,6 +31,8 @@ pub struct Plan {
     pub selection: Selection,
     /// Number of selected scenarios (outline examples counted one by one).
     pub selected: usize,
+    /// The selected scenarios, with their check, in file order.
+    pub runs: Vec<(crate::outcome::Check, Location)>,
     /// Whether a selected scenario is tagged `@browser`.
     pub needs_browser: bool,
     /// Scenarios the user selected but the target cannot run, with why.
@@ -223,6 +225,7 @@ pub fn plan(
     let mut p = Plan {
         selection: Selection { user, capabilities },
         selected: 0,
+        runs: Vec::new(),
         needs_browser: false,
         unsupported: Vec::new(),
         files: features.len(),
@@ -240,6 +243,8 @@ pub fn plan(
         match capabilities.unmet(&s.tags) {
             None => {
                 p.selected += 1;
+                p.runs
+                    .push((crate::outcome::Check::from_tags(&s.tags), s.location));
                 p.needs_browser |= s.tags.iter().any(|t| t == "browser");
             }
             Some(reason) => p.unsupported.push(Skipped {
