@@ -25,7 +25,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the conformance features against the embedded simulator, through headless Chromium.
+    /// Run the conformance features through headless Chromium against the embedded simulator, or
+    /// the target a --target file describes.
     #[command(after_help = exit::TABLE)]
     Run(Box<RunArgs>),
     /// List every check the features implement: id, title, level, tags, file and line.

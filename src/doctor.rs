@@ -61,7 +61,9 @@ pub async fn doctor(config: &DoctorConfig) -> u8 {
         }
     };
     ok(format!("{} parses and validates", config.target.display()));
-    let missing = missing.into_inner();
+    let mut missing = missing.into_inner();
+    let mut seen = std::collections::HashSet::new();
+    missing.retain(|v| seen.insert(v.clone()));
     if !missing.is_empty() {
         return fail(
             format!("environment variables not set: {}", missing.join(", ")),
@@ -86,13 +88,7 @@ pub async fn doctor(config: &DoctorConfig) -> u8 {
         }
     }
     // 4: the authorization endpoint answers.
-    let get = HttpCall {
-        method: reqwest::Method::GET,
-        headers: Vec::new(),
-        query: None,
-        body: None,
-        secrets: Vec::new(),
-    };
+    let get = HttpCall::get();
     match http.send(&target.authorize_endpoint, &get).await {
         Ok(a) => ok(format!(
             "the authorization endpoint answers (HTTP {} without parameters)",
@@ -171,13 +167,7 @@ async fn check_host(http: &TokenClient, u: &Url) -> Result<(), Problem> {
     let mut origin = u.clone();
     origin.set_path("/");
     origin.set_query(None);
-    let get = HttpCall {
-        method: reqwest::Method::GET,
-        headers: Vec::new(),
-        query: None,
-        body: None,
-        secrets: Vec::new(),
-    };
+    let get = HttpCall::get();
     match http.send(&origin, &get).await {
         Ok(_) => {
             ok(format!(
@@ -254,12 +244,9 @@ async fn sign_in_and_redeem(
         req.code_challenge = Some((pkce.challenge.clone(), "S256".into()));
         let steps = async {
             browser.open(&req.url(&target.authorize_endpoint)).await?;
-            let landed = browser.current_url().await?;
-            if !AuthorizationResponse::parse(&landed).is_at(&app.redirect_uri)
-                && browser.has(&target.login.page_marker).await?
-            {
-                browser.sign_in(&target.login, &target.user).await?;
-            }
+            browser
+                .sign_in_if_asked(&target.login, &target.user, &app.redirect_uri)
+                .await?;
             browser.current_url().await
         };
         let landed = match steps.await {

@@ -121,6 +121,18 @@ impl TokenClient {
         Ok(Self { client, pace: None })
     }
 
+    /// Waits for one pacing slot, and returns a client that sends without pacing: for a burst
+    /// of requests that must arrive at once (a race is what such a check looks for).
+    pub async fn burst(&self) -> Self {
+        if let Some(pace) = &self.pace {
+            pace.wait().await;
+        }
+        Self {
+            client: self.client.clone(),
+            pace: None,
+        }
+    }
+
     /// The same client, sending at most `per_second` requests a second.
     pub fn paced(mut self, per_second: f64) -> Self {
         self.pace = Some(std::sync::Arc::new(Pacer {
@@ -240,6 +252,17 @@ impl HttpCall {
             req.to_json().to_string(),
             req.secrets().into_iter().cloned(),
         )
+    }
+
+    /// A plain GET: no headers, no query, no body.
+    pub fn get() -> Self {
+        Self {
+            method: reqwest::Method::GET,
+            headers: Vec::new(),
+            query: None,
+            body: None,
+            secrets: Vec::new(),
+        }
     }
 
     /// A GET with a Bearer token.

@@ -14,15 +14,6 @@ pub enum LoginAction {
     Click { selector: String },
 }
 
-impl LoginAction {
-    /// The CSS selector the step acts on.
-    pub fn selector(&self) -> &str {
-        match self {
-            Self::Fill { selector, .. } | Self::Click { selector } => selector,
-        }
-    }
-}
-
 /// One step of a login script.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginStep {

@@ -24,7 +24,6 @@ use crate::simulator::registry::{ConfigError, Registry};
 use crate::simulator::{Fault, Faults, SimConfig, SimError, Simulator, UnknownFault};
 use crate::target::file::TargetFile;
 use crate::target::{Target, TargetError};
-use cucumber::gherkin::Feature;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -242,7 +241,6 @@ impl Session {
         Ok(Prepared {
             config,
             target,
-            features: parsed,
             plan,
             name,
             started,
@@ -272,7 +270,6 @@ enum StartTarget {
 pub struct Prepared {
     config: SessionConfig,
     target: StartTarget,
-    features: Vec<Feature>,
     plan: Plan,
     name: Option<regex::Regex>,
     started: Instant,
@@ -282,11 +279,6 @@ impl Prepared {
     /// What will run, and what the target cannot run.
     pub fn plan(&self) -> &Plan {
         &self.plan
-    }
-
-    /// The parsed feature files.
-    pub fn features(&self) -> &[Feature] {
-        &self.features
     }
 
     /// What a run would do, without sending anything (`run --dry-run`): each selected check,
@@ -338,7 +330,6 @@ impl Prepared {
         let Prepared {
             config,
             target,
-            features: _,
             plan,
             name,
             started,
@@ -492,11 +483,6 @@ pub struct Started {
 }
 
 impl Started {
-    /// The target under test.
-    pub fn target(&self) -> &Target {
-        &self.ctx.target
-    }
-
     /// Closes the browsers this session started and stops ChromeDriver.
     async fn stop(&mut self) {
         if self.owns_browsers {

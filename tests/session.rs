@@ -57,17 +57,21 @@ async fn two_sessions_at_once_in_one_process_each_see_their_own_target() {
 
 #[test]
 fn preparing_starts_nothing_and_plans_what_the_target_can_run() {
-    let prepared =
-        Session::prepare(config("(@RU-14 and not @browser) or @AZ-10", &[])).expect("prepared");
+    let prepared = Session::prepare(config("@TK-08 or @AZ-10", &[])).expect("prepared");
     let plan = prepared.plan();
     assert_eq!(
-        plan.selected, 1,
-        "RU-14 (the built URL) runs against the simulator"
+        plan.selected, 2,
+        "the two TK-08 scenarios run against the simulator"
     );
-    assert!(!plan.needs_browser);
+    assert!(plan.needs_browser);
     assert_eq!(plan.unsupported.len(), 1, "AZ-10 is live-only");
     assert!(plan.unsupported[0].location.name.contains("requires TLS"));
     assert!(plan.unsupported[0].reason.contains("needs a live target"));
+    let lines = prepared.dry_run();
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("2 would run, 1 not applicable; nothing was sent")
+    );
 }
 
 #[test]
@@ -96,7 +100,7 @@ fn each_phase_fails_with_its_exit_code() {
 
 #[tokio::test]
 async fn a_report_folder_that_cannot_be_made_is_an_environment_failure() {
-    let mut c = config("@RU-14", &[]);
+    let mut c = config("@AZ-10", &[]);
     c.reports = Some(PathBuf::from("/dev/null/reports"));
     let e = Session::prepare(c)
         .expect("prepared")

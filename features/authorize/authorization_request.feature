@@ -6,21 +6,6 @@ Feature: The authorization request
   authorize: it belongs to the token request of a web app. Unknown parameters are ignored,
   repeated ones refused, and errors about the client are shown, never redirected.
 
-  @RU-14 @req:S-05 @MUST @web @sfmc
-  Scenario: The documented example request is built byte for byte
-    The documented example, with the target's authorize endpoint, client id and redirect URI in
-    place of the documented ones (each percent-encoded as the example encodes its own). The
-    example's own URL, byte for byte, is a unit test of the builder.
-
-    Given the web app
-    And the authorization request asks for scope "email_read email_write email_send" and state "mystate"
-    When the authorization URL is built
-    Then the authorization URL is, with the target's authorize endpoint and web app in place of the documented ones:
-      """
-      https://YOUR_SUBDOMAIN.auth.marketingcloudapis.com/v2/authorize?response_type=code&client_id={client_id}&redirect_uri={redirect_uri}&scope=email_read%20email_write%20email_send&state=mystate
-      """
-    And the authorization URL carries no client secret
-
   @RU-14 @req:S-05 @MUST @web @public @sfmc @browser
   Scenario Outline: The target accepts the <app>'s encoded request and asks the user to sign in
     Given the <app>

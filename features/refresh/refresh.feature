@@ -78,10 +78,11 @@ Feature: Refreshing the access token
   @RF-10 @req:SFMC @MUST @web @sfmc @sign-out
   Scenario: Without offline, tokens die when the user signs out
     Needs the target's sign-out page (a target file's logout_url); the simulator has none.
+    Given the app has redeemed another code without asking for the refresh scope
     When the user signs out of Marketing Cloud in the browser
-    Then the refresh token is refused
+    Then the access token is refused by the REST API
 
-  @RF-11 @req:SFMC @PROBE @web @sfmc @slow @serial
+  @RF-11 @req:SFMC @PROBE @web @sfmc @simulator @serial
   Scenario: A chain of 5 refreshes, 29 days apart, keeps working (the 30-day lifetime slides)
     When the app refreshes 5 times, 29 days apart
     Then the token endpoint answers 200

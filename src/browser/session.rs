@@ -37,6 +37,16 @@ pub enum BrowserError {
         selector: String,
         secs: u64,
     },
+    /// Every step ran, and the login page is still there.
+    #[error("the login page is still showing after the login script ran (a wrong password, a locked account, or a page the script does not know)")]
+    LoginRefused,
+}
+
+impl BrowserError {
+    /// Whether the login itself failed: the run signs in no more (accounts lock).
+    pub fn is_login(&self) -> bool {
+        matches!(self, Self::LoginStep { .. } | Self::LoginRefused)
+    }
 }
 
 impl BrowserError {
@@ -304,6 +314,30 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         Ok(())
+    }
+
+    /// Signs in with `script` as `user` if the browser shows the login page and has not reached
+    /// `redirect_uri`; whether it did. A login that leaves the login page showing has failed.
+    pub async fn sign_in_if_asked(
+        &self,
+        script: &LoginScript,
+        user: &Credentials,
+        redirect_uri: &str,
+    ) -> Result<bool, BrowserError> {
+        let at_login = |landed: String| async move {
+            Ok::<bool, BrowserError>(
+                !crate::oauth::authorize::is_callback(&landed, redirect_uri)
+                    && self.has(&script.page_marker).await?,
+            )
+        };
+        if !at_login(self.current_url().await?).await? {
+            return Ok(false);
+        }
+        self.sign_in(script, user).await?;
+        if at_login(self.current_url().await?).await? {
+            return Err(BrowserError::LoginRefused);
+        }
+        Ok(true)
     }
 
     /// Does one login step's action.

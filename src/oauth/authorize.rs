@@ -306,11 +306,6 @@ impl AuthorizationResponse {
             .collect()
     }
 
-    /// The raw query, between `?` and `#`.
-    pub fn query(&self) -> &str {
-        callback_query(&self.url)
-    }
-
     /// Whether the browser ended on `redirect_uri` (see [`is_callback`]).
     pub fn is_at(&self, redirect_uri: &str) -> bool {
         is_callback(&self.url, redirect_uri)

@@ -54,6 +54,8 @@ pub struct Context {
     shots: Mutex<Vec<(String, Screenshot)>>,
     /// What each scenario left behind, in the order they ended.
     records: Mutex<Vec<ScenarioRecord>>,
+    /// A login failed: no scenario signs in again.
+    pub login_failed: std::sync::atomic::AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -78,6 +80,7 @@ impl Context {
             screenshots,
             shots: Mutex::new(Vec::new()),
             records: Mutex::new(Vec::new()),
+            login_failed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

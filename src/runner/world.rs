@@ -481,6 +481,27 @@ impl OAuthWorld {
         }
     }
 
+    /// Notes that a login failed: the run signs in no more (accounts lock after a few failures).
+    pub fn login_failed(&self) {
+        self.ctx
+            .login_failed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// An environment failure if an earlier login of this run failed.
+    pub fn refuse_after_failed_login(&mut self) -> Outcome {
+        if self
+            .ctx
+            .login_failed
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(self.environment(
+                "an earlier login of this run failed: not signing in again (accounts lock after repeated failures)",
+            ));
+        }
+        Ok(())
+    }
+
     /// The scenario's browser, if one was started ([`Self::browser`] starts it).
     pub fn browser_ref(&self) -> Option<&Browser> {
         self.browser.as_ref()
@@ -541,7 +562,7 @@ impl OAuthWorld {
     pub async fn send_at_once(&mut self, req: &TokenRequest, n: usize) -> Outcome {
         let endpoint = self.ctx.target.token_endpoint.clone();
         let call = HttpCall::token_request(req);
-        let http = self.ctx.http.clone();
+        let http = self.ctx.http.burst().await;
         let answers = futures::future::join_all((0..n).map(|_| http.send(&endpoint, &call))).await;
         for a in answers {
             match a {

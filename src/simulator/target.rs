@@ -140,6 +140,8 @@ impl Simulator {
             logout_url: None,
             loopback_only: true,
             refresh_scope: "offline".into(),
+            allowed_hosts: Vec::new(),
+            authorize_params: Vec::new(),
             controls: Some(controls),
         })
     }

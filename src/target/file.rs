@@ -123,10 +123,6 @@ pub struct TargetFile {
     pub requests_per_second: f64,
     /// Scenarios at once (default 1).
     pub concurrency: usize,
-    /// Other hosts the login pages legitimately use.
-    pub allowed_hosts: Vec<String>,
-    /// Extra parameters on every authorization request.
-    pub authorize_params: BTreeMap<String, String>,
 }
 
 /// The 1-based line of byte `offset` in `text`.
@@ -134,14 +130,22 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-/// The line where `key` is set (`key =` at the start of a line, or `{ key =` inline), or 0.
+/// The line where `key` (`section.name`, or a top-level `name`) is set, or 0.
 fn line_of_key(text: &str, key: &str) -> usize {
-    text.lines()
-        .position(|l| {
-            let t = l.trim_start();
-            t.starts_with(&format!("{key} ")) || t.starts_with(&format!("{key}="))
-        })
-        .map_or(0, |i| i + 1)
+    let (section, name) = key.rsplit_once('.').unwrap_or(("", key));
+    let mut current = "";
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim();
+        if let Some(s) = t.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+            current = s.trim();
+            continue;
+        }
+        let sets = t.starts_with(&format!("{name} ")) || t.starts_with(&format!("{name}="));
+        if sets && (section.is_empty() || current == section) {
+            return i + 1;
+        }
+    }
+    0
 }
 
 /// Levenshtein distance, for "did you mean".
@@ -229,7 +233,7 @@ impl TargetFile {
         })?;
         let err = |key: &str, message: String| FileError {
             file: file.to_owned(),
-            line: line_of_key(text, key.rsplit('.').next().unwrap_or(key)),
+            line: line_of_key(text, key),
             key: format!("{key}: "),
             message,
         };
@@ -382,15 +386,26 @@ impl TargetFile {
                 ))
             }
         };
+        let totp_seed = raw
+            .user
+            .totp_seed_env
+            .as_deref()
+            .map(|var| secret_from("user.totp_seed_env", var, "TotpSeed"))
+            .transpose()?;
+        if totp_seed
+            .as_ref()
+            .is_some_and(|s| crate::totp::base32_decode(s.expose()).is_none())
+        {
+            return Err(err(
+                "user.totp_seed_env",
+                "the seed is not base32 (A-Z, 2-7), so no verification code can be made from it"
+                    .into(),
+            ));
+        }
         let user = Credentials {
             username,
             password: secret_from("user.password_env", &raw.user.password_env, "Password")?,
-            totp_seed: raw
-                .user
-                .totp_seed_env
-                .as_deref()
-                .map(|var| secret_from("user.totp_seed_env", var, "TotpSeed"))
-                .transpose()?,
+            totp_seed,
         };
         let mut steps = Vec::new();
         for (i, s) in raw.login.steps.iter().enumerate() {
@@ -450,13 +465,13 @@ impl TargetFile {
                     .refresh_scope
                     .clone()
                     .unwrap_or_else(|| "offline".into()),
+                allowed_hosts: raw.allowed_hosts,
+                authorize_params: raw.authorize_params.into_iter().collect(),
                 controls: None,
             },
             dialect: raw.dialect,
             requests_per_second: raw.requests_per_second.unwrap_or(2.0),
             concurrency: raw.concurrency.unwrap_or(1).max(1),
-            allowed_hosts: raw.allowed_hosts,
-            authorize_params: raw.authorize_params,
         })
     }
 }
@@ -603,6 +618,37 @@ steps = [
             .expect_err("a real app's redirect URI");
         assert!(e.to_string().contains("public_app.redirect_uri"), "{e}");
         assert!(e.to_string().contains("must be on loopback"), "{e}");
+    }
+
+    #[test]
+    fn an_error_in_a_section_points_at_that_section_s_line_and_a_seed_must_be_base32() {
+        let with_second = format!(
+            "{GOOD}\n[second_web_app]\nclient_id = \"w2\"\nclient_secret_env = \"T_UNSET2\"\nredirect_uri = \"https://127.0.0.1:80/2\"\nscopes = []\n"
+        );
+        let e = parse(&with_second).expect_err("unset");
+        assert!(
+            e.to_string()
+                .starts_with("t.toml:33: second_web_app.client_secret_env"),
+            "{e}"
+        );
+        let env_with_seed = |var: &str| match var {
+            "T_SEED" => Some("not base32!".into()),
+            other => env(other),
+        };
+        let e = TargetFile::parse(
+            "t.toml",
+            &GOOD.replace(
+                "password_env = \"T_PASSWORD\"",
+                "password_env = \"T_PASSWORD\"\ntotp_seed_env = \"T_SEED\"",
+            ),
+            &env_with_seed,
+        )
+        .expect_err("a bad seed");
+        assert!(e.to_string().contains("not base32"), "{e}");
+        assert!(
+            !e.to_string().contains("not base32!"),
+            "the seed was echoed: {e}"
+        );
     }
 
     #[test]

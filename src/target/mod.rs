@@ -125,6 +125,11 @@ pub struct Target {
     pub loopback_only: bool,
     /// The scope that yields a refresh token (Marketing Cloud: `offline`).
     pub refresh_scope: String,
+    /// Other hosts the target's own pages legitimately use (a live tenant's login host, its
+    /// assets): requests to them are not requests to a third party.
+    pub allowed_hosts: Vec<String>,
+    /// Extra parameters on every authorization request (`prompt=consent`, say).
+    pub authorize_params: Vec<(String, String)>,
     /// The simulator's powers, when the target is a simulator run by this process.
     pub controls: Option<Arc<dyn Controls>>,
 }
@@ -162,6 +167,17 @@ impl Target {
             Some(c) => c.advance_clock(d),
             None => tokio::time::sleep(d).await,
         }
+    }
+
+    /// Whether `url` is one of the target's own: on the authorization endpoint's origin, or on
+    /// one of its allowed hosts.
+    pub fn is_own(&self, url: &str) -> bool {
+        let Ok(u) = Url::parse(url) else {
+            return false;
+        };
+        u.origin() == self.authorize_endpoint.origin()
+            || u.host_str()
+                .is_some_and(|h| self.allowed_hosts.iter().any(|a| a.eq_ignore_ascii_case(h)))
     }
 
     /// Every secret of the target's apps and user, for a redactor.

@@ -155,12 +155,9 @@ pub fn encodings(secret: &str) -> Vec<String> {
     ]
 }
 
-/// Whether the embedded simulator with its built-in integrations runs a scenario with `tags`
-/// (the others are not applicable to it: live-only, sign-out, ...).
+/// Whether the embedded simulator with its built-in integrations runs a scenario with `tags`:
+/// all but the checks that need a host reached over a network (TLS, cookies) or a sign-out page.
+/// Written out here rather than asked of the code under test.
 pub fn simulator_runs(tags: &[String]) -> bool {
-    use sfmc_oauth_conformance::simulator::{target, Registry};
-    target::capabilities(&Registry::builtin())
-        .expect("the built-in integrations make a target")
-        .unmet(tags)
-        .is_none()
+    !tags.iter().any(|t| t == "live-only" || t == "sign-out")
 }

@@ -2,8 +2,8 @@
 //! a sign-out), so they run only against a live target.
 
 use crate::http::HttpCall;
-use crate::runner::world::{OAuthWorld, Outcome};
-use cucumber::{then, when};
+use crate::runner::world::{Failure, OAuthWorld, Outcome};
+use cucumber::{given, then, when};
 
 #[then("the authorization endpoint is https and has no fragment")]
 fn authorize_endpoint_tls(w: &mut OAuthWorld) -> Outcome {
@@ -25,13 +25,7 @@ async fn token_endpoint_tls(w: &mut OAuthWorld) -> Outcome {
     }
     // The HTTP client speaks only TLS 1.2 and 1.3 and verifies certificates (rustls), so any
     // answer at all proves both.
-    let call = HttpCall {
-        method: reqwest::Method::GET,
-        headers: Vec::new(),
-        query: None,
-        body: None,
-        secrets: Vec::new(),
-    };
+    let call = HttpCall::get();
     w.call(&e, call).await.map(|_| ())
 }
 
@@ -49,13 +43,7 @@ async fn secure_cookies(w: &mut OAuthWorld) -> Outcome {
         .map(|c| c.name.clone())
         .collect();
     let e = w.target().authorize_endpoint.clone();
-    let call = HttpCall {
-        method: reqwest::Method::GET,
-        headers: Vec::new(),
-        query: None,
-        body: None,
-        secrets: Vec::new(),
-    };
+    let call = HttpCall::get();
     let hsts = w
         .call(&e, call)
         .await?
@@ -83,16 +71,28 @@ async fn sign_out(w: &mut OAuthWorld) -> Outcome {
     }
 }
 
-#[then("the refresh token is refused")]
-async fn refresh_refused(w: &mut OAuthWorld) -> Outcome {
-    let rt = super::refresh::current_refresh_token(w)?;
-    let req = super::refresh::refresh_request(w, rt)?;
+#[given("the app has redeemed another code without asking for the refresh scope")]
+async fn redeemed_without_refresh_scope(w: &mut OAuthWorld) -> Outcome {
+    w.request = None;
+    super::authorize_in_browser(w).await?;
+    super::take_code(w)?;
+    let mut req = super::redeem_request(w, super::Credentials::Own)?;
+    req.scope = Some(w.app()?.scopes.join(" "));
     w.send_token_request(req).await?;
-    let status = w.token()?.status;
+    super::expect_status(w, 200)
+}
+
+#[then("the access token is refused by the REST API")]
+async fn access_token_refused(w: &mut OAuthWorld) -> Outcome {
+    let at = w
+        .access_token
+        .clone()
+        .ok_or_else(|| Failure::scenario("no access token"))?;
+    let works = super::token::rest_probe(w, &at, false).await?;
     w.expect(
-        status >= 400,
-        "the refresh token after sign-out",
+        !works,
+        "the access token after sign-out, issued without the refresh scope",
         "refused",
-        status,
+        "still accepted",
     )
 }

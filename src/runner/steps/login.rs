@@ -150,10 +150,12 @@ async fn authorize_by_post(w: &mut OAuthWorld) -> Outcome {
     );
     let page_url = w.ctx().aux.serve(page);
     let redirect_uri = w.app()?.redirect_uri.clone();
+    w.refuse_after_failed_login()?;
     w.browser().await?;
     let Some(browser) = w.browser_ref() else {
         return Err(Failure::scenario("browser unavailable"));
     };
+    let target = w.target();
     let outcome = async {
         browser.open(page_url.as_str()).await?;
         // Wait (bounded) for the auto-post to navigate away from the app's page.
@@ -163,10 +165,15 @@ async fn authorize_by_post(w: &mut OAuthWorld) -> Outcome {
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
-        super::sign_in_if_asked(w, browser, &redirect_uri).await?;
+        browser
+            .sign_in_if_asked(&target.login, &target.user, &redirect_uri)
+            .await?;
         Ok::<(), crate::browser::BrowserError>(())
     };
     if let Err(e) = outcome.await {
+        if e.is_login() {
+            w.login_failed();
+        }
         return Err(w.browser_failure(e));
     }
     super::record_landing(w).await

@@ -12,7 +12,7 @@ mod redirect;
 mod refresh;
 mod token;
 
-use super::world::{Authorization, Failure, OAuthWorld, Outcome};
+use super::world::{Authorization, Failure, OAuthWorld, Outcome, Tweak};
 use crate::oauth::authorize::{AuthorizationResponse, State};
 use crate::oauth::{AuthorizeRequest, Pkce, TokenRequest};
 use crate::secret::Secret;
@@ -47,8 +47,16 @@ pub(super) fn authorize_url(w: &mut OAuthWorld) -> Result<String, Failure> {
         Some(r) => r.url(&w.target().authorize_endpoint),
         None => return Err(Failure::scenario("no authorization request")),
     };
+    // The target's own extra parameters first, then the scenario's changes.
+    let tweaks: Vec<Tweak> = w
+        .target()
+        .authorize_params
+        .iter()
+        .map(|(k, v)| Tweak::Set(k.clone(), v.clone()))
+        .chain(w.tweaks.iter().cloned())
+        .collect();
     let url = match url.split_once('?') {
-        Some((base, query)) => format!("{base}?{}", apply_tweaks(query, &w.tweaks)),
+        Some((base, query)) => format!("{base}?{}", apply_tweaks(query, &tweaks)),
         None => url,
     };
     w.authorize_url = Some(url.clone());
@@ -90,44 +98,31 @@ pub(super) fn new_pkce() -> Result<Pkce, Failure> {
     Pkce::s256().map_err(|e| Failure::scenario(format!("no randomness for PKCE: {e}")))
 }
 
-/// Signs in on the login page if the browser shows it (and has not reached `redirect_uri`);
-/// whether it did.
-pub(super) async fn sign_in_if_asked(
-    w: &OAuthWorld,
-    browser: &crate::browser::Browser,
-    redirect_uri: &str,
-) -> Result<bool, crate::browser::BrowserError> {
-    let target = w.target();
-    let landed = browser.current_url().await?;
-    if !crate::oauth::authorize::is_callback(&landed, redirect_uri)
-        && browser.has(&target.login.page_marker).await?
-    {
-        browser.sign_in(&target.login, &target.user).await?;
-        return Ok(true);
-    }
-    Ok(false)
-}
-
 /// Opens the authorize URL and, if the login page shows, signs in with the target's login script;
 /// then records where the browser ended.
 pub(super) async fn authorize_in_browser(w: &mut OAuthWorld) -> Outcome {
     let url = authorize_url(w)?;
     let redirect_uri = w.app()?.redirect_uri.clone();
+    w.refuse_after_failed_login()?;
     w.browser().await?;
     let Some(browser) = w.browser_ref() else {
         return Err(Failure::scenario("browser unavailable"));
     };
+    let target = w.target();
     let step = async {
         browser.open(&url).await?;
-        let saw_login_page = sign_in_if_asked(w, browser, &redirect_uri).await?;
+        let saw_login_page = browser
+            .sign_in_if_asked(&target.login, &target.user, &redirect_uri)
+            .await?;
         let landed = browser.current_url().await?;
-        Ok(Authorization {
+        Ok::<_, crate::browser::BrowserError>(Authorization {
             response: AuthorizationResponse::parse(&landed),
             saw_login_page,
         })
     };
     match step.await {
-        Err(e @ crate::browser::BrowserError::LoginStep { .. }) => {
+        Err(e) if e.is_login() => {
+            w.login_failed();
             if let Some(Ok(here)) = match w.browser_ref() {
                 Some(b) => Some(b.current_url().await),
                 None => None,

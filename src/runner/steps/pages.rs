@@ -25,11 +25,8 @@ async fn target_pages(
     for _ in 0..5 {
         let u = Url::parse(&url).map_err(|e| Failure::scenario(format!("{url}: {e}")))?;
         let call = HttpCall {
-            method: reqwest::Method::GET,
-            headers: Vec::new(),
             query: u.query().map(str::to_owned),
-            body: None,
-            secrets: Vec::new(),
+            ..HttpCall::get()
         };
         let answer = w.call(&u, call).await?;
         let next = answer.header("location");
@@ -146,14 +143,14 @@ async fn framed_page_blocked(w: &mut OAuthWorld) -> Outcome {
 #[then("the browser requested nothing from a third party while on the target's pages")]
 async fn no_third_party(w: &mut OAuthWorld) -> Outcome {
     w.drain_network().await?;
-    let home = origin(w.target().authorize_endpoint.as_str());
     let redirect_uri = w.app()?.redirect_uri.clone();
+    let target = w.target();
     let stray: Vec<String> = w
         .net
         .iter()
         .filter(|r| r.url.starts_with("http"))
         .filter(|r| {
-            origin(&r.url) != home && !crate::oauth::authorize::is_callback(&r.url, &redirect_uri)
+            !target.is_own(&r.url) && !crate::oauth::authorize::is_callback(&r.url, &redirect_uri)
         })
         .map(|r| r.url.split('?').next().unwrap_or("").to_owned())
         .collect();

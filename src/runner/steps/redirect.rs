@@ -13,15 +13,11 @@ use crate::runner::world::{Failure, OAuthWorld, Outcome, Tweak};
 use cucumber::{given, then, when};
 use url::Url;
 
-fn origin(u: &str) -> Option<String> {
-    Url::parse(u).ok().map(|u| u.origin().ascii_serialization())
-}
-
-/// Whether a browser request stayed where it may go: the target, or the browser's own pages.
-fn stays_home(target_origin: &str, r: &NetRequest) -> bool {
+/// Whether a browser request stayed where it may go: the target's own hosts, or the browser's
+/// own pages.
+fn stays_home(target: &crate::target::Target, r: &NetRequest) -> bool {
     let internal = ["data:", "about:", "chrome", "blob:", "devtools:"];
-    internal.iter().any(|p| r.url.starts_with(p))
-        || origin(&r.url).as_deref() == Some(target_origin)
+    internal.iter().any(|p| r.url.starts_with(p)) || target.is_own(&r.url)
 }
 
 #[given(expr = "the authorization request's {param} is {string}")]
@@ -64,7 +60,6 @@ async fn open(w: &mut OAuthWorld) -> Outcome {
 
 #[then("the target refuses the request without redirecting")]
 async fn refuses_without_redirect(w: &mut OAuthWorld) -> Outcome {
-    let target = origin(w.target().authorize_endpoint.as_str()).unwrap_or_default();
     let redirect_uri = w.app()?.redirect_uri.clone();
     let landed = w.response()?.url.clone();
     let marker = w.target().login.page_marker.clone();
@@ -76,7 +71,7 @@ async fn refuses_without_redirect(w: &mut OAuthWorld) -> Outcome {
     let stray: Vec<String> = w
         .net
         .iter()
-        .filter(|r| !stays_home(&target, r))
+        .filter(|r| !stays_home(w.target(), r))
         .map(|r| r.url.clone())
         .collect();
     // The same request without the browser: no Location may leave the target.
@@ -84,20 +79,16 @@ async fn refuses_without_redirect(w: &mut OAuthWorld) -> Outcome {
     let endpoint =
         Url::parse(&url).map_err(|e| Failure::scenario(format!("the authorize URL: {e}")))?;
     let probe = HttpCall {
-        method: reqwest::Method::GET,
-        headers: Vec::new(),
         query: endpoint.query().map(str::to_owned),
-        body: None,
-        secrets: Vec::new(),
+        ..HttpCall::get()
     };
     let answer = w.call(&endpoint, probe).await?;
     let location = answer.header("location").unwrap_or_default();
-    let leaves = !location.is_empty()
-        && !location.starts_with('/')
-        && origin(&location).as_deref() != Some(target.as_str());
+    let leaves =
+        !location.is_empty() && !location.starts_with('/') && !w.target().is_own(&location);
     let heard = w.ctx().aux.canary_heard().await;
     let mut wrong = Vec::new();
-    if is_callback(&landed, &redirect_uri) || origin(&landed).as_deref() != Some(target.as_str()) {
+    if is_callback(&landed, &redirect_uri) || !w.target().is_own(&landed) {
         wrong.push(format!("the browser left the target for {landed}"));
     }
     if on_login_page {
@@ -198,7 +189,6 @@ fn code_in_query(w: &mut OAuthWorld) -> Outcome {
 async fn redirect_status(w: &mut OAuthWorld) -> Outcome {
     w.drain_network().await?;
     let redirect_uri = w.app()?.redirect_uri.clone();
-    let target = origin(w.target().authorize_endpoint.as_str()).unwrap_or_default();
     let hops: Vec<(u16, String)> = w
         .net
         .iter()
@@ -209,7 +199,7 @@ async fn redirect_status(w: &mut OAuthWorld) -> Outcome {
     let detours: Vec<String> = w
         .net
         .iter()
-        .filter(|r| !stays_home(&target, r) && !is_callback(&r.url, &redirect_uri))
+        .filter(|r| !stays_home(w.target(), r) && !is_callback(&r.url, &redirect_uri))
         .filter(|r| !AuthorizationResponse::parse(&r.url).code.is_empty())
         .map(|r| r.url.clone())
         .collect();

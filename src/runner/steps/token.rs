@@ -390,11 +390,8 @@ async fn redeem_as(w: &mut OAuthWorld, body: Body) -> Outcome {
 #[when("the app sends GET to the token endpoint")]
 async fn token_get(w: &mut OAuthWorld) -> Outcome {
     let call = HttpCall {
-        method: reqwest::Method::GET,
-        headers: Vec::new(),
         query: Some("grant_type=authorization_code".into()),
-        body: None,
-        secrets: Vec::new(),
+        ..HttpCall::get()
     };
     w.send_call(call).await
 }
