@@ -40,12 +40,10 @@ enum Command {
     Doctor(DoctorArgs),
 }
 
+/// Where the browser comes from (shared by `run` and `doctor`).
 #[derive(Debug, clap::Args)]
-struct DoctorArgs {
-    /// The target file.
-    #[arg(long, env = "SFMC_TARGET", value_name = "FILE")]
-    target: PathBuf,
-    /// Use a WebDriver server already running instead of starting ChromeDriver.
+struct BrowserArgs {
+    /// Use a WebDriver server already running (a Selenium Grid, say) instead of starting ChromeDriver.
     #[arg(long, env = "SFMC_WEBDRIVER_URL", value_name = "URL")]
     webdriver: Option<String>,
     /// The ChromeDriver binary (default: `chromedriver` on PATH, then /usr/bin/chromedriver).
@@ -59,6 +57,15 @@ struct DoctorArgs {
         value_name = "PATH"
     )]
     chrome: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+struct DoctorArgs {
+    /// The target file.
+    #[arg(long, env = "SFMC_TARGET", value_name = "FILE")]
+    target: PathBuf,
+    #[command(flatten)]
+    browser: BrowserArgs,
     /// Where the screenshot of the login goes.
     #[arg(long, default_value = "reports/doctor", value_name = "DIR")]
     out: PathBuf,
@@ -165,20 +172,8 @@ struct RunArgs {
     /// A failed SHOULD check fails the run (exit 4) instead of being a warning.
     #[arg(long, env = "SFMC_STRICT")]
     strict: bool,
-    /// Use a WebDriver server already running (a Selenium Grid, say) instead of starting ChromeDriver.
-    #[arg(long, env = "SFMC_WEBDRIVER_URL", value_name = "URL")]
-    webdriver: Option<String>,
-    /// The ChromeDriver binary (default: `chromedriver` on PATH, then /usr/bin/chromedriver).
-    #[arg(long, env = "SFMC_CHROMEDRIVER", value_name = "PATH")]
-    chromedriver: Option<PathBuf>,
-    /// The Chromium binary.
-    #[arg(
-        long,
-        env = "SFMC_CHROME",
-        default_value = "/usr/bin/chromium",
-        value_name = "PATH"
-    )]
-    chrome: PathBuf,
+    #[command(flatten)]
+    browser: BrowserArgs,
     #[command(flatten)]
     sim: SimArgs,
     /// Loopback port for the embedded simulator (0: any free port).
@@ -249,9 +244,9 @@ pub fn main() -> ExitCode {
                     Command::Doctor(args) => {
                         Ok(crate::doctor::doctor(&crate::doctor::DoctorConfig {
                             target: args.target,
-                            chromedriver: args.chromedriver,
-                            chrome: args.chrome,
-                            webdriver: args.webdriver,
+                            chromedriver: args.browser.chromedriver,
+                            chrome: args.browser.chrome,
+                            webdriver: args.browser.webdriver,
                             out: args.out,
                         })
                         .await)
@@ -292,9 +287,9 @@ impl RunArgs {
                 },
             },
             browsers: Browsers::Start {
-                webdriver: self.webdriver,
-                chromedriver: self.chromedriver,
-                chrome: self.chrome,
+                webdriver: self.browser.webdriver,
+                chromedriver: self.browser.chromedriver,
+                chrome: self.browser.chrome,
             },
             baselines: Some((
                 self.snapshots,
