@@ -103,7 +103,7 @@ pub async fn doctor(config: &DoctorConfig) -> u8 {
         }
     }
     // 5: the token endpoint answers an empty request with an OAuth error.
-    let empty = HttpCall::json("{}".into(), []);
+    let empty = HttpCall::token_fields(Default::default(), target.token_style, []);
     match http.send(&target.token_endpoint, &empty).await {
         Ok(a) if a.redacted_json().is_some_and(|v| v.get("error").is_some()) => ok(format!(
             "the token endpoint answers an empty request with an OAuth error (HTTP {})",
@@ -295,9 +295,9 @@ async fn redeem(
     let mut req = TokenRequest::authorization_code(code, &app.client_id, &app.redirect_uri);
     req.client_secret = app.client_secret.clone();
     req.code_verifier = Some(pkce.verifier.clone());
-    req.scope = Some(format!("{} {}", app.scopes.join(" "), target.refresh_scope));
+    req.scope = target.exchange_scope(&app.scopes);
     let answer = http
-        .token(&target.token_endpoint, &req)
+        .token(&target.token_endpoint, &req, target.token_style)
         .await
         .map_err(|e| (e.to_string(), "check that the server runs".into()))?;
     let has_token = answer

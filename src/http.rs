@@ -2,10 +2,10 @@
 //! up to a size limit, redirects are not followed, and each call is kept as redacted evidence.
 
 use crate::evidence::{Exchange, Redactor};
-use crate::oauth::token::{TokenRequest, TokenResponse};
+use crate::oauth::token::{TokenRequest, TokenResponse, TokenStyle};
 use crate::secret::Secret;
 use reqwest::header::HeaderMap;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::fmt;
 use std::time::Duration;
 use url::Url;
@@ -142,17 +142,15 @@ impl TokenClient {
         self
     }
 
-    /// POSTs `req` as JSON to `endpoint`, as Marketing Cloud documents.
+    /// POSTs `req` to `endpoint` in `style` (Marketing Cloud: JSON, credentials in the body).
     pub async fn token(
         &self,
         endpoint: &Url,
         req: &TokenRequest,
+        style: TokenStyle,
     ) -> Result<TokenOutcome, HttpError> {
-        let call = HttpCall::json(
-            req.to_json().to_string(),
-            req.secrets().into_iter().cloned(),
-        );
-        self.send(endpoint, &call).await
+        self.send(endpoint, &HttpCall::token_request(req, style))
+            .await
     }
 
     /// Sends any request to `endpoint` (a token endpoint, a REST probe), bounded and recorded.
@@ -246,12 +244,36 @@ impl HttpCall {
         }
     }
 
-    /// A token request as Marketing Cloud documents it: a JSON POST.
-    pub fn token_request(req: &TokenRequest) -> Self {
-        Self::json(
-            req.to_json().to_string(),
-            req.secrets().into_iter().cloned(),
-        )
+    /// A token request in the target's `style` (Marketing Cloud: a JSON POST).
+    pub fn token_request(req: &TokenRequest, style: TokenStyle) -> Self {
+        let fields = match req.to_json() {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        Self::token_fields(fields, style, req.secrets().into_iter().cloned())
+    }
+
+    /// A POST of token-request `fields` (maybe edited by a check) in `style`. An HTTP Basic
+    /// header becomes a secret of the call, so that its evidence never shows it.
+    pub fn token_fields(
+        fields: Map<String, Value>,
+        style: TokenStyle,
+        secrets: impl IntoIterator<Item = Secret>,
+    ) -> Self {
+        let (headers, body) = style.encode(fields);
+        let mut secrets: Vec<Secret> = secrets.into_iter().collect();
+        for (k, v) in &headers {
+            if let (true, Some(cred)) = (k == "Authorization", v.strip_prefix("Basic ")) {
+                secrets.push(Secret::new("ClientCredentials", cred));
+            }
+        }
+        Self {
+            method: reqwest::Method::POST,
+            headers,
+            query: None,
+            body: Some(body),
+            secrets,
+        }
     }
 
     /// A plain GET: no headers, no query, no body.

@@ -31,6 +31,18 @@ pub struct LoginScript {
     /// The login page's cancel link or button, if it has one.
     pub cancel: Option<String>,
     pub steps: Vec<LoginStep>,
+    /// A consent page that may show on its own, without the login page (a user already signed
+    /// in, asked to approve the app again): it is approved whenever it shows.
+    pub consent: Option<Consent>,
+}
+
+/// A consent page: how to know it, and the button that approves the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    /// A CSS selector present on the consent page and nowhere else.
+    pub page: String,
+    /// The button that approves the app.
+    pub submit: String,
 }
 
 /// The user who signs in through the browser.

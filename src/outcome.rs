@@ -380,7 +380,9 @@ pub struct ScenarioResult {
 
 impl ScenarioResult {
     /// The verdict on a scenario: the worst of its judgements, or failed when a step failed.
-    pub fn judge(record: ScenarioRecord) -> Self {
+    /// A check the target failed that stopped the scenario concludes by its level, like any
+    /// unmet check (a MAY that could not go on is a note; `strict` makes a SHOULD fail).
+    pub fn judge(record: ScenarioRecord, strict: bool) -> Self {
         let ScenarioRecord {
             check,
             location,
@@ -408,7 +410,6 @@ impl ScenarioResult {
                 messages.push("a step matches no step definition".into());
             }
             Ending::StepFailed { message, cause } => {
-                verdict = Verdict::Failed;
                 // The step's own failure, typed, when the World made it; else (a step that could
                 // not go on, or a panic) the text, as a failure of the scenario.
                 let cause = cause.unwrap_or_else(|| message.clone());
@@ -420,6 +421,10 @@ impl ScenarioResult {
                 if f.check.id.is_empty() {
                     f.check = Box::new(check.clone());
                 }
+                verdict = match f.kind {
+                    FailureKind::Target => verdict.max(Level::unmet(check.level, strict)),
+                    _ => Verdict::Failed,
+                };
                 failure = Some(f);
                 messages.push(message);
             }
@@ -606,31 +611,65 @@ mod tests {
     fn a_failed_step_is_judged_with_its_typed_failure() {
         let c = Check::from_tags(&["TK-08", "req:S-11", "MUST"]);
         let env = Failure::environment(&c, "the browser died");
-        let r = ScenarioResult::judge(record(
-            Ending::StepFailed {
-                message: format!("Step panicked. Captured output: {env}"),
-                cause: Some(env.to_string()),
-            },
-            vec![env.clone()],
-            vec![],
-        ));
+        let r = ScenarioResult::judge(
+            record(
+                Ending::StepFailed {
+                    message: format!("Step panicked. Captured output: {env}"),
+                    cause: Some(env.to_string()),
+                },
+                vec![env.clone()],
+                vec![],
+            ),
+            false,
+        );
         assert_eq!(r.verdict, Verdict::Failed);
         assert_eq!(r.environment_failure(), Some(&env));
         assert_eq!(
             r.messages,
             vec![format!("Step panicked. Captured output: {env}")]
         );
-        let panic = ScenarioResult::judge(record(
-            Ending::StepFailed {
-                message: "boom".into(),
-                cause: None,
-            },
-            vec![],
-            vec![],
-        ));
+        let panic = ScenarioResult::judge(
+            record(
+                Ending::StepFailed {
+                    message: "boom".into(),
+                    cause: None,
+                },
+                vec![],
+                vec![],
+            ),
+            false,
+        );
         let f = panic.failure.expect("a failure");
         assert_eq!(f.kind, FailureKind::Scenario);
         assert_eq!(f.check.id, "TK-08", "the scenario's check");
+    }
+
+    #[test]
+    fn a_check_that_stopped_its_scenario_concludes_by_its_level() {
+        let stopped = |level: &str, strict: bool| {
+            let c = Check::from_tags(&["AZ-09", "req:RFC6749-3.1", level]);
+            let f = Failure::target(&c, "the callback", "a code", "an error page", "");
+            ScenarioResult::judge(
+                ScenarioRecord {
+                    check: c.clone(),
+                    ..record(
+                        Ending::StepFailed {
+                            message: format!("Step panicked. Captured output: {f}"),
+                            cause: Some(f.to_string()),
+                        },
+                        vec![f.clone()],
+                        vec![],
+                    )
+                },
+                strict,
+            )
+            .verdict
+        };
+        assert_eq!(stopped("MAY", false), Verdict::Note);
+        assert_eq!(stopped("PROBE", false), Verdict::Finding);
+        assert_eq!(stopped("SHOULD", false), Verdict::Warning);
+        assert_eq!(stopped("SHOULD", true), Verdict::Failed);
+        assert_eq!(stopped("MUST", false), Verdict::Failed);
     }
 
     #[test]
@@ -640,11 +679,10 @@ mod tests {
             message: "w".into(),
         };
         let mut t = Tally::default();
-        t.results.push(ScenarioResult::judge(record(
-            Ending::Passed,
-            vec![],
-            vec![warn],
-        )));
+        t.results.push(ScenarioResult::judge(
+            record(Ending::Passed, vec![], vec![warn]),
+            false,
+        ));
         assert_eq!(t.closing_line(), "1 passed, 0 failed, 0 skipped");
         assert_eq!(t.exit_code(), exit::SUCCESS);
         t.results[0].drifted(Drift {
@@ -653,11 +691,10 @@ mod tests {
         });
         assert_eq!(t.closing_line(), "0 passed, 1 failed, 0 skipped");
         assert_eq!(t.exit_code(), exit::NONCONFORMANT);
-        t.results.push(ScenarioResult::judge(record(
-            Ending::Undefined,
-            vec![],
-            vec![],
-        )));
+        t.results.push(ScenarioResult::judge(
+            record(Ending::Undefined, vec![], vec![]),
+            false,
+        ));
         assert_eq!(t.exit_code(), exit::FEATURE);
     }
 }

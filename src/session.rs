@@ -545,7 +545,7 @@ impl Finished {
         };
         for record in records {
             let observed = record.observed.clone();
-            let mut result = ScenarioResult::judge(record);
+            let mut result = ScenarioResult::judge(record, run.ctx.strict);
             if let Some(reason) = result.not_applicable() {
                 tally.skipped.push(Skipped {
                     reason: reason.to_owned(),

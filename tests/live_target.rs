@@ -25,23 +25,34 @@ struct LiveSimulator {
     child: Option<Child>,
     target_file: PathBuf,
     tmp: tempfile::TempDir,
+    env: &'static [(&'static str, &'static str)],
 }
 
 impl LiveSimulator {
     fn start(faults: &[&str]) -> Self {
-        let tmp = tempfile::tempdir().expect("a folder");
-        let mut args = vec![
-            "mock",
-            "--port",
-            "0",
-            "--integrations",
+        Self::start_with(
             "targets/simulator-integrations.toml",
-        ];
+            "targets/simulator.toml",
+            ENV,
+            faults,
+        )
+    }
+
+    /// `mock` with `integrations`, and a copy of `target_file` (which names port 4567)
+    /// pointing at it; both read `env`.
+    fn start_with(
+        integrations: &str,
+        target_file: &str,
+        env: &'static [(&'static str, &'static str)],
+        faults: &[&str],
+    ) -> Self {
+        let tmp = tempfile::tempdir().expect("a folder");
+        let mut args = vec!["mock", "--port", "0", "--integrations", integrations];
         for f in faults {
             args.extend(["--fault", f]);
         }
         let mut cmd = command(&args, tmp.path());
-        cmd.envs(ENV.iter().copied());
+        cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().expect("start the mock");
         let mut out = BufReader::new(child.stdout.take().expect("stdout"));
         let mut first = String::new();
@@ -52,15 +63,16 @@ impl LiveSimulator {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("the mock said {first:?}"))
             .to_owned();
-        let file = std::fs::read_to_string(common::root().join("targets/simulator.toml"))
-            .expect("targets/simulator.toml");
-        let target_file = tmp.path().join("simulator.toml");
+        let file = std::fs::read_to_string(common::root().join(target_file))
+            .unwrap_or_else(|e| panic!("{target_file}: {e}"));
+        let target_file = tmp.path().join("target.toml");
         std::fs::write(&target_file, file.replace("http://127.0.0.1:4567", &base))
             .expect("a target file");
         Self {
             child: Some(child),
             target_file,
             tmp,
+            env,
         }
     }
 
@@ -81,7 +93,7 @@ impl LiveSimulator {
         let run_tmp = self.tmp.path().join("run");
         std::fs::create_dir_all(&run_tmp).expect("a folder");
         let mut cmd = command(&args, &run_tmp);
-        cmd.envs(ENV.iter().copied());
+        cmd.envs(self.env.iter().copied());
         let r = finish(cmd.spawn().expect("start the run"), LIMIT);
         common::assert_nothing_left(&run_tmp);
         r
@@ -126,7 +138,7 @@ fn the_simulator_in_another_process_passes_through_a_target_file() {
     // are not applicable, each for a reason of the live path.
     assert_eq!(
         r.closing_line(),
-        "172 passed, 0 failed, 13 skipped",
+        "176 passed, 0 failed, 13 skipped",
         "{}",
         r.stdout
     );
@@ -157,6 +169,61 @@ fn the_simulator_in_another_process_passes_through_a_target_file() {
                 !r.stdout.contains(&form) && !r.stderr.contains(&form),
                 "{form} leaked"
             );
+        }
+    }
+}
+
+/// The secrets of `tests/fixtures/integrations/other-live.toml`.
+const OTHER_ENV: &[(&str, &str)] = &[
+    ("OTHER_WEB_SECRET", "other-live-web-secret-000001"),
+    ("OTHER_PASSWORD", "other-live-Passw0rd-0000001"),
+];
+
+#[test]
+fn a_target_file_unlike_the_built_in_set_gets_no_false_failure() {
+    // Other client ids, redirect URIs, scopes, user; no second web app, no second redirect URI.
+    let mut sim = LiveSimulator::start_with(
+        "tests/fixtures/integrations/other-live.toml",
+        "tests/fixtures/targets/other.toml",
+        OTHER_ENV,
+        &[],
+    );
+    let r = sim.run(&[]);
+    sim.stop();
+    println!("{}", r.stdout);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.closing_line().contains(" passed, 0 failed, "),
+        "{}",
+        r.stdout
+    );
+    let reasons = skipped_reasons(&r.stdout);
+    for reason in &reasons {
+        assert!(
+            [
+                "loopback target",
+                "run with --slow",
+                "run with --intrusive",
+                "needs the simulator's own powers",
+                "needs the target's sign-out page",
+                "the target names no second web app",
+                "needs a registered redirect URI with a query",
+                "needs a second registered redirect URI",
+            ]
+            .iter()
+            .any(|k| reason.contains(k)),
+            "an unexpected reason: {reason}"
+        );
+    }
+    // What this target lacks is named, not failed.
+    assert!(
+        reasons.iter().any(|r| r.contains("no second web app")),
+        "{}",
+        r.stdout
+    );
+    for (_, secret) in OTHER_ENV {
+        for form in common::encodings(secret) {
+            assert!(!r.stdout.contains(&form), "{form} leaked");
         }
     }
 }
@@ -258,7 +325,7 @@ impl LiveSimulator {
         let run_tmp = self.tmp.path().join("doctor-run");
         std::fs::create_dir_all(&run_tmp).expect("a folder");
         let mut cmd = command(&["doctor", "--target", &f, "--out", &out], &run_tmp);
-        cmd.envs(ENV.iter().copied());
+        cmd.envs(self.env.iter().copied());
         let r = finish(cmd.spawn().expect("start doctor"), Duration::from_secs(120));
         common::assert_nothing_left(&run_tmp);
         r
@@ -362,13 +429,13 @@ fn dry_run_prints_the_plan_and_the_urls_and_sends_nothing() {
     );
     assert!(r.stdout.contains("runs: TK-08 "), "{}", r.stdout);
     assert!(
-        r.stdout.contains("not applicable: features/token/code_exchange.feature:58 `A code is still good at 4 minutes 50 seconds`: waits in real time against a live target (code lifetime, token expiry): run with --slow"),
+        r.stdout.contains("`A code is still good at 4 minutes 50 seconds`: waits in real time against a live target (code lifetime, token expiry): run with --slow"),
         "{}",
         r.stdout
     );
     assert_eq!(
         r.closing_line(),
-        "172 would run, 13 not applicable; nothing was sent"
+        "176 would run, 13 not applicable; nothing was sent"
     );
     assert!(
         matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),

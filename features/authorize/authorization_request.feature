@@ -66,7 +66,7 @@ Feature: The authorization request
   @AZ-05 @req:RFC6749-3.3 @MUST @web @browser
   Scenario: Scope order and parameter order do not matter
     Given the web app
-    And the authorization request's scope is "email_send email_write email_read"
+    And the authorization request's scope is "{scopes_reversed}"
     And the authorization request has no response_type
     And the authorization request also carries "response_type=code"
     When the user signs in through the browser

@@ -39,6 +39,10 @@ Feature: Token endpoint errors
       | no code                     | 400    | invalid_request        |
       | a repeated code             | 400    | invalid_request        |
       | grant_type foo              | 400    | unsupported_grant_type |
+
+    @sfmc
+    Examples: a scope at the token endpoint (Marketing Cloud's; RFC 6749 §4.1.3 has none)
+      | defect                      | status | error                  |
       | a scope that was not granted | 400   | invalid_scope          |
 
     @slow

@@ -11,8 +11,7 @@ Feature: Exchanging the code at /v2/token
     Given the web app
     And the user has authorized the app in the browser
     When the app redeems the code at the token endpoint
-    Then the token request was a JSON body with exactly the fields "grant_type, code, client_id, client_secret, redirect_uri, scope"
-    And the token request's redirect_uri is the registered URI in plain text
+    Then the token request's redirect_uri is the registered URI in plain text
     And the token endpoint answers 200
     And the token response has an access token
 
@@ -22,8 +21,7 @@ Feature: Exchanging the code at /v2/token
     And the app uses PKCE with S256
     And the user has authorized the app in the browser
     When the app redeems the code at the token endpoint
-    Then the token request was a JSON body with exactly the fields "grant_type, code, client_id, redirect_uri, code_verifier, scope"
-    And the token endpoint answers 200
+    Then the token endpoint answers 200
     And the token response has an access token
 
   @TK-02 @req:S-09 @MUST @web @serial

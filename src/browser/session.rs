@@ -1,7 +1,7 @@
 //! One WebDriver session: bounded navigation, the URL the browser ended on (exactly as the
 //! browser reports it, not re-parsed), the login script, and clearing the login session.
 
-use crate::login::{Credentials, LoginAction, LoginScript, LoginStep};
+use crate::login::{Consent, Credentials, LoginAction, LoginScript, LoginStep};
 use crate::secret::Secret;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, Locator};
@@ -330,14 +330,48 @@ impl Browser {
                     && self.has(&script.page_marker).await?,
             )
         };
-        if !at_login(self.current_url().await?).await? {
-            return Ok(false);
+        let signed_in = at_login(self.current_url().await?).await?;
+        if signed_in {
+            self.sign_in(script, user).await?;
+            if at_login(self.current_url().await?).await? {
+                return Err(BrowserError::LoginRefused);
+            }
         }
-        self.sign_in(script, user).await?;
-        if at_login(self.current_url().await?).await? {
-            return Err(BrowserError::LoginRefused);
+        if let Some(consent) = &script.consent {
+            self.consent_if_asked(consent, redirect_uri).await?;
         }
-        Ok(true)
+        Ok(signed_in)
+    }
+
+    /// Approves the app on a consent page, if one shows: waits until the page has loaded (or
+    /// the browser is at `redirect_uri`), then clicks the consent button once.
+    async fn consent_if_asked(
+        &self,
+        consent: &Consent,
+        redirect_uri: &str,
+    ) -> Result<(), BrowserError> {
+        let deadline = tokio::time::Instant::now() + NAVIGATION_WAIT;
+        while tokio::time::Instant::now() < deadline {
+            let url = self.current_url().await?;
+            if crate::oauth::authorize::is_callback(&url, redirect_uri) {
+                return Ok(());
+            }
+            if self.has(&consent.page).await? {
+                let before = url;
+                self.click(&consent.submit).await?;
+                return self.wait_for_url_change(&before).await;
+            }
+            let ready = bounded(
+                "read the page's state",
+                self.client.execute("return document.readyState", vec![]),
+            )
+            .await?;
+            if ready.as_str() == Some("complete") {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
     }
 
     /// Does one login step's action.

@@ -221,6 +221,15 @@ impl WireValue {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.decoded).into_owned()
     }
+
+    /// The value decoded as `application/x-www-form-urlencoded` (RFC 6749 Appendix B): `+` is a
+    /// space.
+    fn form_decoded(&self) -> Self {
+        Self {
+            raw: self.raw.clone(),
+            decoded: decode_once(&self.raw.replace('+', "%20")),
+        }
+    }
 }
 
 impl std::fmt::Debug for WireValue {
@@ -298,6 +307,27 @@ impl AuthorizationResponse {
     }
 
     /// Every value of parameter `name`.
+    /// The same response with every value decoded as a form (RFC 6749 Appendix B: `+` is a
+    /// space), as dialect oauth2 reads a callback.
+    pub fn form_decoded(&self) -> Self {
+        let each = |v: &[WireValue]| v.iter().map(WireValue::form_decoded).collect::<Vec<_>>();
+        Self {
+            url: self.url.clone(),
+            code: each(&self.code),
+            state: each(&self.state),
+            error: each(&self.error),
+            error_description: each(&self.error_description),
+            iss: each(&self.iss),
+            tssd: each(&self.tssd),
+            params: self
+                .params
+                .iter()
+                .map(|(k, v)| (k.clone(), v.form_decoded()))
+                .collect(),
+            fragment: self.fragment.clone(),
+        }
+    }
+
     pub fn values(&self, name: &str) -> Vec<&WireValue> {
         self.params
             .iter()
@@ -320,6 +350,15 @@ impl AuthorizationResponse {
 #[cfg(test)]
 mod callback_tests {
     use super::*;
+
+    #[test]
+    fn a_form_decoded_callback_reads_plus_as_a_space() {
+        let r = AuthorizationResponse::parse("https://a/cb?code=x&state=a+b%2Bc");
+        assert_eq!(r.state[0].text(), "a+b+c");
+        let f = r.form_decoded();
+        assert_eq!(f.state[0].text(), "a b+c");
+        assert_eq!(f.state[0].raw, "a+b%2Bc");
+    }
 
     #[test]
     fn the_query_is_cut_at_the_fragment() {

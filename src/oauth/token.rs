@@ -49,6 +49,99 @@ impl fmt::Display for GrantType {
     }
 }
 
+/// How a token request's body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyFormat {
+    /// A JSON object (Marketing Cloud's documented form).
+    Json,
+    /// `application/x-www-form-urlencoded` (RFC 6749 §4.1.3).
+    Form,
+}
+
+/// How a confidential client authenticates at the token endpoint (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` in the body.
+    Body,
+    /// HTTP Basic with the form-encoded `client_id` and `client_secret`; neither is in the body.
+    Basic,
+}
+
+/// How the target wants its token requests: body format and client authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenStyle {
+    pub format: BodyFormat,
+    pub client_auth: ClientAuth,
+}
+
+impl TokenStyle {
+    /// Marketing Cloud: a JSON body with the client's credentials in it.
+    pub const SFMC: Self = Self {
+        format: BodyFormat::Json,
+        client_auth: ClientAuth::Body,
+    };
+
+    /// The body's `Content-Type`.
+    pub fn content_type(&self) -> &'static str {
+        match self.format {
+            BodyFormat::Json => "application/json",
+            BodyFormat::Form => "application/x-www-form-urlencoded",
+        }
+    }
+
+    /// Encodes `fields` (a request's parameters, maybe edited by a check) in this style: the
+    /// headers to send and the body. With HTTP Basic, `client_id` and `client_secret` move to
+    /// the `Authorization` header when a secret is there; a client with no secret (a public
+    /// app, or a check that leaves the secret out) keeps its `client_id` in the body.
+    pub fn encode(&self, mut fields: Map<String, Value>) -> (Vec<(String, String)>, Vec<u8>) {
+        let mut headers = vec![
+            ("Content-Type".to_owned(), self.content_type().to_owned()),
+            ("Accept".to_owned(), "application/json".to_owned()),
+        ];
+        if self.client_auth == ClientAuth::Basic && fields.contains_key("client_secret") {
+            let text = |v: Option<Value>| v.map(|v| value_text(&v)).unwrap_or_default();
+            let secret = text(fields.remove("client_secret"));
+            let id = text(fields.remove("client_id"));
+            headers.push((
+                "Authorization".to_owned(),
+                basic_authorization(&id, &secret),
+            ));
+        }
+        let body = match self.format {
+            BodyFormat::Json => Value::Object(fields).to_string().into_bytes(),
+            BodyFormat::Form => {
+                let mut ser = url::form_urlencoded::Serializer::new(String::new());
+                for (k, v) in &fields {
+                    ser.append_pair(k, &value_text(v));
+                }
+                ser.finish().into_bytes()
+            }
+        };
+        (headers, body)
+    }
+}
+
+/// A JSON value as a form field: strings as they are, anything else as its JSON text.
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))`, as RFC 6749 §2.3.1 asks.
+pub fn basic_authorization(client_id: &str, client_secret: &str) -> String {
+    use base64::Engine;
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let pair = format!("{}:{}", enc(client_id), enc(client_secret));
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
 /// One token request. Fields that are `None` are not sent.
 #[derive(Debug, Clone)]
 pub struct TokenRequest {
@@ -95,7 +188,8 @@ impl TokenRequest {
         }
     }
 
-    /// The JSON body, secrets exposed: this is the one place they leave the process.
+    /// The request's parameters as a JSON object, secrets exposed: this is the one place they
+    /// leave the process ([`TokenStyle::encode`] puts them on the wire).
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("grant_type".into(), self.grant_type.as_str().into());
@@ -232,6 +326,50 @@ mod tests {
         assert_eq!(t.redacted_body["access_token"], "[AccessToken]");
         assert_eq!(t.redacted_body["refresh_token"], "[RefreshToken]");
         assert_eq!(t.redacted_body["expires_in"], 1200);
+    }
+
+    #[test]
+    fn form_and_basic_put_the_secret_in_the_header_only() {
+        let mut r = TokenRequest::authorization_code(
+            Secret::new("Code", "c 1"),
+            "my app",
+            "https://a/?x=1",
+        );
+        r.client_secret = Some(Secret::new("ClientSecret", "s:3&"));
+        let style = TokenStyle {
+            format: BodyFormat::Form,
+            client_auth: ClientAuth::Basic,
+        };
+        let Value::Object(m) = r.to_json() else {
+            unreachable!()
+        };
+        let (headers, body) = style.encode(m);
+        let body = String::from_utf8(body).unwrap();
+        assert_eq!(
+            body,
+            "code=c+1&grant_type=authorization_code&redirect_uri=https%3A%2F%2Fa%2F%3Fx%3D1"
+        );
+        // base64("my+app:s%3A3%26")
+        assert!(headers.contains(&("Authorization".into(), "Basic bXkrYXBwOnMlM0EzJTI2".into())));
+        assert!(headers.contains(&(
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into()
+        )));
+    }
+
+    #[test]
+    fn basic_without_a_secret_keeps_the_client_id_in_the_body() {
+        let r = TokenRequest::authorization_code(Secret::new("Code", "c"), "pub", "app://cb");
+        let style = TokenStyle {
+            format: BodyFormat::Form,
+            client_auth: ClientAuth::Basic,
+        };
+        let Value::Object(m) = r.to_json() else {
+            unreachable!()
+        };
+        let (headers, body) = style.encode(m);
+        assert!(String::from_utf8(body).unwrap().contains("client_id=pub"));
+        assert!(!headers.iter().any(|(k, _)| k == "Authorization"));
     }
 
     #[test]

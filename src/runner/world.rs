@@ -327,7 +327,21 @@ impl OAuthWorld {
             .unwrap_or_default();
         let with_query = app.other_redirect_uris.iter().find(|u| u.contains('?'));
         let other = app.other_redirect_uris.first();
+        let target = self.target();
+        let scopes = target.authorize_scopes(app);
+        // What a default code exchange is granted: Marketing Cloud adds its refresh scope there.
+        let mut granted = scopes.clone();
+        if !granted.contains(&target.refresh_scope) {
+            granted.push(target.refresh_scope.clone());
+        }
+        let reversed = |v: &[String]| v.iter().rev().cloned().collect::<Vec<_>>().join(" ");
         let mut out = template
+            .replace("{scopes}", &scopes.join(" "))
+            .replace("{scopes_reversed}", &reversed(&scopes))
+            .replace("{granted}", &granted.join(" "))
+            .replace("{granted_reversed}", &reversed(&granted))
+            .replace("{first_scope}", scopes.first().map_or("", String::as_str))
+            .replace("{refresh_scope}", &target.refresh_scope)
             .replace("{registered}", &app.redirect_uri)
             .replace("{scheme}", registered.scheme())
             .replace("{host}", registered.host_str().unwrap_or(""))
@@ -514,10 +528,7 @@ impl OAuthWorld {
 
     /// Sends `req` to the token endpoint and keeps the answer and any tokens it carries.
     pub async fn send_token_request(&mut self, req: TokenRequest) -> Outcome {
-        let call = HttpCall::json(
-            req.to_json().to_string(),
-            req.secrets().into_iter().cloned(),
-        );
+        let call = HttpCall::token_request(&req, self.ctx.target.token_style);
         self.last_token_request = Some(req);
         self.send_call(call).await
     }
@@ -561,7 +572,7 @@ impl OAuthWorld {
     /// Sends `req` to the token endpoint `n` times at once; the answers go to [`Self::batch`].
     pub async fn send_at_once(&mut self, req: &TokenRequest, n: usize) -> Outcome {
         let endpoint = self.ctx.target.token_endpoint.clone();
-        let call = HttpCall::token_request(req);
+        let call = HttpCall::token_request(req, self.ctx.target.token_style);
         let http = self.ctx.http.burst().await;
         let answers = futures::future::join_all((0..n).map(|_| http.send(&endpoint, &call))).await;
         for a in answers {

@@ -109,6 +109,7 @@ fn login_script(with_code: bool) -> LoginScript {
     }
     LoginScript {
         page_marker: "form#login".into(),
+        consent: None,
         cancel: Some("#login-cancel".into()),
         steps,
     }
@@ -124,6 +125,8 @@ impl Simulator {
         let controls: Arc<dyn Controls> = self.clone();
         Ok(Target {
             name: name.to_owned(),
+            dialect: crate::target::Dialect::Sfmc,
+            token_style: crate::oauth::token::TokenStyle::SFMC,
             authorize_endpoint: self.url("/v2/authorize"),
             token_endpoint: self.url("/v2/token"),
             web_app,

@@ -5,7 +5,8 @@
 //! Secrets come only from environment variables, so target files can be committed.
 
 use super::{App, AppKind, Target};
-use crate::login::{Credentials, LoginAction, LoginScript, LoginStep};
+use crate::login::{Consent, Credentials, LoginAction, LoginScript, LoginStep};
+use crate::oauth::token::{BodyFormat, ClientAuth, TokenStyle};
 use crate::secret::Secret;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -30,15 +31,7 @@ impl crate::exit::Exit for FileError {
     }
 }
 
-/// How the target speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dialect {
-    /// Marketing Cloud: JSON token requests, `offline` for refresh tokens, its error shapes.
-    Sfmc,
-    /// RFC 6749 as written: form-encoded token requests.
-    Oauth2,
-}
+pub use super::Dialect;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -53,8 +46,8 @@ struct Raw {
     logout_url: Option<String>,
     #[serde(default)]
     allowed_hosts: Vec<String>,
-    token_request: Option<String>,
-    client_auth: Option<String>,
+    token_request: Option<BodyFormat>,
+    client_auth: Option<ClientAuth>,
     refresh_scope: Option<String>,
     requests_per_second: Option<f64>,
     concurrency: Option<usize>,
@@ -94,6 +87,8 @@ struct RawUser {
 struct RawLogin {
     page: String,
     cancel: Option<String>,
+    consent_page: Option<String>,
+    consent_submit: Option<String>,
     steps: Vec<RawStep>,
 }
 
@@ -254,33 +249,30 @@ impl TargetFile {
                 other => Err(err(key, format!("the {other}: scheme is not an endpoint"))),
             }
         };
-        if raw.dialect == Dialect::Oauth2 {
+        let token_style = TokenStyle {
+            format: raw.token_request.unwrap_or(match raw.dialect {
+                Dialect::Sfmc => BodyFormat::Json,
+                Dialect::Oauth2 => BodyFormat::Form,
+            }),
+            client_auth: raw.client_auth.unwrap_or(ClientAuth::Body),
+        };
+        if raw.dialect == Dialect::Oauth2 && raw.subdomain.is_some() {
             return Err(err(
-                "dialect",
-                "the oauth2 dialect (form bodies, HTTP Basic) is not supported yet; use sfmc"
-                    .into(),
+                "subdomain",
+                "a subdomain is Marketing Cloud's (dialect sfmc); dialect oauth2 names authorize_endpoint and token_endpoint".into(),
             ));
         }
-        for (key, value) in [
-            ("token_request", &raw.token_request),
-            ("client_auth", &raw.client_auth),
-        ] {
-            let allowed: &[&str] = if key == "token_request" {
-                &["json"]
-            } else {
-                &["body"]
-            };
-            if let Some(v) = value {
-                if !allowed.contains(&v.as_str()) {
-                    return Err(err(
-                        key,
-                        format!(
-                            "`{v}` is not supported yet in dialect sfmc (supported: {})",
-                            allowed.join(", ")
-                        ),
-                    ));
-                }
-            }
+        if raw.dialect == Dialect::Oauth2
+            && (raw.authorize_endpoint.is_none() || raw.token_endpoint.is_none())
+        {
+            return Err(err(
+                if raw.authorize_endpoint.is_none() {
+                    "authorize_endpoint"
+                } else {
+                    "token_endpoint"
+                },
+                "dialect oauth2 needs explicit authorize_endpoint and token_endpoint".into(),
+            ));
         }
         let derived = |host: &str, path: &str| {
             raw.subdomain
@@ -429,7 +421,27 @@ impl TargetFile {
                 optional: s.optional,
             });
         }
+        let consent = match (&raw.login.consent_page, &raw.login.consent_submit) {
+            (Some(page), Some(submit)) => Some(Consent {
+                page: page.clone(),
+                submit: submit.clone(),
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(err(
+                    "login.consent_page",
+                    "give consent_submit too: the button that approves the app".into(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(err(
+                    "login.consent_submit",
+                    "give consent_page too: a selector found only on the consent page".into(),
+                ))
+            }
+        };
         let login = LoginScript {
+            consent,
             page_marker: raw.login.page.clone(),
             cancel: raw.login.cancel.clone(),
             steps,
@@ -450,6 +462,8 @@ impl TargetFile {
         Ok(Self {
             target: Target {
                 name: raw.name.clone(),
+                dialect: raw.dialect,
+                token_style,
                 authorize_endpoint,
                 token_endpoint,
                 web_app,
@@ -461,10 +475,13 @@ impl TargetFile {
                 issuer: raw.issuer.clone(),
                 logout_url,
                 loopback_only,
-                refresh_scope: raw
-                    .refresh_scope
-                    .clone()
-                    .unwrap_or_else(|| "offline".into()),
+                refresh_scope: raw.refresh_scope.clone().unwrap_or_else(|| {
+                    match raw.dialect {
+                        Dialect::Sfmc => "offline",
+                        Dialect::Oauth2 => "offline_access",
+                    }
+                    .into()
+                }),
                 allowed_hosts: raw.allowed_hosts,
                 authorize_params: raw.authorize_params.into_iter().collect(),
                 controls: None,

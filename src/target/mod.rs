@@ -9,6 +9,7 @@
 //! This module knows no particular target: it imports neither the simulator nor the browser.
 
 use crate::login::{Credentials, LoginScript};
+use crate::oauth::token::TokenStyle;
 
 pub mod file;
 use crate::secret::Secret;
@@ -99,11 +100,36 @@ impl crate::exit::Exit for TargetError {
     }
 }
 
+/// How the target speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// Marketing Cloud: JSON token requests, `offline` for refresh tokens, its error shapes,
+    /// instance URLs in the token response.
+    Sfmc,
+    /// RFC 6749 as written: form-encoded token requests, HTTP Basic or body credentials, its
+    /// error shapes. Checks of Marketing Cloud's own ways (`@sfmc`) are not applicable.
+    Oauth2,
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Sfmc => "sfmc",
+            Self::Oauth2 => "oauth2",
+        })
+    }
+}
+
 /// What the harness tests.
 #[derive(Debug, Clone)]
 pub struct Target {
     /// Short name, used for the snapshot folder (`reports/snapshots/<name>/`).
     pub name: String,
+    /// How the target speaks: decides which checks apply.
+    pub dialect: Dialect,
+    /// How token requests are encoded and how clients authenticate.
+    pub token_style: TokenStyle,
     pub authorize_endpoint: Url,
     pub token_endpoint: Url,
     pub web_app: App,
@@ -152,12 +178,33 @@ impl Target {
     pub fn capabilities(&self) -> Capabilities {
         Capabilities {
             loopback: self.loopback_only,
+            sfmc: self.dialect == Dialect::Sfmc,
             sign_out: self.logout_url.is_some(),
             ..Capabilities::of(
                 self.controls.is_some(),
                 &self.web_app,
                 self.second_web_app.as_ref(),
             )
+        }
+    }
+
+    /// The scopes an authorization request asks for by default. In dialect oauth2 the refresh
+    /// scope (`offline_access`) is asked for here, as OpenID Connect does; Marketing Cloud takes
+    /// it at the token endpoint.
+    pub fn authorize_scopes(&self, app: &App) -> Vec<String> {
+        let mut scopes = app.scopes.clone();
+        if self.dialect == Dialect::Oauth2 && !scopes.contains(&self.refresh_scope) {
+            scopes.push(self.refresh_scope.clone());
+        }
+        scopes
+    }
+
+    /// The `scope` a code exchange sends, given the scopes asked for at authorize: Marketing
+    /// Cloud's adds the refresh scope; RFC 6749 §4.1.3 has no scope in a code exchange.
+    pub fn exchange_scope(&self, authorized: &[String]) -> Option<String> {
+        match self.dialect {
+            Dialect::Sfmc => Some(format!("{} {}", authorized.join(" "), self.refresh_scope)),
+            Dialect::Oauth2 => None,
         }
     }
 
@@ -211,6 +258,9 @@ pub struct Capabilities {
     pub loopback: bool,
     /// The target names a sign-out page (`@sign-out`).
     pub sign_out: bool,
+    /// The target speaks Marketing Cloud's dialect (`@sfmc`: its JSON bodies, instance URLs,
+    /// tssd, throttling shape, error_uri).
+    pub sfmc: bool,
 }
 
 impl Capabilities {
@@ -220,6 +270,7 @@ impl Capabilities {
             controls,
             loopback: controls,
             sign_out: false,
+            sfmc: true,
             second_web_app: second_web_app.is_some(),
             other_redirect_uri: !web_app.other_redirect_uris.is_empty(),
             query_redirect_uri: web_app.other_redirect_uris.iter().any(|u| u.contains('?')),
@@ -245,6 +296,8 @@ impl Capabilities {
             Some("needs a live target reached over a network (TLS, Secure cookies, HSTS); the embedded simulator serves http on loopback")
         } else if has("live-only") && self.loopback {
             Some("loopback target: TLS, Secure cookies and HSTS apply to hosts reached over a network")
+        } else if has("sfmc") && !self.sfmc {
+            Some("Marketing Cloud only (dialect oauth2): what RFC 6749 leaves open, Marketing Cloud fixes")
         } else if has("simulator") && !self.controls {
             Some("needs the simulator's own powers (its clock, throttling, integration changes)")
         } else if has("intrusive") && !self.controls && !self.intrusive {

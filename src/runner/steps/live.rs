@@ -2,6 +2,7 @@
 //! a sign-out), so they run only against a live target.
 
 use crate::http::HttpCall;
+use crate::oauth::authorize::State;
 use crate::runner::world::{Failure, OAuthWorld, Outcome};
 use cucumber::{given, then, when};
 
@@ -73,11 +74,24 @@ async fn sign_out(w: &mut OAuthWorld) -> Outcome {
 
 #[given("the app has redeemed another code without asking for the refresh scope")]
 async fn redeemed_without_refresh_scope(w: &mut OAuthWorld) -> Outcome {
+    let refresh_scope = w.target().refresh_scope.clone();
+    let scopes: Vec<String> = w
+        .app()?
+        .scopes
+        .iter()
+        .filter(|s| **s != refresh_scope)
+        .cloned()
+        .collect();
     w.request = None;
+    super::prepare_request(
+        w,
+        Some(scopes.clone()),
+        Some(State::Generated(super::random_state())),
+    )?;
     super::authorize_in_browser(w).await?;
     super::take_code(w)?;
     let mut req = super::redeem_request(w, super::Credentials::Own)?;
-    req.scope = Some(w.app()?.scopes.join(" "));
+    req.scope = (w.target().dialect == crate::target::Dialect::Sfmc).then(|| scopes.join(" "));
     w.send_token_request(req).await?;
     super::expect_status(w, 200)
 }

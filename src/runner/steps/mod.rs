@@ -25,8 +25,9 @@ pub(super) fn prepare_request(
     state: Option<State>,
 ) -> Outcome {
     let app = w.app()?.clone();
+    let default_scopes = w.target().authorize_scopes(&app);
     let mut req = AuthorizeRequest::code(app.client_id, app.redirect_uri);
-    req.scope = Some(scopes.unwrap_or(app.scopes));
+    req.scope = Some(scopes.unwrap_or(default_scopes));
     req.state = state;
     if w.use_pkce {
         let pkce = new_pkce()?;
@@ -116,7 +117,7 @@ pub(super) async fn authorize_in_browser(w: &mut OAuthWorld) -> Outcome {
             .await?;
         let landed = browser.current_url().await?;
         Ok::<_, crate::browser::BrowserError>(Authorization {
-            response: AuthorizationResponse::parse(&landed),
+            response: read_callback(target, &landed),
             saw_login_page,
         })
     };
@@ -148,13 +149,24 @@ pub(super) async fn record_landing(w: &mut OAuthWorld) -> Outcome {
         Ok(landed) => {
             let saw = w.authorization.as_ref().is_some_and(|a| a.saw_login_page);
             w.authorization = Some(Authorization {
-                response: AuthorizationResponse::parse(&landed),
+                response: read_callback(w.target(), &landed),
                 saw_login_page: saw,
             });
             w.snap("page the browser showed", &landed).await;
             Ok(())
         }
         Err(e) => Err(w.browser_failure(e)),
+    }
+}
+
+/// The authorization response at `landed`, read as the target's dialect reads it: RFC 6749
+/// Appendix B form-decodes it (`+` is a space); Marketing Cloud's dialect keeps `+` as it is,
+/// since its documented encoding is `%20`.
+fn read_callback(target: &crate::target::Target, landed: &str) -> AuthorizationResponse {
+    let response = AuthorizationResponse::parse(landed);
+    match target.dialect {
+        crate::target::Dialect::Sfmc => response,
+        crate::target::Dialect::Oauth2 => response.form_decoded(),
     }
 }
 
@@ -224,7 +236,7 @@ pub(super) fn redeem_request(
         .as_ref()
         .and_then(|r| r.scope.clone())
         .unwrap_or(app.scopes.clone());
-    req.scope = Some(format!("{} {}", scopes.join(" "), w.target().refresh_scope));
+    req.scope = w.target().exchange_scope(&scopes);
     req.code_verifier = w.pkce.as_ref().map(|p| p.verifier.clone());
     Ok(req)
 }

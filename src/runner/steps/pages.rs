@@ -3,6 +3,7 @@
 
 use super::authorize_url;
 use super::token::rest_probe;
+use crate::browser::session::NetRequest;
 use crate::http::HttpCall;
 use crate::runner::world::{Failure, OAuthWorld, Outcome};
 use cucumber::{then, when};
@@ -22,13 +23,27 @@ async fn target_pages(
     let mut url = authorize_url(w)?;
     let home = origin(&url);
     let mut out = Vec::new();
+    // Cookies set along the way go with the next hop, as a browser's would (a login page may
+    // need the cookie its redirect set).
+    let mut cookies: Vec<(String, String)> = Vec::new();
     for _ in 0..5 {
         let u = Url::parse(&url).map_err(|e| Failure::scenario(format!("{url}: {e}")))?;
-        let call = HttpCall {
+        let mut call = HttpCall {
             query: u.query().map(str::to_owned),
             ..HttpCall::get()
         };
+        if !cookies.is_empty() {
+            let jar: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            call.set_header("Cookie", &jar.join("; "));
+        }
         let answer = w.call(&u, call).await?;
+        for set in answer.headers.get_all("set-cookie") {
+            let text = String::from_utf8_lossy(set.as_bytes());
+            if let Some((k, v)) = text.split(';').next().and_then(|p| p.split_once('=')) {
+                cookies.retain(|(name, _)| name != k.trim());
+                cookies.push((k.trim().to_owned(), v.trim().to_owned()));
+            }
+        }
         let next = answer.header("location");
         out.push((url.clone(), answer));
         match next {
@@ -49,7 +64,14 @@ async fn target_pages(
 async fn frame_headers(w: &mut OAuthWorld) -> Outcome {
     let pages = target_pages(w).await?;
     let mut wrong = Vec::new();
-    for (url, a) in &pages {
+    // Only what a browser renders as a page can be framed for clickjacking: HTML. A redirect
+    // or a JSON error is not such a page.
+    let html = |a: &crate::http::TokenOutcome| {
+        !(300..400).contains(&a.status)
+            && a.header("content-type")
+                .is_some_and(|t| t.to_ascii_lowercase().contains("html"))
+    };
+    for (url, a) in pages.iter().filter(|(_, a)| html(a)) {
         let xfo = a
             .header("x-frame-options")
             .unwrap_or_default()
@@ -71,6 +93,13 @@ async fn frame_headers(w: &mut OAuthWorld) -> Outcome {
                 a.status
             ));
         }
+    }
+    if !pages.iter().any(|(_, a)| html(a)) {
+        return Err(w.fail(
+            "an HTML page (the login page) on the way from the authorization URL",
+            "at least one",
+            "none: every answer was a redirect or not HTML",
+        ));
     }
     w.expect(
         wrong.is_empty(),
@@ -140,18 +169,25 @@ async fn framed_page_blocked(w: &mut OAuthWorld) -> Outcome {
     }
 }
 
+/// The browser's requests to third parties: off the target's hosts, and not the callback.
+fn third_party(w: &OAuthWorld, redirect_uri: &str) -> Vec<NetRequest> {
+    let target = w.target();
+    w.net
+        .iter()
+        .filter(|r| r.url.starts_with("http"))
+        .filter(|r| {
+            !target.is_own(&r.url) && !crate::oauth::authorize::is_callback(&r.url, redirect_uri)
+        })
+        .cloned()
+        .collect()
+}
+
 #[then("the browser requested nothing from a third party while on the target's pages")]
 async fn no_third_party(w: &mut OAuthWorld) -> Outcome {
     w.drain_network().await?;
     let redirect_uri = w.app()?.redirect_uri.clone();
-    let target = w.target();
-    let stray: Vec<String> = w
-        .net
-        .iter()
-        .filter(|r| r.url.starts_with("http"))
-        .filter(|r| {
-            !target.is_own(&r.url) && !crate::oauth::authorize::is_callback(&r.url, &redirect_uri)
-        })
+    let stray: Vec<String> = third_party(w, &redirect_uri)
+        .into_iter()
         .map(|r| r.url.split('?').next().unwrap_or("").to_owned())
         .collect();
     w.expect(
@@ -159,6 +195,36 @@ async fn no_third_party(w: &mut OAuthWorld) -> Outcome {
         "requests from the target's pages to third parties",
         "none",
         format!("{stray:?}"),
+    )
+}
+
+#[then("no request to a third party carried the state or the code")]
+async fn no_leak_to_third_party(w: &mut OAuthWorld) -> Outcome {
+    w.drain_network().await?;
+    let redirect_uri = w.app()?.redirect_uri.clone();
+    let mut secrets: Vec<String> = Vec::new();
+    if let Some(s) = w.request.as_ref().and_then(|r| r.state.as_ref()) {
+        secrets.push(s.as_str().to_owned());
+    }
+    if let Ok(r) = w.response() {
+        secrets.extend(r.code.iter().map(|c| c.text()));
+    }
+    secrets.retain(|s| s.len() >= 8);
+    if secrets.is_empty() {
+        return Err(Failure::scenario(
+            "no state or code to look for: authorize in the browser first",
+        ));
+    }
+    let leaks: Vec<String> = third_party(w, &redirect_uri)
+        .iter()
+        .filter(|r| secrets.iter().any(|s| super::redirect::carries(r, s)))
+        .map(|r| r.url.split('?').next().unwrap_or("").to_owned())
+        .collect();
+    w.expect(
+        leaks.is_empty(),
+        "third-party requests carrying the state or the code (in the URL or the Referer)",
+        "none",
+        format!("{leaks:?}"),
     )
 }
 
