@@ -211,10 +211,19 @@ async fn browser_checks(
             url
         }
     };
+    let (routes, hosts) = crate::catcher::target_routes(target);
+    let catcher = crate::catcher::Catcher::start(&hosts).await.map_err(|e| {
+        (
+            e.to_string(),
+            "check that a loopback port can be opened".to_owned(),
+        )
+    })?;
     let pool = BrowserPool::new(BrowserConfig {
         webdriver_url: url,
         chrome: config.chrome.clone(),
         loopback_only: target.loopback_only,
+        catcher: Some(catcher.browser_routes(&routes)),
+        only_hosts: crate::catcher::target_hosts(target),
     });
     let result = sign_in_and_redeem(config, target, http, &pool).await;
     pool.close_all().await;

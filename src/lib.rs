@@ -11,6 +11,7 @@
 //! - [`cli`]: the `sfmc-conformance` command line and its exit codes.
 
 pub mod browser;
+pub mod catcher;
 pub mod cli;
 pub mod doctor;
 pub mod evidence;

@@ -152,6 +152,8 @@ pub enum SessionError {
     Runtime(std::io::Error),
     #[error("cannot write the output: {0}")]
     Output(#[from] serde_json::Error),
+    #[error(transparent)]
+    Catcher(#[from] crate::catcher::CatcherError),
     #[error("interrupted: browsers and ChromeDriver stopped")]
     Interrupted,
 }
@@ -168,6 +170,7 @@ impl Exit for SessionError {
             Self::Simulator(e) => e.exit_code(),
             Self::Driver(e) => e.exit_code(),
             Self::Http(e) => e.exit_code(),
+            Self::Catcher(e) => e.exit_code(),
             Self::Name(_) => exit::USAGE,
             Self::ReportDir { .. } | Self::Runtime(_) | Self::Output(_) => exit::ENVIRONMENT,
             Self::Interrupted => exit::INTERRUPTED,
@@ -354,6 +357,7 @@ impl Prepared {
             http = http.paced(per_second);
         }
         let mut driver = None;
+        let mut catcher = None;
         let (browsers, owns_browsers) = match (&config.browsers, plan.needs_browser) {
             (_, false) => (None, false),
             (Browsers::Shared(pool), true) => (Some(pool.clone()), false),
@@ -378,10 +382,17 @@ impl Prepared {
                         url
                     }
                 };
+                // The redirect URIs' hosts resolve to the local catcher: no code reaches an app.
+                let (routes, hosts) = crate::catcher::target_routes(&target);
+                let c = crate::catcher::Catcher::start(&hosts).await?;
+                let routes = c.browser_routes(&routes);
+                catcher = Some(c);
                 let pool = BrowserPool::new(BrowserConfig {
                     webdriver_url: url,
                     chrome: chrome.clone(),
                     loopback_only: target.loopback_only,
+                    catcher: Some(routes),
+                    only_hosts: crate::catcher::target_hosts(&target),
                 });
                 (Some(Arc::new(pool)), true)
             }
@@ -407,6 +418,7 @@ impl Prepared {
             )),
             owns_browsers,
             driver,
+            catcher,
             _simulator: simulator,
             report_dir: None,
             options: RunOptions {
@@ -476,6 +488,8 @@ pub struct Started {
     /// Whether the session started the browsers (and so closes them).
     owns_browsers: bool,
     driver: Option<ChromeDriver>,
+    /// The local catcher at the redirect URIs, when this session started the browsers.
+    catcher: Option<crate::catcher::Catcher>,
     /// The embedded simulator, kept alive for the run: dropping it stops the server.
     _simulator: Option<Arc<Simulator>>,
     quiet: bool,
@@ -572,6 +586,12 @@ impl Finished {
             .as_ref()
             .and_then(|(dir, started)| write_reports(&run, dir, started, elapsed_secs, &tally));
         if !run.quiet {
+            if let Some(c) = &run.catcher {
+                println!(
+                    "local catcher: {} request(s) to the redirect URIs answered on this machine (no code reached an app)",
+                    c.caught().len()
+                );
+            }
             print_summary(&tally, reports.as_ref(), elapsed_secs);
         }
         RunOutcome {

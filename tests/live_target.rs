@@ -209,12 +209,23 @@ fn a_target_file_unlike_the_built_in_set_gets_no_false_failure() {
                 "the target names no second web app",
                 "needs a registered redirect URI with a query",
                 "needs a second registered redirect URI",
+                "is the registered redirect URI itself for this target",
             ]
             .iter()
             .any(|k| reason.contains(k)),
             "an unexpected reason: {reason}"
         );
     }
+    // The web app's redirect URI is on a host of its own: the browser was sent there and the
+    // local catcher answered.
+    let caught: usize = r
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("local catcher: "))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the catcher's line");
+    assert!(caught > 50, "{}", r.stdout);
     // What this target lacks is named, not failed.
     assert!(
         reasons.iter().any(|r| r.contains("no second web app")),

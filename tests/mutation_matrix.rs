@@ -143,6 +143,8 @@ async fn each_fault_trips_exactly_its_checks() {
             std::env::var("SFMC_CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into()),
         ),
         loopback_only: true,
+        catcher: None,
+        only_hosts: vec![],
     }));
     let mut wrong = Vec::new();
     let mut observed = Vec::new();

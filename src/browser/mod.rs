@@ -8,5 +8,5 @@ pub mod pool;
 pub mod session;
 
 pub use driver::{ChromeDriver, DriverError};
-pub use pool::{BrowserConfig, BrowserPool};
+pub use pool::{BrowserConfig, BrowserPool, CatcherRoutes};
 pub use session::{Browser, BrowserError};

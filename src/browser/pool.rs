@@ -19,11 +19,48 @@ pub struct BrowserConfig {
     pub chrome: PathBuf,
     /// Resolve no host but loopback (the simulator): Chromium then makes no outside lookups.
     pub loopback_only: bool,
+    /// Send the redirect URIs' hosts to the local catcher (`crate::catcher`).
+    pub catcher: Option<CatcherRoutes>,
+    /// The target's hosts (its endpoints, and the hosts its pages legitimately use; patterns
+    /// such as `*.example.com` allowed). When given, every other host but loopback and the
+    /// catcher's is blocked: the browser contacts the target and the catcher only.
+    pub only_hosts: Vec<String>,
+}
+
+/// How the browser reaches the local catcher: `MAP host[:port] 127.0.0.1:<catcher>` rules, and
+/// the one certificate key it is to accept there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatcherRoutes {
+    pub map_rules: Vec<String>,
+    pub spki_arg: String,
 }
 
 impl BrowserConfig {
+    /// Chromium's host resolver rules: the catcher's routes first (the first rule that matches
+    /// a host wins), then the target's hosts and loopback to themselves, and every other host
+    /// to nowhere. (An `EXCLUDE` rule would also exclude the catcher's loopback routes.)
+    pub fn host_resolver_rules(&self) -> Option<String> {
+        let mut rules: Vec<String> = self
+            .catcher
+            .as_ref()
+            .map(|c| c.map_rules.clone())
+            .unwrap_or_default();
+        if self.loopback_only || !self.only_hosts.is_empty() {
+            rules.extend(self.only_hosts.iter().map(|h| format!("MAP {h} {h}")));
+            rules.extend(
+                [
+                    "MAP 127.0.0.1 127.0.0.1",
+                    "MAP localhost localhost",
+                    "MAP * ~NOTFOUND",
+                ]
+                .map(str::to_owned),
+            );
+        }
+        (!rules.is_empty()).then(|| rules.join(" , "))
+    }
+
     fn capabilities(&self) -> Capabilities {
-        let mut args = vec![
+        let mut args: Vec<String> = [
             "--headless=new",
             "--no-sandbox",
             "--disable-gpu",
@@ -39,11 +76,14 @@ impl BrowserConfig {
             "--disable-site-isolation-trials",
             "--renderer-process-limit=1",
             "--disable-extensions",
-        ];
-        if self.loopback_only {
-            args.push(
-                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1, EXCLUDE localhost",
-            );
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        if let Some(rules) = self.host_resolver_rules() {
+            args.push(format!("--host-resolver-rules={rules}"));
+        }
+        if let Some(c) = &self.catcher {
+            args.push(c.spki_arg.clone());
         }
         let caps = json!({
             "browserName": "chrome",
@@ -112,5 +152,50 @@ impl BrowserPool {
         for b in all {
             b.close().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(loopback_only: bool, catcher: bool) -> BrowserConfig {
+        BrowserConfig {
+            webdriver_url: String::new(),
+            chrome: PathBuf::new(),
+            loopback_only,
+            only_hosts: if loopback_only {
+                vec![]
+            } else {
+                vec!["mc1.auth.marketingcloudapis.com".into()]
+            },
+            catcher: catcher.then(|| CatcherRoutes {
+                map_rules: vec!["MAP 127.0.0.1:80 127.0.0.1:4444".into()],
+                spki_arg: "--ignore-certificate-errors-spki-list=k".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_catcher_routes_come_before_the_loopback_rules() {
+        assert_eq!(
+            config(true, true).host_resolver_rules().as_deref(),
+            Some("MAP 127.0.0.1:80 127.0.0.1:4444 , MAP 127.0.0.1 127.0.0.1 , MAP localhost localhost , MAP * ~NOTFOUND")
+        );
+        assert_eq!(
+            config(false, true).host_resolver_rules().as_deref(),
+            Some("MAP 127.0.0.1:80 127.0.0.1:4444 , MAP mc1.auth.marketingcloudapis.com mc1.auth.marketingcloudapis.com , MAP 127.0.0.1 127.0.0.1 , MAP localhost localhost , MAP * ~NOTFOUND")
+        );
+        let open = BrowserConfig {
+            only_hosts: vec![],
+            ..config(false, false)
+        };
+        assert_eq!(open.host_resolver_rules(), None);
+        let caps = config(false, true).capabilities();
+        let args = caps["goog:chromeOptions"]["args"].to_string();
+        assert!(
+            args.contains("--ignore-certificate-errors-spki-list=k"),
+            "{args}"
+        );
     }
 }

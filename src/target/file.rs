@@ -218,10 +218,23 @@ impl TargetFile {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, FileError> {
         let raw: Raw = toml::from_str(text).map_err(|e| {
-            let (key, message) = explain(e.message());
+            let (mut key, message) = explain(e.message());
+            let start = e.span().map(|s| s.start);
+            // A wrong value (a type, an unknown variant) names no key: the key is the one on
+            // the value's line.
+            if key.is_empty() {
+                if let Some(k) = start
+                    .and_then(|o| text[..o.min(text.len())].rsplit('\n').next())
+                    .and_then(|l| l.split_once('='))
+                    .map(|(k, _)| k.trim())
+                    .filter(|k| !k.is_empty() && !k.starts_with('{') && !k.starts_with('['))
+                {
+                    key = format!("{k}: ");
+                }
+            }
             FileError {
                 file: file.to_owned(),
-                line: e.span().map_or(0, |s| line_of(text, s.start)),
+                line: start.map_or(0, |s| line_of(text, s)),
                 key,
                 message,
             }
@@ -334,12 +347,12 @@ impl TargetFile {
                         format!("{u:?} is not a URL: {e}"),
                     )
                 })?;
-                // Until the local catcher takes the callback, a code must never be sent anywhere
-                // but this machine: nothing listens at a loopback redirect URI.
-                if !is_loopback(&parsed) {
+                // The browser resolves every redirect URI's host to the local catcher, so a code
+                // never reaches the app, even a real one: the catcher takes http and https.
+                if !matches!(parsed.scheme(), "http" | "https") {
                     return Err(err(
                         &format!("{section}.redirect_uri"),
-                        format!("{u:?}: redirect URIs must be on loopback (such as https://127.0.0.1:80/) for now, so that no code reaches a real app; register one on the integration"),
+                        format!("{u:?}: the local catcher takes http and https redirect URIs only (register one on the integration)"),
                     ));
                 }
             }
@@ -574,6 +587,45 @@ steps = [
     }
 
     #[test]
+    fn dialect_oauth2_defaults_to_form_bodies_and_offline_access_and_names_its_endpoints() {
+        let oauth2 = GOOD.replace(
+            "dialect = \"sfmc\"\nsubdomain = \"mc563885gzs27c5t9-63k636ttgm\"",
+            "dialect = \"oauth2\"\nauthorize_endpoint = \"https://as.example/auth\"\ntoken_endpoint = \"https://as.example/token\"\nclient_auth = \"basic\"",
+        );
+        let t = parse(&oauth2).expect("an oauth2 file").target;
+        assert_eq!(t.dialect, Dialect::Oauth2);
+        assert_eq!(t.token_style.format, BodyFormat::Form);
+        assert_eq!(t.token_style.client_auth, ClientAuth::Basic);
+        assert_eq!(t.refresh_scope, "offline_access");
+        assert!(
+            t.rest_probe.is_none(),
+            "no Marketing Cloud REST host is derived"
+        );
+        assert!(!t.capabilities().sfmc);
+        let with_subdomain = oauth2.replace(
+            "dialect = \"oauth2\"",
+            "dialect = \"oauth2\"\nsubdomain = \"x\"",
+        );
+        let e = parse(&with_subdomain).expect_err("a subdomain in oauth2");
+        assert!(
+            e.to_string()
+                .contains("subdomain: a subdomain is Marketing Cloud's"),
+            "{e}"
+        );
+        let no_endpoint = GOOD
+            .replace("dialect = \"sfmc\"", "dialect = \"oauth2\"")
+            .replace("subdomain = \"mc563885gzs27c5t9-63k636ttgm\"\n", "");
+        let e = parse(&no_endpoint).expect_err("oauth2 without endpoints");
+        assert!(
+            e.to_string().contains("needs explicit authorize_endpoint"),
+            "{e}"
+        );
+        let e = parse(&oauth2.replace("client_auth = \"basic\"", "client_auth = \"jwt\""))
+            .expect_err("an unknown client_auth");
+        assert!(e.to_string().contains("client_auth"), "{e}");
+    }
+
+    #[test]
     fn an_unknown_key_is_refused_with_its_line_and_the_nearest_key() {
         let e = parse(&GOOD.replace("subdomain =", "subdomian =")).expect_err("a typo");
         assert_eq!(e.line, 4, "{e}");
@@ -630,11 +682,20 @@ steps = [
     }
 
     #[test]
-    fn a_redirect_uri_off_loopback_is_refused_so_no_code_reaches_a_real_app() {
-        let e = parse(&GOOD.replace("https://127.0.0.1:80/public", "https://app.example/public"))
-            .expect_err("a real app's redirect URI");
+    fn a_real_app_s_redirect_uri_is_taken_since_the_catcher_answers_for_it() {
+        let t = parse(&GOOD.replace("https://127.0.0.1:80/public", "https://app.example/public"))
+            .expect("a real app's redirect URI")
+            .target;
+        let (routes, hosts) = crate::catcher::target_routes(&t);
+        assert!(routes.contains(&"app.example".to_owned()), "{routes:?}");
+        assert!(hosts.contains(&"app.example".to_owned()), "{hosts:?}");
+        let e = parse(&GOOD.replace("https://127.0.0.1:80/public", "myapp://callback"))
+            .expect_err("a custom scheme");
         assert!(e.to_string().contains("public_app.redirect_uri"), "{e}");
-        assert!(e.to_string().contains("must be on loopback"), "{e}");
+        assert!(
+            e.to_string().contains("http and https redirect URIs only"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -43,6 +43,13 @@ fn append_raw(w: &mut OAuthWorld, raw: String) -> Outcome {
 #[when(expr = "the browser opens the authorization URL with redirect_uri {string}")]
 async fn open_with_redirect(w: &mut OAuthWorld, template: String) -> Outcome {
     let value = w.expand(&template)?;
+    // A variant built from the registered URI can be that URI itself for some targets (no
+    // port to drop from `https://app.example/cb`): then it tests nothing.
+    if value == w.app()?.redirect_uri {
+        return Err(w.not_applicable(format!(
+            "`{template}` is the registered redirect URI itself for this target, not a variant of it"
+        )));
+    }
     w.tweaks.push(Tweak::Set("redirect_uri".into(), value));
     open(w).await
 }
