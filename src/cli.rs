@@ -57,6 +57,11 @@ struct BrowserArgs {
         value_name = "PATH"
     )]
     chrome: PathBuf,
+    /// Keep a persistent Chromium profile in DIR: a browser trusted after one manual sign-in
+    /// (MFA, a verified device) is reused. Scenarios then run one at a time, and those that need
+    /// a browser with no login session are not applicable. See the README.
+    #[arg(long, env = "SFMC_BROWSER_PROFILE", value_name = "DIR")]
+    browser_profile: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -247,6 +252,7 @@ pub fn main() -> ExitCode {
                             chromedriver: args.browser.chromedriver,
                             chrome: args.browser.chrome,
                             webdriver: args.browser.webdriver,
+                            profile: args.browser.browser_profile,
                             out: args.out,
                         })
                         .await)
@@ -290,6 +296,7 @@ impl RunArgs {
                 webdriver: self.browser.webdriver,
                 chromedriver: self.browser.chromedriver,
                 chrome: self.browser.chrome,
+                profile: self.browser.browser_profile,
             },
             baselines: Some((
                 self.snapshots,

@@ -25,6 +25,8 @@ pub struct DoctorConfig {
     pub chromedriver: Option<PathBuf>,
     pub chrome: PathBuf,
     pub webdriver: Option<String>,
+    /// A persistent Chromium profile (`--browser-profile`).
+    pub profile: Option<PathBuf>,
     /// The folder the login screenshot is written to.
     pub out: PathBuf,
 }
@@ -224,6 +226,7 @@ async fn browser_checks(
         loopback_only: target.loopback_only,
         catcher: Some(catcher.browser_routes(&routes)),
         only_hosts: crate::catcher::target_hosts(target),
+        profile: config.profile.clone(),
     });
     let result = sign_in_and_redeem(config, target, http, &pool).await;
     pool.close_all().await;

@@ -56,6 +56,9 @@ pub enum Browsers {
         chromedriver: Option<PathBuf>,
         /// The Chromium binary.
         chrome: PathBuf,
+        /// A persistent Chromium profile (`--browser-profile`); scenarios then run one at a
+        /// time.
+        profile: Option<PathBuf>,
     },
     /// Browsers another owner started and stops (the mutation matrix shares one pool).
     Shared(Arc<BrowserPool>),
@@ -366,6 +369,7 @@ impl Prepared {
                     webdriver,
                     chromedriver,
                     chrome,
+                    profile,
                 },
                 true,
             ) => {
@@ -393,10 +397,15 @@ impl Prepared {
                     loopback_only: target.loopback_only,
                     catcher: Some(routes),
                     only_hosts: crate::catcher::target_hosts(&target),
+                    profile: profile.clone(),
                 });
                 (Some(Arc::new(pool)), true)
             }
         };
+        let persistent = browsers.as_ref().is_some_and(|p| p.persistent_profile());
+        if persistent && config.concurrency.is_some_and(|c| c > 1) && !config.quiet {
+            println!("note: --browser-profile runs one scenario at a time (one browser can use a profile)");
+        }
         let mut run = Started {
             label: format!(
                 "{} ({})",
@@ -425,7 +434,12 @@ impl Prepared {
                 features: config.features.clone(),
                 selection: plan.selection.clone(),
                 name,
-                concurrency: config.concurrency.unwrap_or(concurrency),
+                // One browser at a time can use a persistent profile.
+                concurrency: if persistent {
+                    1
+                } else {
+                    config.concurrency.unwrap_or(concurrency)
+                },
                 fail_fast: config.fail_fast,
                 color: config.color,
                 quiet: config.quiet,

@@ -152,3 +152,43 @@ fn ctrl_c_stops_the_run_and_leaves_no_browser_behind() {
     assert!(r.stderr.contains("interrupted"), "{}", r.stderr);
     assert_nothing_left(tmp.path());
 }
+
+#[test]
+fn a_persistent_browser_profile_is_used_one_browser_at_a_time_and_never_cleared() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let profile = tempfile::tempdir().expect("a folder");
+    let dir = profile.path().join("profile").display().to_string();
+    let (r, _tmp) = run(
+        &[
+            "run",
+            "--color",
+            "never",
+            "--browser-profile",
+            &dir,
+            "--concurrency",
+            "2",
+            "--tags",
+            "@TK-01 or @BP-02",
+        ],
+        LIMIT,
+    );
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("note: --browser-profile runs one scenario at a time"),
+        "{}",
+        r.stdout
+    );
+    // The scenario that would clear the login session is not applicable, with its reason.
+    assert!(
+        r.stdout.contains("`The login page does not render inside another origin's frame`: needs a browser with no login session; --browser-profile keeps the profile's"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.closing_line(), "2 passed, 0 failed, 1 skipped");
+    // Chromium kept its profile there, for the next run.
+    assert!(
+        profile.path().join("profile/Default").is_dir(),
+        "no profile was written to {dir}"
+    );
+}

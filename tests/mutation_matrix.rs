@@ -145,6 +145,7 @@ async fn each_fault_trips_exactly_its_checks() {
         loopback_only: true,
         catcher: None,
         only_hosts: vec![],
+        profile: None,
     }));
     let mut wrong = Vec::new();
     let mut observed = Vec::new();

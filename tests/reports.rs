@@ -237,6 +237,7 @@ fn a_run_writes_every_report_without_a_secret_and_the_html_shows_its_screenshots
             loopback_only: true,
         catcher: None,
         only_hosts: vec![],
+        profile: None,
         });
         let b = pool.acquire().await.expect("a browser");
         b.open(&format!("file://{}", html.display())).await.expect("opens");

@@ -18,6 +18,7 @@ fn browsers() -> Browsers {
         chrome: PathBuf::from(
             std::env::var("SFMC_CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into()),
         ),
+        profile: None,
     }
 }
 

@@ -25,6 +25,9 @@ pub struct BrowserConfig {
     /// such as `*.example.com` allowed). When given, every other host but loopback and the
     /// catcher's is blocked: the browser contacts the target and the catcher only.
     pub only_hosts: Vec<String>,
+    /// A persistent Chromium profile (`--browser-profile`): a browser trusted after one manual
+    /// sign-in is reused. One browser at a time can use it.
+    pub profile: Option<PathBuf>,
 }
 
 /// How the browser reaches the local catcher: `MAP host[:port] 127.0.0.1:<catcher>` rules, and
@@ -85,6 +88,10 @@ impl BrowserConfig {
         if let Some(c) = &self.catcher {
             args.push(c.spki_arg.clone());
         }
+        if let Some(dir) = &self.profile {
+            let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
+            args.push(format!("--user-data-dir={}", dir.display()));
+        }
         let caps = json!({
             "browserName": "chrome",
             "pageLoadStrategy": "eager",
@@ -108,6 +115,12 @@ pub struct BrowserPool {
 }
 
 impl BrowserPool {
+    /// Whether its browsers keep a persistent profile (`--browser-profile`): their login
+    /// session is the user's, and is never cleared.
+    pub fn persistent_profile(&self) -> bool {
+        self.config.profile.is_some()
+    }
+
     pub fn new(config: BrowserConfig) -> Self {
         Self {
             config,
@@ -169,6 +182,7 @@ mod tests {
             } else {
                 vec!["mc1.auth.marketingcloudapis.com".into()]
             },
+            profile: None,
             catcher: catcher.then(|| CatcherRoutes {
                 map_rules: vec!["MAP 127.0.0.1:80 127.0.0.1:4444".into()],
                 spki_arg: "--ignore-certificate-errors-spki-list=k".into(),
