@@ -16,6 +16,22 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// Deadline for the TCP (and TLS) connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest pause a throttled live target gets (its `Retry-After`, capped).
+pub const MAX_THROTTLE_PAUSE: Duration = Duration::from_secs(60);
+/// How many times a throttled request is sent again after its pause.
+pub const THROTTLE_RETRIES: usize = 2;
+
+/// One 429 from a live target: the run's traffic paused for `paused`, then the request was sent
+/// again. It is TE-03's evidence (Marketing Cloud's throttling shape), and no other check's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Throttle {
+    pub url: String,
+    /// `Retry-After`, as sent.
+    pub retry_after: String,
+    pub paused: Duration,
+    /// The body had Marketing Cloud's shape: a numeric `errorcode` and no OAuth `error`.
+    pub sfmc_shape: bool,
+}
 
 /// Why a call produced no response to judge.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +98,8 @@ pub struct TokenClient {
     client: reqwest::Client,
     /// Spaces requests out, against a live target.
     pace: Option<std::sync::Arc<Pacer>>,
+    /// The 429s a live target answered, shared by every clone.
+    throttles: std::sync::Arc<std::sync::Mutex<Vec<Throttle>>>,
 }
 
 /// At most `per_second` requests a second: each request waits for its slot.
@@ -99,6 +117,12 @@ impl Pacer {
             tokio::time::sleep_until(*next).await;
         }
         *next = (*next).max(now) + self.interval;
+    }
+
+    /// Holds every request back for `d` from now.
+    async fn pause(&self, d: Duration) {
+        let mut next = self.next.lock().await;
+        *next = (*next).max(tokio::time::Instant::now() + d);
     }
 }
 
@@ -118,7 +142,11 @@ impl TokenClient {
             b = b.no_proxy();
         }
         let client = b.build().map_err(|e| HttpError::Client(e.to_string()))?;
-        Ok(Self { client, pace: None })
+        Ok(Self {
+            client,
+            pace: None,
+            throttles: Default::default(),
+        })
     }
 
     /// Waits for one pacing slot, and returns a client that sends without pacing: for a burst
@@ -130,6 +158,7 @@ impl TokenClient {
         Self {
             client: self.client.clone(),
             pace: None,
+            throttles: self.throttles.clone(),
         }
     }
 
@@ -153,8 +182,49 @@ impl TokenClient {
             .await
     }
 
+    /// The 429s the target answered so far (live targets only).
+    pub fn throttles(&self) -> Vec<Throttle> {
+        self.throttles.lock().map(|t| t.clone()).unwrap_or_default()
+    }
+
     /// Sends any request to `endpoint` (a token endpoint, a REST probe), bounded and recorded.
+    /// Against a live (paced) target, a 429 with `Retry-After` pauses all of the run's traffic
+    /// for that long (at most [`MAX_THROTTLE_PAUSE`]) and sends the request again, so that
+    /// throttling is recorded once, as TE-03's evidence, and never judged by another check.
     pub async fn send(&self, endpoint: &Url, call: &HttpCall) -> Result<TokenOutcome, HttpError> {
+        let mut attempt = 0;
+        loop {
+            let answer = self.send_once(endpoint, call).await?;
+            let retry_after = answer.header("retry-after");
+            match (&self.pace, retry_after) {
+                (Some(pace), Some(retry_after))
+                    if answer.status == 429 && attempt < THROTTLE_RETRIES =>
+                {
+                    let paused = retry_after
+                        .trim()
+                        .parse::<u64>()
+                        .map(Duration::from_secs)
+                        .unwrap_or(Duration::from_secs(5))
+                        .min(MAX_THROTTLE_PAUSE);
+                    let body = answer.redacted_json().unwrap_or(Value::Null);
+                    if let Ok(mut t) = self.throttles.lock() {
+                        t.push(Throttle {
+                            url: answer.exchange.url.clone(),
+                            retry_after,
+                            paused,
+                            sfmc_shape: body["errorcode"].is_number()
+                                && body.get("error").is_none(),
+                        });
+                    }
+                    pace.pause(paused).await;
+                    attempt += 1;
+                }
+                _ => return Ok(answer),
+            }
+        }
+    }
+
+    async fn send_once(&self, endpoint: &Url, call: &HttpCall) -> Result<TokenOutcome, HttpError> {
         if let Some(pace) = &self.pace {
             pace.wait().await;
         }
@@ -339,4 +409,72 @@ async fn read_bounded(
         out.extend_from_slice(&chunk);
     }
     Ok((out, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    async fn throttling_once() -> MockServer {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(429)
+                    .insert_header("Retry-After", "1")
+                    .set_body_json(serde_json::json!({"errorcode": 50, "message": "throttled"})),
+            )
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"access_token": "AT"})),
+            )
+            .with_priority(2)
+            .mount(&server)
+            .await;
+        server
+    }
+
+    #[tokio::test]
+    async fn a_live_target_s_429_pauses_the_traffic_and_is_recorded_once() {
+        let server = throttling_once().await;
+        let url = Url::parse(&format!("{}/v2/token", server.uri())).unwrap();
+        let client = TokenClient::new(true).unwrap().paced(50.0);
+        let started = std::time::Instant::now();
+        let answer = client.send(&url, &HttpCall::get_post()).await.unwrap();
+        assert_eq!(answer.status, 200, "sent again after the pause");
+        assert!(
+            started.elapsed() >= Duration::from_millis(950),
+            "paused for Retry-After"
+        );
+        let t = client.throttles();
+        assert_eq!(t.len(), 1, "{t:?}");
+        assert!(t[0].sfmc_shape);
+        assert_eq!(t[0].paused, Duration::from_secs(1));
+        // Another clone shares the record; the pause held every request back.
+        assert_eq!(client.burst().await.throttles().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_embedded_simulator_s_429_is_judged_as_it_is() {
+        let server = throttling_once().await;
+        let url = Url::parse(&format!("{}/v2/token", server.uri())).unwrap();
+        let client = TokenClient::new(true).unwrap();
+        let answer = client.send(&url, &HttpCall::get_post()).await.unwrap();
+        assert_eq!(answer.status, 429, "TE-03 sees the throttling shape");
+        assert!(client.throttles().is_empty());
+    }
+
+    impl HttpCall {
+        fn get_post() -> Self {
+            Self {
+                method: reqwest::Method::POST,
+                ..Self::get()
+            }
+        }
+    }
 }

@@ -600,6 +600,9 @@ impl Finished {
             .as_ref()
             .and_then(|(dir, started)| write_reports(&run, dir, started, elapsed_secs, &tally));
         if !run.quiet {
+            if let Some(text) = throttle_evidence(&run.ctx.http.throttles()) {
+                println!("{text}");
+            }
             if let Some(c) = &run.catcher {
                 println!(
                     "local catcher: {} request(s) to the redirect URIs answered on this machine (no code reached an app)",
@@ -635,6 +638,13 @@ fn write_reports(
     }
     match crate::report::write_run(dir, &report) {
         Ok(files) => {
+            if let Some(text) = throttle_evidence(&run.ctx.http.throttles()) {
+                use std::io::Write as _;
+                let _ = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(dir.join("summary.md"))
+                    .and_then(|mut f| write!(f, "\n## Throttling (TE-03 evidence)\n\n{text}\n"));
+            }
             if let Some(root) = &run.reports {
                 let _ = crate::report::link_latest(root, dir);
             }
@@ -648,6 +658,22 @@ fn write_reports(
             None
         }
     }
+}
+
+/// What the target's 429s were, as TE-03's evidence, or nothing when it threw none.
+fn throttle_evidence(throttles: &[crate::http::Throttle]) -> Option<String> {
+    let first = throttles.first()?;
+    let paused: f64 = throttles.iter().map(|t| t.paused.as_secs_f64()).sum();
+    Some(format!(
+        "TE-03 evidence: the target throttled {} request(s) (429, Retry-After {}, {}); the run paused all its traffic for {paused:.0} s in all and sent them again, so no other check was judged on a 429",
+        throttles.len(),
+        first.retry_after,
+        if throttles.iter().all(|t| t.sfmc_shape) {
+            "in Marketing Cloud's shape"
+        } else {
+            "not always in Marketing Cloud's shape (errorcode, no OAuth error)"
+        }
+    ))
 }
 
 /// The lines after cucumber's progress: what was not run, baseline drift, warnings, findings and
@@ -701,4 +727,23 @@ pub async fn run(
 ) -> Result<RunOutcome, SessionError> {
     let started = Session::prepare(config)?.start().await?;
     Ok(started.run(interrupt).await?.finish())
+}
+
+#[cfg(test)]
+mod throttle_tests {
+    use super::*;
+
+    #[test]
+    fn throttling_is_reported_once_as_te_03_evidence() {
+        assert_eq!(throttle_evidence(&[]), None);
+        let t = crate::http::Throttle {
+            url: "https://t/v2/token".into(),
+            retry_after: "3".into(),
+            paused: std::time::Duration::from_secs(3),
+            sfmc_shape: true,
+        };
+        let text = throttle_evidence(&[t.clone(), t]).expect("evidence");
+        assert!(text.starts_with("TE-03 evidence: the target throttled 2 request(s) (429, Retry-After 3, in Marketing Cloud's shape)"), "{text}");
+        assert!(text.contains("paused all its traffic for 6 s"), "{text}");
+    }
 }
