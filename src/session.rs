@@ -444,6 +444,7 @@ impl Prepared {
                 color: config.color,
                 quiet: config.quiet,
                 cucumber_json: None,
+                pass: runner::features::Pass::All,
             },
             plan,
             reports: config.reports.clone(),
@@ -530,13 +531,69 @@ impl Started {
         interrupt: impl Future<Output = ()>,
     ) -> Result<Finished, SessionError> {
         let records = tokio::select! {
-            r = runner::run(self.ctx.clone(), &self.options) => Some(r),
+            r = self.run_passes() => Some(r),
             _ = interrupt => None,
         };
         self.stop().await;
         let records = records.ok_or(SessionError::Interrupted)?;
         Ok(Finished { records, run: self })
     }
+}
+
+impl Started {
+    /// Runs the plan: in one pass, or, against a live target with several `@slow` scenarios,
+    /// those first, all at once (their real-time waits overlap), then the others.
+    async fn run_passes(&self) -> Vec<ScenarioRecord> {
+        use runner::features::Pass;
+        if self.ctx.target.controls().is_some() || self.plan.slow < 2 {
+            return runner::run(self.ctx.clone(), &self.options).await;
+        }
+        let json = self.options.cucumber_json.clone();
+        let slow_json = json
+            .as_ref()
+            .map(|p| p.with_file_name("cucumber-slow.json"));
+        let slow = RunOptions {
+            pass: Pass::SlowTogether,
+            concurrency: self.plan.slow.min(MAX_SLOW_AT_ONCE),
+            cucumber_json: slow_json.clone(),
+            ..self.options.clone()
+        };
+        if !self.quiet {
+            println!(
+                "--slow: {} scenarios wait in real time, {} at once; the others run after them",
+                self.plan.slow, slow.concurrency
+            );
+        }
+        let mut records = runner::run(self.ctx.clone(), &slow).await;
+        let rest = RunOptions {
+            pass: Pass::NotSlow,
+            ..self.options.clone()
+        };
+        records.extend(runner::run(self.ctx.clone(), &rest).await);
+        if let (Some(json), Some(slow_json)) = (json, slow_json) {
+            merge_cucumber_json(&slow_json, &json);
+        }
+        records
+    }
+}
+
+/// At most this many `@slow` scenarios wait at once (each may hold a browser).
+const MAX_SLOW_AT_ONCE: usize = 8;
+
+/// Puts the features of cucumber's JSON report at `first` before those at `into`, into `into`.
+fn merge_cucumber_json(first: &Path, into: &Path) {
+    let read = |p: &Path| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    };
+    let mut all = read(first);
+    all.extend(read(into));
+    if let Ok(text) = serde_json::to_string(&all) {
+        let _ = std::fs::write(into, text);
+    }
+    let _ = std::fs::remove_file(first);
 }
 
 /// A session whose scenarios have run.

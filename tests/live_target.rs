@@ -240,6 +240,35 @@ fn a_target_file_unlike_the_built_in_set_gets_no_false_failure() {
 }
 
 #[test]
+fn slow_checks_against_a_live_target_wait_together_and_show_the_time_left() {
+    let mut sim = LiveSimulator::start(&[]);
+    let r = sim.run(&["--features", "tests/fixtures/slow", "--slow"]);
+    sim.stop();
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.closing_line(),
+        "3 passed, 0 failed, 0 skipped",
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(
+            "--slow: 2 scenarios wait in real time, 2 at once; the others run after them"
+        ),
+        "{}",
+        r.stdout
+    );
+    // The two waits overlapped (run one after the other, each would have been alone), and the
+    // time left was shown.
+    assert!(r.stdout.contains("(2 wait(s) at once)"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("waiting in real time: 21s"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn faults_of_the_simulator_in_another_process_fail_their_checks_through_a_target_file() {
     let mut sim = LiveSimulator::start(&["secret-not-checked", "no-cache-control"]);
     let r = sim.run(&["--tags", "@TK-08 or @TR-03"]);

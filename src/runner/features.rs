@@ -24,6 +24,31 @@ impl Selection {
     }
 }
 
+/// Which part of a plan one pass of cucumber runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pass {
+    /// Every selected scenario, `@serial` ones alone.
+    #[default]
+    All,
+    /// Only `@slow` scenarios, all at once: against a live target each waits in real time, and
+    /// their waits overlap instead of adding up.
+    SlowTogether,
+    /// Every selected scenario but the `@slow` ones.
+    NotSlow,
+}
+
+impl Pass {
+    /// Whether a scenario with `tags` belongs to this pass.
+    pub fn takes(self, tags: &[String]) -> bool {
+        let slow = tags.iter().any(|t| t == "slow");
+        match self {
+            Self::All => true,
+            Self::SlowTogether => slow,
+            Self::NotSlow => !slow,
+        }
+    }
+}
+
 /// What a run will do.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -35,6 +60,8 @@ pub struct Plan {
     pub runs: Vec<(crate::outcome::Check, Location)>,
     /// Whether a selected scenario is tagged `@browser`.
     pub needs_browser: bool,
+    /// How many selected scenarios are tagged `@slow`.
+    pub slow: usize,
     /// Scenarios the user selected but the target cannot run, with why.
     pub unsupported: Vec<Skipped>,
     pub files: usize,
@@ -227,6 +254,7 @@ pub fn plan(
         selected: 0,
         runs: Vec::new(),
         needs_browser: false,
+        slow: 0,
         unsupported: Vec::new(),
         files: features.len(),
     };
@@ -246,6 +274,7 @@ pub fn plan(
                 p.runs
                     .push((crate::outcome::Check::from_tags(&s.tags), s.location));
                 p.needs_browser |= s.tags.iter().any(|t| t == "browser");
+                p.slow += usize::from(s.tags.iter().any(|t| t == "slow"));
             }
             Some(reason) => p.unsupported.push(Skipped {
                 location: s.location,

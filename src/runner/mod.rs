@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Where cucumber writes its standard JSON report, if anywhere.
     pub cucumber_json: Option<PathBuf>,
+    /// Which scenarios of the selection this pass runs.
+    pub pass: features::Pass,
 }
 
 /// Everything a scenario shares with the others in one run.
@@ -160,6 +162,7 @@ pub async fn run(ctx: Arc<Context>, opts: &RunOptions) -> Vec<ScenarioRecord> {
 
 async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
     let selection = opts.selection.clone();
+    let pass = opts.pass;
     let coloring = if opts.color {
         writer::Coloring::Auto
     } else {
@@ -176,6 +179,21 @@ async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
     };
     OAuthWorld::cucumber()
         .max_concurrent_scenarios(opts.concurrency.max(1))
+        .which_scenario(move |feature, rule, scenario| {
+            let serial = feature
+                .tags
+                .iter()
+                .chain(rule.iter().flat_map(|r| r.tags.iter()))
+                .chain(scenario.tags.iter())
+                .any(|t| t == "serial");
+            // Against a live target the @slow scenarios wait in real time, on nothing shared:
+            // they run together (`@serial` guards the simulator's clock, which they do not move).
+            if serial && pass != features::Pass::SlowTogether {
+                cucumber::runner::ScenarioType::Serial
+            } else {
+                cucumber::runner::ScenarioType::Concurrent
+            }
+        })
         .before(|_, _, scenario, world| async move { world.begin(scenario) }.boxed_local())
         .after(move |feature, _, scenario, finished, world| {
             let ctx = ctx.clone();
@@ -218,7 +236,7 @@ async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
                 .chain(scenario.tags.iter())
                 .cloned()
                 .collect();
-            selection.runs(&tags)
+            selection.runs(&tags) && pass.takes(&tags)
         })
         .await;
 }

@@ -208,11 +208,12 @@ impl Target {
         }
     }
 
-    /// Lets `d` pass: the simulator's clock moves at once; a live target is waited for.
+    /// Lets `d` pass: the simulator's clock moves at once; a live target is waited for, in
+    /// real time, with the time left shown every half minute for a long wait.
     pub async fn wait(&self, d: Duration) {
         match self.controls() {
             Some(c) => c.advance_clock(d),
-            None => tokio::time::sleep(d).await,
+            None => wait_in_real_time(d).await,
         }
     }
 
@@ -234,6 +235,58 @@ impl Target {
             .chain(self.second_web_app.as_ref())
             .filter_map(|a| a.client_secret.as_ref())
             .chain(self.user.secrets())
+    }
+}
+
+/// Real-time waits going on at once in this process.
+static WAITING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Waits `d`. A wait of 20 s or more says so, with how many waits overlap, and shows the time
+/// left every 30 s.
+async fn wait_in_real_time(d: Duration) {
+    use std::sync::atomic::Ordering;
+    struct Waiting;
+    impl Drop for Waiting {
+        fn drop(&mut self) {
+            WAITING.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    let at_once = WAITING.fetch_add(1, Ordering::SeqCst) + 1;
+    let _waiting = Waiting;
+    if d < Duration::from_secs(20) {
+        tokio::time::sleep(d).await;
+        return;
+    }
+    let end = tokio::time::Instant::now() + d;
+    println!(
+        "  waiting in real time: {} ({at_once} wait(s) at once)",
+        clock(d)
+    );
+    loop {
+        let left = end.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        let step = left.min(Duration::from_secs(30));
+        tokio::time::sleep(step).await;
+        let left = end.saturating_duration_since(tokio::time::Instant::now());
+        if !left.is_zero() {
+            println!(
+                "  waiting in real time: {} left of {}",
+                clock(left),
+                clock(d)
+            );
+        }
+    }
+}
+
+/// `4m 50s`, `45s`.
+fn clock(d: Duration) -> String {
+    let s = d.as_secs_f64().round() as u64;
+    match (s / 60, s % 60) {
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m}m"),
+        (m, s) => format!("{m}m {s}s"),
     }
 }
 
