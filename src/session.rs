@@ -412,10 +412,27 @@ impl Prepared {
                 target.name,
                 target.authorize_endpoint.origin().ascii_serialization()
             ),
-            baselines: config.baselines.as_ref().map(|(dir, mode)| Baselines {
-                dir: std::path::absolute(dir.join(&target.name))
-                    .unwrap_or_else(|_| dir.join(&target.name)),
-                mode: *mode,
+            baselines: config.baselines.as_ref().map(|(dir, mode)| {
+                let dir = std::path::absolute(dir.join(&target.name))
+                    .unwrap_or_else(|_| dir.join(&target.name));
+                // The first run against a live target records its baselines; later runs show
+                // what changed. (The simulator's are committed.)
+                let first = target.controls.is_none() && !dir.exists();
+                if first && *mode == snapshot::Mode::Compare && !config.quiet {
+                    println!(
+                        "baselines: none yet for {}: this run records them in {}; later runs show what changed",
+                        target.name,
+                        dir.display()
+                    );
+                }
+                Baselines {
+                    mode: if first {
+                        snapshot::Mode::Accept
+                    } else {
+                        *mode
+                    },
+                    dir,
+                }
             }),
             ctx: Arc::new(Context::new(
                 target,

@@ -136,19 +136,24 @@ fn skipped(stdout: &str) -> Vec<(&str, &str)> {
 fn a_certified_server_in_dialect_oauth2_fails_no_must_check() {
     let oidc = Oidc::start();
     let reports = oidc.tmp.path().join("reports").display().to_string();
+    let snapshots = oidc.tmp.path().join("snapshots").display().to_string();
     let doctor = oidc.sfmc("doctor", &["--out", &reports]);
     assert_eq!(doctor.code, Some(0), "{}\n{}", doctor.stdout, doctor.stderr);
-    let r = oidc.sfmc(
-        "run",
-        &[
+    let run = |extra: &[&str]| {
+        let mut args = vec![
             "--color",
             "never",
             "--report-dir",
             &reports,
+            "--snapshots",
+            &snapshots,
             "--concurrency",
             "2",
-        ],
-    );
+        ];
+        args.extend(extra);
+        oidc.sfmc("run", &args)
+    };
+    let r = run(&[]);
     println!("{}", r.stdout);
     // Warnings (SHOULD), findings (PROBE) and notes (MAY) do not fail a run; a MUST does.
     assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
@@ -189,6 +194,29 @@ fn a_certified_server_in_dialect_oauth2_fails_no_must_check() {
     );
     // The findings are the server's own: its development pages load a Google Fonts style sheet.
     assert!(r.stdout.contains("finding: BP-04"), "{}", r.stdout);
+    // The first run against a target records its baselines; the next compares with them.
+    assert!(
+        r.stdout
+            .contains("baselines: none yet for oidc-provider: this run records them"),
+        "{}",
+        r.stdout
+    );
+    let recorded = std::fs::read_dir(oidc.tmp.path().join("snapshots/oidc-provider"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert!(recorded > 100, "{recorded} baselines recorded");
+    let again = run(&["--tags", "@TK-01 or @TE-01 or @RF-06"]);
+    assert_eq!(again.code, Some(0), "{}\n{}", again.stdout, again.stderr);
+    assert!(
+        !again.stdout.contains("baselines: none yet"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        !again.stdout.contains("differs from the baseline"),
+        "{}",
+        again.stdout
+    );
     for (_, secret) in ENV {
         for form in common::encodings(secret) {
             assert!(

@@ -80,6 +80,7 @@ impl LiveSimulator {
     fn run(&self, extra: &[&str]) -> common::Run {
         let file = self.target_file.display().to_string();
         let reports = self.tmp.path().join("reports").display().to_string();
+        let snapshots = self.tmp.path().join("snapshots").display().to_string();
         let mut args = vec![
             "run",
             "--target",
@@ -88,6 +89,8 @@ impl LiveSimulator {
             "never",
             "--report-dir",
             &reports,
+            "--snapshots",
+            &snapshots,
         ];
         args.extend(extra);
         let run_tmp = self.tmp.path().join("run");
