@@ -217,12 +217,42 @@ fn a_certified_server_in_dialect_oauth2_fails_no_must_check() {
         "{}",
         again.stdout
     );
-    for (_, secret) in ENV {
-        for form in common::encodings(secret) {
-            assert!(
-                !r.stdout.contains(&form) && !r.stderr.contains(&form),
-                "{form} leaked"
-            );
+    // No secret reaches the output, the reports, the baselines or a file name, in any encoding;
+    // nor the HTTP Basic credentials the token requests carried.
+    use base64::Engine as _;
+    let basic = |id: &str, secret: &str| {
+        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+    };
+    let mut forbidden: Vec<String> = ENV
+        .iter()
+        .flat_map(|(_, secret)| common::encodings(secret))
+        .collect();
+    forbidden.push(basic("conformance-web", ENV[0].1));
+    forbidden.push(basic("conformance-web-2", ENV[1].1));
+    let mut files = 0;
+    let mut stack = vec![oidc.tmp.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            files += 1;
+            let name = path.display().to_string();
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            for form in &forbidden {
+                assert!(!name.contains(form.as_str()), "{form} in a file name: {name}");
+                assert!(!text.contains(form.as_str()), "{form} leaked into {name}");
+            }
         }
+    }
+    assert!(files > 100, "only {files} files written");
+    for form in &forbidden {
+        assert!(
+            !r.stdout.contains(form.as_str()) && !r.stderr.contains(form.as_str()),
+            "{form} leaked"
+        );
     }
 }
