@@ -18,6 +18,8 @@ use tokio::net::TcpListener;
 
 /// The longest request head the catcher reads.
 const MAX_HEAD: usize = 16 * 1024;
+/// The most requests the catcher keeps a record of.
+const MAX_RECORDS: usize = 10_000;
 /// How long a connection may take to send its request head.
 const READ_WAIT: Duration = Duration::from_secs(5);
 
@@ -121,9 +123,17 @@ impl Catcher {
         }
     }
 
-    /// Every request that arrived so far.
+    /// Every request that arrived so far (the first [`MAX_RECORDS`]).
     pub fn caught(&self) -> Vec<Caught> {
         self.caught.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// How many callbacks arrived: requests but the browser's own for a favicon.
+    pub fn callbacks(&self) -> usize {
+        self.caught()
+            .iter()
+            .filter(|c| !c.target.starts_with("/favicon.ico"))
+            .count()
     }
 }
 
@@ -165,20 +175,15 @@ pub fn target_routes(target: &crate::target::Target) -> (Vec<String>, Vec<String
     (routes, hosts)
 }
 
-/// The routes to catch for these redirect URIs: `host:port` when the URI names a port, else
-/// `host`; the same route once.
+/// The routes to catch for these redirect URIs: always `host:port` (the scheme's port when the
+/// URI names none), so that a route never takes every port of a host (the target's, the
+/// canary's); the same route once.
 pub fn routes<'a>(redirect_uris: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut out: Vec<String> = redirect_uris
         .into_iter()
         .filter_map(|u| url::Url::parse(u).ok())
         .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .filter_map(|u| {
-            let host = u.host_str()?.to_owned();
-            Some(match u.port() {
-                Some(p) => format!("{host}:{p}"),
-                None => host,
-            })
-        })
+        .filter_map(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)))
         .collect();
     out.sort();
     out.dedup();
@@ -232,11 +237,13 @@ async fn answer<S: AsyncRead + AsyncWrite + Unpin>(
         .unwrap_or_default();
     let page = page(scheme, &host, &target);
     if let Ok(mut l) = log.lock() {
-        l.push(Caught {
-            scheme,
-            host,
-            target,
-        });
+        if l.len() < MAX_RECORDS {
+            l.push(Caught {
+                scheme,
+                host,
+                target,
+            });
+        }
     }
     let response = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n\
@@ -313,9 +320,13 @@ mod tests {
                 "https://127.0.0.1:80/",
                 "https://127.0.0.1:80/cb?tenant=acme",
                 "https://app.example.com/oauth/cb",
+                "https://app.example.com:443/other",
                 "sfmcconformance://callback",
             ]),
-            vec!["127.0.0.1:80".to_string(), "app.example.com".to_string()]
+            vec![
+                "127.0.0.1:80".to_string(),
+                "app.example.com:443".to_string()
+            ]
         );
     }
 

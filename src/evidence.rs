@@ -25,9 +25,14 @@ impl Redactor {
             return;
         }
         let label = format!("[{}]", secret.kind());
+        // As sent: raw (JSON), percent-encoded (a URL), form-encoded (a form body: `+` for a
+        // space, `%7E` for `~`), and the form encoding percent-encoded once more.
         let encoded = crate::oauth::encoding::encode(v);
-        if encoded != v {
-            self.secrets.push((encoded, label.clone()));
+        let form: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+        for e in [encoded, form] {
+            if e != v && !self.secrets.iter().any(|(s, _)| *s == e) {
+                self.secrets.push((e, label.clone()));
+            }
         }
         self.secrets.push((v.to_owned(), label));
         // Longest first, so a secret that contains another is replaced whole.
@@ -93,6 +98,22 @@ impl fmt::Display for Exchange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_in_a_form_body_is_replaced_too() {
+        let pw = Secret::new("Password", "correct horse~*/");
+        let r = Redactor::of([&pw]);
+        let form: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("password", pw.expose())
+            .finish();
+        assert_eq!(r.apply(&form), "password=[Password]");
+        let encoded = crate::oauth::encoding::encode(pw.expose());
+        assert_eq!(
+            r.apply(&format!("p={encoded}")),
+            "p=[Password]",
+            "percent-encoded"
+        );
+    }
 
     #[test]
     fn raw_and_percent_encoded_secrets_are_replaced() {

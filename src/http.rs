@@ -42,6 +42,8 @@ pub enum HttpError {
     Unreachable { url: String, cause: String },
     #[error("target did not answer {url} within {secs} s")]
     Timeout { url: String, secs: u64 },
+    #[error("the target kept throttling {url}: still 429 after {retries} pauses for Retry-After")]
+    Throttled { url: String, retries: usize },
 }
 
 impl crate::exit::Exit for HttpError {
@@ -100,6 +102,8 @@ pub struct TokenClient {
     pace: Option<std::sync::Arc<Pacer>>,
     /// The 429s a live target answered, shared by every clone.
     throttles: std::sync::Arc<std::sync::Mutex<Vec<Throttle>>>,
+    /// A live target: a 429 pauses the traffic and the request is sent again.
+    live: bool,
 }
 
 /// At most `per_second` requests a second: each request waits for its slot.
@@ -146,6 +150,7 @@ impl TokenClient {
             client,
             pace: None,
             throttles: Default::default(),
+            live: false,
         })
     }
 
@@ -159,6 +164,7 @@ impl TokenClient {
             client: self.client.clone(),
             pace: None,
             throttles: self.throttles.clone(),
+            live: self.live,
         }
     }
 
@@ -168,6 +174,7 @@ impl TokenClient {
             interval: Duration::from_secs_f64(1.0 / per_second.max(0.01)),
             next: tokio::sync::Mutex::new(tokio::time::Instant::now()),
         }));
+        self.live = true;
         self
     }
 
@@ -195,11 +202,17 @@ impl TokenClient {
         let mut attempt = 0;
         loop {
             let answer = self.send_once(endpoint, call).await?;
-            let retry_after = answer.header("retry-after");
-            match (&self.pace, retry_after) {
-                (Some(pace), Some(retry_after))
-                    if answer.status == 429 && attempt < THROTTLE_RETRIES =>
-                {
+            match answer.status {
+                429 if self.live && attempt == THROTTLE_RETRIES => {
+                    return Err(HttpError::Throttled {
+                        url: answer.exchange.url.clone(),
+                        retries: attempt,
+                    })
+                }
+                429 if self.live => {
+                    let retry_after = answer.header("retry-after").unwrap_or_default();
+                    // Seconds, as Marketing Cloud sends it; anything else (an HTTP date, none)
+                    // pauses 5 s.
                     let paused = retry_after
                         .trim()
                         .parse::<u64>()
@@ -216,7 +229,10 @@ impl TokenClient {
                                 && body.get("error").is_none(),
                         });
                     }
-                    pace.pause(paused).await;
+                    match &self.pace {
+                        Some(pace) => pace.pause(paused).await,
+                        None => tokio::time::sleep(paused).await,
+                    }
                     attempt += 1;
                 }
                 _ => return Ok(answer),
@@ -457,6 +473,23 @@ mod tests {
         assert_eq!(t[0].paused, Duration::from_secs(1));
         // Another clone shares the record; the pause held every request back.
         assert_eq!(client.burst().await.throttles().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_target_that_keeps_throttling_is_an_environment_failure_not_a_verdict() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
+            .mount(&server)
+            .await;
+        let url = Url::parse(&format!("{}/v2/token", server.uri())).unwrap();
+        // A burst client (a race check) is throttled like any other.
+        let client = TokenClient::new(true).unwrap().paced(50.0).burst().await;
+        let e = client.send(&url, &HttpCall::get_post()).await.unwrap_err();
+        assert!(matches!(e, HttpError::Throttled { retries: 2, .. }), "{e}");
+        assert_eq!(crate::exit::Exit::exit_code(&e), crate::exit::ENVIRONMENT);
+        assert_eq!(client.throttles().len(), 2);
+        assert_eq!(server.received_requests().await.unwrap().len(), 3);
     }
 
     #[tokio::test]

@@ -569,9 +569,19 @@ impl Started {
         let slow_json = json
             .as_ref()
             .map(|p| p.with_file_name("cucumber-slow.json"));
+        // One browser at a time can use a persistent profile.
+        let persistent = self
+            .ctx
+            .browsers
+            .as_ref()
+            .is_some_and(|p| p.persistent_profile());
         let slow = RunOptions {
             pass: Pass::SlowTogether,
-            concurrency: self.plan.slow.min(MAX_SLOW_AT_ONCE),
+            concurrency: if persistent {
+                1
+            } else {
+                self.plan.slow.min(MAX_SLOW_AT_ONCE)
+            },
             cucumber_json: slow_json.clone(),
             ..self.options.clone()
         };
@@ -680,7 +690,7 @@ impl Finished {
             if let Some(c) = &run.catcher {
                 println!(
                     "local catcher: {} request(s) to the redirect URIs answered on this machine (no code reached an app)",
-                    c.caught().len()
+                    c.callbacks()
                 );
             }
             print_summary(&tally, reports.as_ref(), elapsed_secs);
@@ -738,8 +748,9 @@ fn write_reports(
 fn throttle_evidence(throttles: &[crate::http::Throttle]) -> Option<String> {
     let first = throttles.first()?;
     let paused: f64 = throttles.iter().map(|t| t.paused.as_secs_f64()).sum();
+    let retries = crate::http::THROTTLE_RETRIES;
     Some(format!(
-        "TE-03 evidence: the target throttled {} request(s) (429, Retry-After {}, {}); the run paused all its traffic for {paused:.0} s in all and sent them again, so no other check was judged on a 429",
+        "TE-03 evidence: the target throttled {} request(s) (429, Retry-After {}, {}); the run paused all its traffic for {paused:.0} s in all and sent them again (a request still throttled after {retries} pauses ends its scenario as an environment failure), so no check was judged on a 429",
         throttles.len(),
         first.retry_after,
         if throttles.iter().all(|t| t.sfmc_shape) {

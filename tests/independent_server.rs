@@ -243,7 +243,10 @@ fn a_certified_server_in_dialect_oauth2_fails_no_must_check() {
             let bytes = std::fs::read(&path).unwrap_or_default();
             let text = String::from_utf8_lossy(&bytes);
             for form in &forbidden {
-                assert!(!name.contains(form.as_str()), "{form} in a file name: {name}");
+                assert!(
+                    !name.contains(form.as_str()),
+                    "{form} in a file name: {name}"
+                );
                 assert!(!text.contains(form.as_str()), "{form} leaked into {name}");
             }
         }

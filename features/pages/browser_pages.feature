@@ -30,6 +30,12 @@ Feature: The target's pages in the browser, and tokens in URLs
     When the user signs in through the browser
     Then no request to a third party carried the state or the code
 
+  @BP-04 @req:RFC9700-4.2 @MUST @web @sfmc
+  Scenario: The login flow loads nothing from a third party (Marketing Cloud)
+    Given a browser with no login session
+    When the user signs in through the browser
+    Then the browser requested nothing from a third party while on the target's pages
+
   @BP-04 @req:RFC9700-4.2 @PROBE @web
   Scenario: The login flow loads nothing from a third party
     A third-party style sheet or font leaks no code or state, but tells the third party who

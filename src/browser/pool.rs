@@ -49,7 +49,12 @@ impl BrowserConfig {
             .map(|c| c.map_rules.clone())
             .unwrap_or_default();
         if self.loopback_only || !self.only_hosts.is_empty() {
-            rules.extend(self.only_hosts.iter().map(|h| format!("MAP {h} {h}")));
+            // A host to itself; a `*.example.com` pattern cannot be a replacement, so it is
+            // excluded from mapping (no catcher route is under it: the target file says so).
+            rules.extend(self.only_hosts.iter().map(|h| match h.starts_with("*.") {
+                true => format!("EXCLUDE {h}"),
+                false => format!("MAP {h} {h}"),
+            }));
             rules.extend(
                 [
                     "MAP 127.0.0.1 127.0.0.1",

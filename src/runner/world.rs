@@ -563,6 +563,8 @@ impl OAuthWorld {
             Err(e @ (HttpError::Unreachable { .. } | HttpError::Client(_))) => {
                 Err(self.environment(e))
             }
+            // Throttling is the environment's, never another check's failure (TE-03 has it).
+            Err(e @ HttpError::Throttled { .. }) => Err(self.environment(e)),
             Err(e @ HttpError::Timeout { .. }) => {
                 Err(self.fail("the target answers", "a response", e))
             }

@@ -459,6 +459,69 @@ impl TargetFile {
             cancel: raw.login.cancel.clone(),
             steps,
         };
+        // The name is a folder of its own under the snapshots folder.
+        let slug = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+        if raw.name.is_empty() || raw.name.starts_with('.') || !raw.name.chars().all(slug) {
+            return Err(err(
+                "name",
+                format!(
+                    "{:?}: use letters, digits, `-`, `_` and `.` (it names the baselines' folder)",
+                    raw.name
+                ),
+            ));
+        }
+        // Other hosts the target's pages use: host names, or `*.example.com`.
+        let host_name = |h: &str| {
+            let h = h.strip_prefix("*.").unwrap_or(h);
+            !h.is_empty()
+                && h.split('.').all(|l| {
+                    !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                })
+        };
+        if let Some(bad) = raw.allowed_hosts.iter().find(|h| !host_name(h)) {
+            return Err(err(
+                "allowed_hosts",
+                format!("{bad:?} is not a host name (or a pattern such as *.example.com)"),
+            ));
+        }
+        // The local catcher takes every redirect URI's host and port: none may be one of the
+        // target's own, or the browser would never reach the target.
+        let own: Vec<(String, u16)> = [
+            Some(&authorize_endpoint),
+            Some(&token_endpoint),
+            rest_probe.as_ref(),
+            logout_url.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|u| Some((u.host_str()?.to_owned(), u.port_or_known_default()?)))
+        .collect();
+        for (section, a) in [("web_app", &web_app), ("public_app", &public_app)]
+            .into_iter()
+            .chain(second_web_app.as_ref().map(|a| ("second_web_app", a)))
+        {
+            for u in std::iter::once(&a.redirect_uri).chain(&a.other_redirect_uris) {
+                let Some((host, port)) = Url::parse(u)
+                    .ok()
+                    .and_then(|p| Some((p.host_str()?.to_owned(), p.port_or_known_default()?)))
+                else {
+                    continue;
+                };
+                let clash = own
+                    .iter()
+                    .any(|(h, p)| h.eq_ignore_ascii_case(&host) && *p == port)
+                    || raw
+                        .allowed_hosts
+                        .iter()
+                        .any(|pattern| super::host_matches(pattern, &host));
+                if clash {
+                    return Err(err(
+                        &format!("{section}.redirect_uri"),
+                        format!("{u:?} is on a host of the target itself: the local catcher takes the redirect URIs' hosts, so register a redirect URI on another host or port"),
+                    ));
+                }
+            }
+        }
         let loopback_only = [&authorize_endpoint, &token_endpoint]
             .into_iter()
             .chain(rest_probe.as_ref())
@@ -626,6 +689,36 @@ steps = [
     }
 
     #[test]
+    fn names_allowed_hosts_and_redirect_hosts_that_would_misdirect_are_refused() {
+        let e = parse(&GOOD.replace("name = \"acme\"", "name = \"../x\"")).expect_err("a path");
+        assert!(e.to_string().contains("name: \"../x\""), "{e}");
+        let e = parse(&GOOD.replace(
+            "dialect = \"sfmc\"",
+            "dialect = \"sfmc\"\nallowed_hosts = [\"x , EXCLUDE app.example\"]",
+        ))
+        .expect_err("a rule in a host");
+        assert!(e.to_string().contains("is not a host name"), "{e}");
+        let t = parse(&GOOD.replace(
+            "dialect = \"sfmc\"",
+            "dialect = \"sfmc\"\nallowed_hosts = [\"*.salesforce.com\", \"login.example\"]",
+        ))
+        .expect("host patterns")
+        .target;
+        assert!(t.is_own("https://eu1.login.salesforce.com/x"));
+        assert!(!t.is_own("https://salesforce.com.evil.example/x"));
+        let on_target = GOOD.replace(
+            "https://127.0.0.1:80/public",
+            "https://mc563885gzs27c5t9-63k636ttgm.auth.marketingcloudapis.com/cb",
+        );
+        let e = parse(&on_target).expect_err("a redirect URI on the target's host");
+        assert!(e.to_string().contains("public_app.redirect_uri"), "{e}");
+        assert!(
+            e.to_string().contains("on a host of the target itself"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn an_unknown_key_is_refused_with_its_line_and_the_nearest_key() {
         let e = parse(&GOOD.replace("subdomain =", "subdomian =")).expect_err("a typo");
         assert_eq!(e.line, 4, "{e}");
@@ -687,7 +780,7 @@ steps = [
             .expect("a real app's redirect URI")
             .target;
         let (routes, hosts) = crate::catcher::target_routes(&t);
-        assert!(routes.contains(&"app.example".to_owned()), "{routes:?}");
+        assert!(routes.contains(&"app.example:443".to_owned()), "{routes:?}");
         assert!(hosts.contains(&"app.example".to_owned()), "{hosts:?}");
         let e = parse(&GOOD.replace("https://127.0.0.1:80/public", "myapp://callback"))
             .expect_err("a custom scheme");

@@ -225,7 +225,7 @@ impl Target {
         };
         u.origin() == self.authorize_endpoint.origin()
             || u.host_str()
-                .is_some_and(|h| self.allowed_hosts.iter().any(|a| a.eq_ignore_ascii_case(h)))
+                .is_some_and(|h| self.allowed_hosts.iter().any(|a| host_matches(a, h)))
     }
 
     /// Every secret of the target's apps and user, for a redactor.
@@ -235,6 +235,17 @@ impl Target {
             .chain(self.second_web_app.as_ref())
             .filter_map(|a| a.client_secret.as_ref())
             .chain(self.user.secrets())
+    }
+}
+
+/// Whether `host` matches `pattern`: the same host, or for `*.example.com` any host under
+/// `example.com`.
+pub fn host_matches(pattern: &str, host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    let pattern = pattern.to_ascii_lowercase();
+    match pattern.strip_prefix("*.") {
+        Some(domain) => host.ends_with(&format!(".{domain}")),
+        None => host == pattern,
     }
 }
 

@@ -355,22 +355,21 @@ async fn redeem_secret_in_query(w: &mut OAuthWorld) -> Outcome {
 #[when(expr = "the app redeems the code as a {body} body")]
 async fn redeem_as(w: &mut OAuthWorld, body: Body) -> Outcome {
     let req = redeem_request(w, Credentials::Own)?;
-    let json = req.to_json();
-    let mut call = HttpCall::json(json.to_string(), req.secrets().into_iter().cloned());
-    match body {
-        Body::Form => {
-            let form: String = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(
-                    json.as_object()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))),
-                )
-                .finish();
-            call.body = Some(form.into_bytes());
-            call.set_header("Content-Type", "application/x-www-form-urlencoded");
-        }
-        Body::Labelled(media_type) => call.set_header("Content-Type", &media_type),
+    let Value::Object(fields) = req.to_json() else {
+        return Err(Failure::scenario("a token request is a JSON object"));
+    };
+    // The body as asked; the client authenticates as the target wants (HTTP Basic, say).
+    let target_style = w.target().token_style;
+    let style = TokenStyle {
+        format: match body {
+            Body::Form => BodyFormat::Form,
+            Body::Labelled(_) => BodyFormat::Json,
+        },
+        ..target_style
+    };
+    let mut call = HttpCall::token_fields(fields, style, req.secrets().into_iter().cloned());
+    if let Body::Labelled(media_type) = body {
+        call.set_header("Content-Type", &media_type);
     }
     w.send_call(call).await
 }
