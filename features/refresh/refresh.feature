@@ -64,7 +64,7 @@ Feature: Refreshing the access token
 
   @RF-07 @req:RFC6749-6 @MUST @web
   Scenario: A refresh may not widen the scope
-    When the app refreshes asking for scope "{granted} {ungranted_scope}"
+    When the app refreshes asking for scope "{granted} {wider_scope}"
     Then the token endpoint answers 400 with error invalid_scope
 
   @RF-08 @req:S-17 @MUST @web @intrusive

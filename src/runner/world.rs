@@ -349,6 +349,15 @@ impl OAuthWorld {
             .replace("{path}", registered.path())
             .replace("{canary}", &self.ctx.aux.canary_host())
             .replace("{ungranted_scope}", &app.ungranted_scope);
+        if out.contains("{wider_scope}") {
+            let wider = app.wider_scope.as_deref().ok_or_else(|| {
+                self.not_applicable(format!(
+                    "needs a scope the {} may be granted but does not ask for: name it in its wider_scope",
+                    app.kind
+                ))
+            })?;
+            out = out.replace("{wider_scope}", wider);
+        }
         for (name, value, missing) in [
             (
                 "{registered_with_query}",

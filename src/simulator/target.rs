@@ -43,6 +43,11 @@ fn app(kind: AppKind, int: Option<&Integration>) -> Result<App, TargetError> {
                 kind,
                 name: int.name.clone(),
             })?;
+    let asked: Vec<String> = ["email_read", "email_write", "email_send"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .filter(|s| int.scopes.contains(s))
+        .collect();
     Ok(App {
         kind,
         client_id: int.client_id.clone(),
@@ -51,11 +56,12 @@ fn app(kind: AppKind, int: Option<&Integration>) -> Result<App, TargetError> {
         other_redirect_uris: int.redirect_uris[1..].to_vec(),
         ungranted_scope: "no_such_scope".into(),
         // The documented example asks for these three.
-        scopes: ["email_read", "email_write", "email_send"]
+        scopes: asked.clone(),
+        wider_scope: int
+            .scopes
             .iter()
-            .map(|s| (*s).to_owned())
-            .filter(|s| int.scopes.contains(s))
-            .collect(),
+            .find(|s| !asked.contains(s) && s.as_str() != "offline")
+            .cloned(),
     })
 }
 

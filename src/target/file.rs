@@ -71,6 +71,8 @@ struct RawApp {
     scopes: Vec<String>,
     /// A scope the app is not granted (default: `no_such_scope`).
     ungranted_scope: Option<String>,
+    /// A scope the app may be granted but does not ask for (RF-07's widening).
+    wider_scope: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -363,6 +365,7 @@ impl TargetFile {
                 redirect_uri: a.redirect_uri.clone(),
                 other_redirect_uris: a.other_redirect_uris.clone(),
                 scopes: a.scopes.clone(),
+                wider_scope: a.wider_scope.clone(),
                 ungranted_scope: a
                     .ungranted_scope
                     .clone()

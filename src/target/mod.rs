@@ -68,6 +68,9 @@ pub struct App {
     pub scopes: Vec<String>,
     /// A scope the integration is not granted (for scope checks).
     pub ungranted_scope: String,
+    /// A scope the integration may be granted but this app's authorization does not ask for:
+    /// asking for it at refresh widens the grant (RF-07).
+    pub wider_scope: Option<String>,
 }
 
 /// Powers only a simulator has. A live target has none of them: a scenario that needs one is
@@ -395,6 +398,7 @@ mod tests {
             other_redirect_uris: others.iter().map(|u| (*u).to_owned()).collect(),
             scopes: vec![],
             ungranted_scope: "x".into(),
+            wider_scope: None,
         }
     }
 
