@@ -141,7 +141,7 @@ fn the_simulator_in_another_process_passes_through_a_target_file() {
     // are not applicable, each for a reason of the live path.
     assert_eq!(
         r.closing_line(),
-        "176 passed, 0 failed, 13 skipped",
+        "177 passed, 0 failed, 13 skipped",
         "{}",
         r.stdout
     );
@@ -478,7 +478,7 @@ fn dry_run_prints_the_plan_and_the_urls_and_sends_nothing() {
     );
     assert_eq!(
         r.closing_line(),
-        "176 would run, 13 not applicable; nothing was sent"
+        "177 would run, 13 not applicable; nothing was sent"
     );
     assert!(
         matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
