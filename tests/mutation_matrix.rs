@@ -8,6 +8,7 @@
 mod common;
 
 use sfmc_oauth_conformance::browser::{driver, BrowserConfig, BrowserPool, ChromeDriver};
+use sfmc_oauth_conformance::catcher;
 use sfmc_oauth_conformance::runner::features;
 use sfmc_oauth_conformance::session::{self, Browsers, SessionConfig};
 use sfmc_oauth_conformance::simulator::Fault;
@@ -137,13 +138,25 @@ async fn each_fault_trips_exactly_its_checks() {
     let mut chromedriver = ChromeDriver::start(&binary)
         .await
         .expect("ChromeDriver starts");
+    // The built-in integrations' redirect URIs go to a local catcher, as in `run`; every row
+    // uses the same integrations, so one catcher serves the shared pool.
+    let registry = sfmc_oauth_conformance::simulator::Registry::builtin();
+    let uris: Vec<&str> = registry
+        .integrations
+        .iter()
+        .flat_map(|i| i.redirect_uris.iter().map(String::as_str))
+        .collect();
+    let routes = catcher::routes(uris.iter().copied());
+    let catcher = catcher::Catcher::start(&["127.0.0.1".to_owned()])
+        .await
+        .expect("the catcher starts");
     let pool = Arc::new(BrowserPool::new(BrowserConfig {
         webdriver_url: chromedriver.url(),
         chrome: PathBuf::from(
             std::env::var("SFMC_CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into()),
         ),
         loopback_only: true,
-        catcher: None,
+        catcher: Some(catcher.browser_routes(&routes)),
         only_hosts: vec![],
         profile: None,
     }));
