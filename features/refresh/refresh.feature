@@ -68,10 +68,10 @@ Feature: Refreshing the access token
     Then the token endpoint answers 400 with error invalid_scope
 
   @RF-08 @req:S-17 @MUST @web @intrusive
-  Scenario: The same refresh token sent 3 times at once succeeds at most once
+  Scenario: The same refresh token sent 3 times at once succeeds exactly once
     Given the app has refreshed its tokens
     When the app refreshes 3 times at once with the same refresh token
-    Then at most one of them succeeded
+    Then exactly one of them succeeded
 
   @RF-09 @req:S-15 @MUST @web
   Scenario: A refresh error has the error shape with 400 invalid_grant

@@ -195,7 +195,12 @@ fn callback_error(w: &mut OAuthWorld, error: OAuthError) -> Outcome {
 #[then(expr = "the callback carries no {param}")]
 fn callback_lacks(w: &mut OAuthWorld, name: Param) -> Outcome {
     let name = name.0;
-    let n = w.response()?.values(&name).len();
+    // In the query or the fragment: the implicit grant's tokens arrive in the fragment.
+    let r = w.response()?;
+    let n = r.values(&name).len()
+        + r.fragment
+            .as_deref()
+            .map_or(0, |f| raw_query_values(f, &name).len());
     w.expect(
         n == 0,
         &format!("no `{name}` on the callback"),
