@@ -41,6 +41,7 @@ Feature: Exchanging the code at /v2/token
   Scenario: After a code is reused, the tokens of its first redemption are revoked
     Given the web app
     And the app has redeemed a fresh code at the token endpoint
+    And the access token works at the REST API
     When the app redeems the code again
     Then the first access token is refused by the REST API
     And the first refresh token is refused

@@ -6,7 +6,7 @@ use super::token::rest_probe;
 use crate::browser::session::NetRequest;
 use crate::http::HttpCall;
 use crate::runner::world::{Failure, OAuthWorld, Outcome};
-use cucumber::{then, when};
+use cucumber::{given, then, when};
 use url::Url;
 
 fn origin(u: &str) -> String {
@@ -303,6 +303,7 @@ async fn token_in_query(w: &mut OAuthWorld) -> Outcome {
 }
 
 #[then("the REST API accepts the access token in the Authorization header")]
+#[given("the access token works at the REST API")]
 async fn token_in_header(w: &mut OAuthWorld) -> Outcome {
     let at = w
         .access_token

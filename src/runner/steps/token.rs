@@ -507,7 +507,18 @@ pub(super) async fn rest_probe(
         ));
     }
     let answer = w.call(&probe, call).await?;
-    Ok(answer.status == 200)
+    match answer.status {
+        200..=299 => Ok(true),
+        // A token in the query may be refused with 400; in the header, dead is 401 (RFC 6750
+        // §3.1: invalid_token).
+        _ if in_query => Ok(false),
+        401 => Ok(false),
+        // Neither alive nor dead: a probe that says nothing about the token (a wrong URL, a
+        // missing scope) must not decide a check either way.
+        other => Err(w.environment(format!(
+            "the REST probe {probe} answered {other}: neither alive (2xx) nor dead (401); check rest_probe and the scopes it needs"
+        ))),
+    }
 }
 
 #[then(
