@@ -332,11 +332,7 @@ impl HttpCall {
 
     /// A token request in the target's `style` (Marketing Cloud: a JSON POST).
     pub fn token_request(req: &TokenRequest, style: TokenStyle) -> Self {
-        let fields = match req.to_json() {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        };
-        Self::token_fields(fields, style, req.secrets().into_iter().cloned())
+        Self::token_fields(req.fields(), style, req.secrets().into_iter().cloned())
     }
 
     /// A POST of token-request `fields` (maybe edited by a check) in `style`. An HTTP Basic

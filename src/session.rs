@@ -570,11 +570,7 @@ impl Started {
             .as_ref()
             .map(|p| p.with_file_name("cucumber-slow.json"));
         // One browser at a time can use a persistent profile.
-        let persistent = self
-            .ctx
-            .browsers
-            .as_ref()
-            .is_some_and(|p| p.persistent_profile());
+        let persistent = self.ctx.persistent_profile();
         let slow = RunOptions {
             pass: Pass::SlowTogether,
             concurrency: if persistent {

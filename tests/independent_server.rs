@@ -11,7 +11,6 @@
 mod common;
 
 use common::{command, finish};
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -66,26 +65,7 @@ impl Oidc {
             .stderr(Stdio::null())
             .spawn()
             .expect("node starts the server");
-        let (tx, rx) = std::sync::mpsc::channel();
-        let out = child.stdout.take().expect("stdout");
-        std::thread::spawn(move || {
-            let mut out = BufReader::new(out);
-            let mut first = String::new();
-            let _ = out.read_line(&mut first);
-            let _ = tx.send(first);
-            let _ = std::io::copy(&mut out, &mut std::io::sink());
-        });
-        let first = rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| {
-                let _ = child.kill();
-                panic!("oidc-provider did not say it listens within 30 s")
-            });
-        let base = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("the server said {first:?}"))
-            .to_owned();
+        let base = common::listening_on(&mut child, "oidc-provider");
         let file =
             std::fs::read_to_string(common::root().join("targets/oauth2-server.example.toml"))
                 .expect("targets/oauth2-server.example.toml");

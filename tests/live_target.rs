@@ -5,7 +5,6 @@
 mod common;
 
 use common::{command, finish};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::Duration;
@@ -54,15 +53,7 @@ impl LiveSimulator {
         let mut cmd = command(&args, tmp.path());
         cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().expect("start the mock");
-        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut first = String::new();
-        out.read_line(&mut first).expect("the mock's first line");
-        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-        let base = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("the mock said {first:?}"))
-            .to_owned();
+        let base = common::listening_on(&mut child, "the mock");
         let file = std::fs::read_to_string(common::root().join(target_file))
             .unwrap_or_else(|e| panic!("{target_file}: {e}"));
         let target_file = tmp.path().join("target.toml");

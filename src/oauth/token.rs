@@ -188,9 +188,9 @@ impl TokenRequest {
         }
     }
 
-    /// The request's parameters as a JSON object, secrets exposed: this is the one place they
-    /// leave the process ([`TokenStyle::encode`] puts them on the wire).
-    pub fn to_json(&self) -> Value {
+    /// The request's parameters, secrets exposed: this is the one place they leave the process
+    /// ([`TokenStyle::encode`] puts them on the wire). A check may edit them before.
+    pub fn fields(&self) -> Map<String, Value> {
         let mut m = Map::new();
         m.insert("grant_type".into(), self.grant_type.as_str().into());
         let mut put = |k: &str, v: Option<&str>| {
@@ -214,7 +214,12 @@ impl TokenRequest {
             self.code_verifier.as_ref().map(Secret::expose),
         );
         put("scope", self.scope.as_deref());
-        Value::Object(m)
+        m
+    }
+
+    /// [`Self::fields`] as a JSON object.
+    pub fn to_json(&self) -> Value {
+        Value::Object(self.fields())
     }
 
     /// The secrets this request carries, for redacting its evidence.

@@ -86,6 +86,14 @@ impl Context {
         }
     }
 
+    /// Whether the browsers keep a persistent profile (`--browser-profile`): its login session
+    /// is the user's and is never cleared.
+    pub fn persistent_profile(&self) -> bool {
+        self.browsers
+            .as_ref()
+            .is_some_and(|p| p.persistent_profile())
+    }
+
     /// The index of the screenshot of the page `key`, if one was kept.
     pub fn shot_index(&self, key: &str) -> Option<usize> {
         lock(&self.shots).iter().position(|(k, _)| k == key)

@@ -161,3 +161,29 @@ pub fn encodings(secret: &str) -> Vec<String> {
 pub fn simulator_runs(tags: &[String]) -> bool {
     !tags.iter().any(|t| t == "live-only" || t == "sign-out")
 }
+
+/// The base URL a server `child` prints as its first line, `listening on <URL>`, waited for at
+/// most 30 s (the child is killed past that); the rest of its stdout is drained.
+pub fn listening_on(child: &mut Child, what: &str) -> String {
+    use std::io::BufRead;
+    let out = child.stdout.take().expect("stdout piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = std::io::BufReader::new(out);
+        let mut first = String::new();
+        let _ = out.read_line(&mut first);
+        let _ = tx.send(first);
+        let _ = std::io::copy(&mut out, &mut std::io::sink());
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!("{what} did not say it listens within 30 s")
+        });
+    first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{what} said {first:?}"))
+        .to_owned()
+}

@@ -86,11 +86,7 @@ fn no_secret_at_authorize(w: &mut OAuthWorld) -> Outcome {
 
 #[given("a browser with no login session")]
 async fn browser_without_session(w: &mut OAuthWorld) -> Outcome {
-    if w.ctx()
-        .browsers
-        .as_ref()
-        .is_some_and(|p| p.persistent_profile())
-    {
+    if w.ctx().persistent_profile() {
         return Err(w.not_applicable(
             "needs a browser with no login session; --browser-profile keeps the profile's (clearing it would undo the manual sign-in): run without it for this check",
         ));

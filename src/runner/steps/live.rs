@@ -60,11 +60,7 @@ async fn secure_cookies(w: &mut OAuthWorld) -> Outcome {
 
 #[when("the user signs out of Marketing Cloud in the browser")]
 async fn sign_out(w: &mut OAuthWorld) -> Outcome {
-    if w.ctx()
-        .browsers
-        .as_ref()
-        .is_some_and(|p| p.persistent_profile())
-    {
+    if w.ctx().persistent_profile() {
         return Err(w.not_applicable(
             "signs the user out, which would undo --browser-profile's manual sign-in: run without it for this check",
         ));

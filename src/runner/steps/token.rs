@@ -179,9 +179,7 @@ async fn redeem_edited(
     edit: impl FnOnce(&mut serde_json::Map<String, Value>),
 ) -> Outcome {
     let req = redeem_request(w, Credentials::Own)?;
-    let Value::Object(mut fields) = req.to_json() else {
-        return Err(Failure::scenario("a token request is a JSON object"));
-    };
+    let mut fields = req.fields();
     edit(&mut fields);
     let call = HttpCall::token_fields(
         fields,
@@ -236,9 +234,7 @@ async fn redeem_with_repeated_param(w: &mut OAuthWorld, field: Param) -> Outcome
 pub(super) async fn redeem_with_repeat(w: &mut OAuthWorld, field: String) -> Outcome {
     let req = redeem_request(w, Credentials::Own)?;
     let style = w.target().token_style;
-    let Value::Object(fields) = req.to_json() else {
-        return Err(Failure::scenario("a token request is a JSON object"));
-    };
+    let fields = req.fields();
     let value = fields
         .get(&field)
         .cloned()
@@ -293,9 +289,7 @@ async fn redeem_as_other(w: &mut OAuthWorld, who: OtherApp) -> Outcome {
     .ok_or_else(|| w.not_applicable("the target names no second web app"))?;
     let redirect_uri = w.app()?.redirect_uri.clone();
     let req = redeem_request(w, Credentials::Own)?;
-    let Value::Object(mut m) = req.to_json() else {
-        return Err(Failure::scenario("a token request is a JSON object"));
-    };
+    let mut m = req.fields();
     m.insert("client_id".into(), other.client_id.clone().into());
     m.insert("redirect_uri".into(), redirect_uri.into());
     match &other.client_secret {
@@ -317,9 +311,7 @@ async fn redeem_basic(w: &mut OAuthWorld) -> Outcome {
     if req.client_secret.is_none() {
         return Err(Failure::scenario("a web app is needed"));
     }
-    let Value::Object(fields) = req.to_json() else {
-        return Err(Failure::scenario("a token request is a JSON object"));
-    };
+    let fields = req.fields();
     let style = TokenStyle {
         client_auth: ClientAuth::Basic,
         ..w.target().token_style
@@ -339,9 +331,7 @@ async fn redeem_secret_in_query(w: &mut OAuthWorld) -> Outcome {
         .client_secret
         .clone()
         .ok_or_else(|| Failure::scenario("a web app is needed"))?;
-    let Value::Object(mut fields) = req.to_json() else {
-        return Err(Failure::scenario("a token request is a JSON object"));
-    };
+    let mut fields = req.fields();
     fields.remove("client_secret");
     let style = w.target().token_style;
     let mut call = HttpCall::token_fields(fields, style, req.secrets().into_iter().cloned());
@@ -355,9 +345,7 @@ async fn redeem_secret_in_query(w: &mut OAuthWorld) -> Outcome {
 #[when(expr = "the app redeems the code as a {body} body")]
 async fn redeem_as(w: &mut OAuthWorld, body: Body) -> Outcome {
     let req = redeem_request(w, Credentials::Own)?;
-    let Value::Object(fields) = req.to_json() else {
-        return Err(Failure::scenario("a token request is a JSON object"));
-    };
+    let fields = req.fields();
     // The body as asked; the client authenticates as the target wants (HTTP Basic, say).
     let target_style = w.target().token_style;
     let style = TokenStyle {
@@ -379,9 +367,7 @@ async fn token_get(w: &mut OAuthWorld) -> Outcome {
     // A complete, otherwise valid request: only the method is wrong, so a server that takes
     // GET answers 200 and a refusal is about the method alone.
     let req = redeem_request(w, Credentials::Own)?;
-    let Value::Object(fields) = req.to_json() else {
-        return Err(Failure::scenario("a token request is a JSON object"));
-    };
+    let fields = req.fields();
     let style = TokenStyle {
         format: BodyFormat::Form,
         ..w.target().token_style
