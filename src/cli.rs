@@ -85,11 +85,20 @@ struct SimArgs {
     /// Break one rule of the simulator (repeatable); see `mock --list-faults`.
     #[arg(long = "fault", value_name = "NAME")]
     faults: Vec<String>,
+    /// Give the simulator a behaviour a conformant server may have (repeatable); see
+    /// `mock --list-variations`. A variation allowed only by RFC 6749 judges the run in dialect
+    /// oauth2.
+    #[arg(long = "variation", value_name = "NAME")]
+    variations: Vec<String>,
 }
 
 impl SimArgs {
     fn config(&self) -> Result<SimConfig, SessionError> {
-        session::simulator_config(self.integrations.as_deref(), &self.faults)
+        session::simulator_config(
+            self.integrations.as_deref(),
+            &self.faults,
+            &self.variations,
+        )
     }
 }
 
@@ -134,6 +143,10 @@ struct MockArgs {
     /// List the faults, with the checks each should make fail, and exit.
     #[arg(long)]
     list_faults: bool,
+    /// List the allowed variations (behaviour a conformant server may have), with the dialect
+    /// that allows each, and exit.
+    #[arg(long)]
+    list_variations: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -156,7 +169,7 @@ struct RunArgs {
         long,
         env = "SFMC_TARGET",
         value_name = "FILE",
-        conflicts_with_all = ["integrations", "faults", "simulator_port"]
+        conflicts_with_all = ["integrations", "faults", "variations", "simulator_port"]
     )]
     target: Option<PathBuf>,
     /// Against a live target, also run @intrusive checks (they revoke the test user's tokens,
@@ -192,6 +205,10 @@ struct RunArgs {
     /// Record what this run saw as the target's new baseline snapshots instead of comparing.
     #[arg(long)]
     accept: bool,
+    /// A scenario whose observations differ from its baseline snapshot fails (exit 4). Without
+    /// it, a difference is reported as "changed" and does not fail the run.
+    #[arg(long, env = "SFMC_FAIL_ON_DRIFT")]
+    fail_on_drift: bool,
     /// Folder of baseline snapshots: <DIR>/<target name>/ (committed for the simulator).
     #[arg(
         long,
@@ -283,6 +300,7 @@ impl RunArgs {
             intrusive: self.intrusive,
             slow: self.slow,
             fail_fast: self.fail_fast,
+            fail_on_drift: self.fail_on_drift,
             strict: self.strict,
             target: match self.target {
                 Some(file) => TargetSpec::File(file),
@@ -290,6 +308,7 @@ impl RunArgs {
                     port: self.simulator_port,
                     integrations: self.sim.integrations,
                     faults: self.sim.faults,
+                    variations: self.sim.variations,
                 },
             },
             browsers: Browsers::Start {
@@ -356,6 +375,12 @@ async fn mock(args: MockArgs) -> Result<u8, SessionError> {
                 f.checks().join(","),
                 f.description()
             );
+        }
+        return Ok(exit::SUCCESS);
+    }
+    if args.list_variations {
+        for v in crate::simulator::Variation::ALL {
+            println!("{:<34} {:<7} {}", v.name(), v.dialect(), v.description());
         }
         return Ok(exit::SUCCESS);
     }

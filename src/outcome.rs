@@ -152,6 +152,9 @@ impl fmt::Display for Location {
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Passed,
+    /// The check passed, but what the target did differs from its baseline snapshot (a
+    /// failure with `--fail-on-drift`).
+    Changed,
     /// A MAY check that was not met, or a PROBE observation that is not a weakness.
     Note,
     /// A PROBE that observed a known weakness.
@@ -445,10 +448,16 @@ impl ScenarioResult {
         }
     }
 
-    /// A scenario that passed but differs from its baseline fails with the difference.
-    pub fn drifted(&mut self, drift: Drift) {
-        self.verdict = Verdict::Failed;
-        self.messages.push(drift.to_string());
+    /// A scenario that differs from its baseline: "changed" (a passed check stays met; a
+    /// warning, finding or note keeps its verdict), or failed with `fail_on_drift`. Drift is not
+    /// non-conformance: the baseline records what a target did, not what it must do.
+    pub fn drifted(&mut self, drift: Drift, fail_on_drift: bool) {
+        if fail_on_drift {
+            self.verdict = Verdict::Failed;
+        } else if self.verdict == Verdict::Passed {
+            self.verdict = Verdict::Changed;
+        }
+        self.messages.insert(0, drift.to_string());
         self.drift = Some(drift);
     }
 
@@ -541,8 +550,14 @@ impl Tally {
 
     /// The closing line, counted in scenarios.
     pub fn closing_line(&self) -> String {
+        let changed = self.with_verdict(Verdict::Changed).count();
+        let changed = if changed > 0 {
+            format!(" ({changed} changed)")
+        } else {
+            String::new()
+        };
         format!(
-            "{} passed, {} failed, {} skipped",
+            "{} passed{changed}, {} failed, {} skipped",
             self.passed(),
             self.failed(),
             self.skipped.len()
@@ -685,10 +700,22 @@ mod tests {
         ));
         assert_eq!(t.closing_line(), "1 passed, 0 failed, 0 skipped");
         assert_eq!(t.exit_code(), exit::SUCCESS);
-        t.results[0].drifted(Drift {
+        let drift = Drift {
             snapshot: "s".into(),
             diff: "- a\n+ b\n".into(),
-        });
+        };
+        // Drift is its own verdict, not a failure, unless the run asks for that.
+        t.results.push(ScenarioResult::judge(
+            record(Ending::Passed, vec![], vec![]),
+            false,
+        ));
+        t.results[1].drifted(drift.clone(), false);
+        assert_eq!(t.results[1].verdict, Verdict::Changed);
+        assert_eq!(t.results[0].verdict, Verdict::Warning);
+        assert_eq!(t.closing_line(), "2 passed (1 changed), 0 failed, 0 skipped");
+        assert_eq!(t.exit_code(), exit::SUCCESS);
+        t.results.remove(1);
+        t.results[0].drifted(drift, true);
         assert_eq!(t.closing_line(), "0 passed, 1 failed, 0 skipped");
         assert_eq!(t.exit_code(), exit::NONCONFORMANT);
         t.results.push(ScenarioResult::judge(

@@ -21,7 +21,7 @@ use crate::report::snapshot::{self, Baseline, Baselines};
 use crate::runner::features::{self, FeatureError, Plan, TagError};
 use crate::runner::{self, Aux, Context, RunOptions};
 use crate::simulator::registry::{ConfigError, Registry};
-use crate::simulator::{Fault, Faults, SimConfig, SimError, Simulator, UnknownFault};
+use crate::simulator::{Fault, Faults, SimConfig, SimError, Simulator, UnknownFault, Variation};
 use crate::target::file::TargetFile;
 use crate::target::{Target, TargetError};
 use std::future::Future;
@@ -33,11 +33,12 @@ use std::time::Instant;
 #[derive(Debug, Clone)]
 pub enum TargetSpec {
     /// The embedded simulator, started on a loopback `port` (0: any free port), with an
-    /// integrations file (default: the built-in set) and faults by name.
+    /// integrations file (default: the built-in set), faults and allowed variations by name.
     Simulator {
         port: u16,
         integrations: Option<PathBuf>,
         faults: Vec<String>,
+        variations: Vec<String>,
     },
     /// A live target described by a target file (`run --target FILE`): a tenant, another
     /// server, or the simulator run on its own by `mock`.
@@ -83,6 +84,9 @@ pub struct SessionConfig {
     pub fail_fast: bool,
     /// A failed SHOULD fails the run.
     pub strict: bool,
+    /// A scenario that differs from its baseline fails (CI's simulator runs); otherwise it is
+    /// "changed".
+    pub fail_on_drift: bool,
     pub target: TargetSpec,
     pub browsers: Browsers,
     /// Where baseline snapshots live (`<dir>/<target name>/`) and whether they are compared or
@@ -111,10 +115,12 @@ impl SessionConfig {
             slow: false,
             fail_fast: false,
             strict: false,
+            fail_on_drift: false,
             target: TargetSpec::Simulator {
                 port: 0,
                 integrations: None,
                 faults: faults.iter().map(|f| f.name().to_owned()).collect(),
+                variations: Vec::new(),
             },
             browsers,
             baselines: None,
@@ -139,6 +145,8 @@ pub enum SessionError {
     Integrations(#[from] ConfigError),
     #[error(transparent)]
     Fault(#[from] UnknownFault),
+    #[error(transparent)]
+    Variation(#[from] crate::simulator::UnknownVariation),
     #[error(transparent)]
     Target(#[from] TargetError),
     #[error(transparent)]
@@ -170,6 +178,7 @@ impl Exit for SessionError {
             Self::TargetFile(e) => e.exit_code(),
             Self::Integrations(e) => e.exit_code(),
             Self::Fault(e) => e.exit_code(),
+            Self::Variation(e) => e.exit_code(),
             Self::Simulator(e) => e.exit_code(),
             Self::Driver(e) => e.exit_code(),
             Self::Http(e) => e.exit_code(),
@@ -186,8 +195,9 @@ impl Exit for SessionError {
 pub fn simulator_config(
     integrations: Option<&Path>,
     faults: &[String],
+    variations: &[String],
 ) -> Result<SimConfig, SessionError> {
-    let registry = match integrations {
+    let mut registry = match integrations {
         Some(path) => Registry::from_file(path)?,
         None => Registry::builtin(),
     };
@@ -195,9 +205,17 @@ pub fn simulator_config(
         .iter()
         .map(|f| f.parse::<Fault>())
         .collect::<Result<Vec<_>, _>>()?;
+    let variations = variations
+        .iter()
+        .map(|v| v.parse::<Variation>())
+        .collect::<Result<Vec<_>, _>>()?;
+    for v in &variations {
+        v.apply(&mut registry.settings);
+    }
     Ok(SimConfig {
         registry,
         faults: Faults::of(faults),
+        variations,
     })
 }
 
@@ -221,9 +239,11 @@ impl Session {
                 port,
                 integrations,
                 faults,
+                variations,
             } => {
-                let sim = simulator_config(integrations.as_deref(), faults)?;
-                let capabilities = crate::simulator::target::capabilities(&sim.registry)?;
+                let sim = simulator_config(integrations.as_deref(), faults, variations)?;
+                let capabilities =
+                    crate::simulator::target::capabilities(&sim.registry, &sim.variations)?;
                 // A simulator with other integrations is another target, with its own baselines.
                 let name = match integrations.as_deref().and_then(Path::file_stem) {
                     Some(stem) => format!("simulator-{}", stem.to_string_lossy()),
@@ -426,6 +446,7 @@ impl Prepared {
                     );
                 }
                 Baselines {
+                    fail_on_drift: config.fail_on_drift,
                     mode: if first {
                         snapshot::Mode::Accept
                     } else {
@@ -669,7 +690,7 @@ impl Finished {
                     Baseline::Missing => result.messages.push(format!(
                         "no baseline {name}.snap yet: run with --accept to record one"
                     )),
-                    Baseline::Drift(drift) => result.drifted(drift),
+                    Baseline::Drift(drift) => result.drifted(drift, baselines.fail_on_drift),
                 }
             }
             tally.results.push(result);
@@ -763,9 +784,15 @@ fn print_summary(tally: &Tally, reports: Option<&crate::report::RunFiles>, elaps
     for s in &tally.skipped {
         println!("skipped: {s}");
     }
-    for r in tally.with_verdict(Verdict::Failed) {
+    // What changed since the baseline comes first.
+    for r in tally.results.iter().filter(|r| r.drift.is_some()) {
         if let Some(drift) = &r.drift {
-            println!("failed: {} {}: {drift}", r.check.id, r.location);
+            let label = if r.verdict == Verdict::Failed {
+                "failed"
+            } else {
+                "changed"
+            };
+            println!("{label}: {} {}: {drift}", r.check.id, r.location);
         }
     }
     for (verdict, label) in [

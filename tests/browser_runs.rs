@@ -26,7 +26,8 @@ fn scenario_count() -> (usize, usize) {
 #[test]
 fn the_whole_suite_passes_against_the_simulator_through_chromium() {
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let (r, tmp) = run(&["run", "--color", "never"], LIMIT);
+    // CI's run against the simulator holds it to its committed baselines.
+    let (r, tmp) = run(&["run", "--fail-on-drift", "--color", "never"], LIMIT);
     let (n, live_only) = scenario_count();
     assert!(n >= 150, "only {n} scenarios");
     assert_eq!(

@@ -7,14 +7,11 @@
 
 mod common;
 
-use sfmc_oauth_conformance::browser::{driver, BrowserConfig, BrowserPool, ChromeDriver};
-use sfmc_oauth_conformance::catcher;
+use common::matrix::{environment, SharedBrowsers};
 use sfmc_oauth_conformance::runner::features;
-use sfmc_oauth_conformance::session::{self, Browsers, SessionConfig};
 use sfmc_oauth_conformance::simulator::Fault;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// fault → the checks it trips. Read a row as: with this fault on, these checks fail.
 #[rustfmt::skip]
@@ -22,20 +19,32 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("none", &[]),
     ("redirect-uri-prefix-match", &["RU-02", "RU-03", "RU-04", "RU-05", "RU-07", "RU-08", "RU-09"]),
     ("redirect-uri-ignore-port", &["RU-05", "RU-06", "RU-08"]),
+    ("redirect-uri-prefix-no-slash", &["RU-02", "RU-03", "RU-04", "RU-05", "RU-06", "RU-07", "RU-08", "RU-09"]),
+    ("redirect-uri-ignores-query", &["RU-03", "RU-04", "RU-07"]),
+    ("redirect-uri-normalized", &["RU-05", "RU-06", "RU-08"]),
+    ("redirect-uri-last-wins", &["RU-07"]),
     ("open-redirect", &["RU-01", "RU-02", "RU-03", "RU-04", "RU-05", "RU-06", "RU-07", "RU-08", "RU-09", "RU-10", "RU-11", "RU-12", "RU-14"]),
     ("state-dropped", &["AR-01", "AR-02", "AR-03"]),
-    ("state-plus-for-space", &["AR-01", "AR-02", "AR-03"]),
+    ("state-truncated", &["AR-02", "AR-03"]),
+    ("state-html-escaped", &["AR-01", "AR-02", "AR-03"]),
+    ("state-double-encoded", &["AR-01", "AR-02", "AR-03"]),
     ("code-reusable", &["TE-02", "TK-02", "TK-03", "TK-04"]),
     ("code-reuse-keeps-tokens", &["TK-03"]),
+    ("code-reuse-revokes-refresh-only", &["TK-03"]),
+    ("code-reuse-revokes-access-only", &["TK-03"]),
     ("code-lifetime-hour", &["TE-02", "TK-05"]),
     ("code-not-bound-to-client", &["TK-06", "TK-07"]),
     ("code-not-bound-to-redirect-uri", &["RU-13", "RU-14", "TE-02"]),
     ("pkce-ignored", &["PK-02", "PK-03", "PK-04", "PK-05", "PK-08", "PK-10", "TE-02"]),
     ("pkce-plain-accepted", &["PK-05", "PK-06"]),
+    ("pkce-verified-only-when-sent", &["PK-03"]),
     ("pkce-downgrade-accepted", &["PK-04"]),
     ("refresh-not-rotated", &["RF-01", "RF-02", "RF-03", "RF-04", "RF-08", "RF-09", "RF-11", "TR-05"]),
     ("refresh-old-still-valid", &["RF-02", "RF-03", "RF-04", "RF-08", "RF-09"]),
     ("refresh-no-family-revocation", &["RF-03"]),
+    ("refresh-replay-spares-access-token", &["RF-03"]),
+    ("refresh-rotated-for-confidential-only", &["RF-02"]),
+    ("refresh-grace-window", &["RF-02", "RF-03", "RF-04"]),
     ("secret-not-checked", &["RF-06", "TE-01", "TE-02", "TK-08"]),
     ("no-cache-control", &["TR-03"]),
     ("wrong-content-type", &["RF-09", "TE-01", "TR-02"]),
@@ -43,6 +52,8 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("wrong-error-status", &["PK-02", "PK-03", "PK-04", "PK-05", "PK-08", "PK-10", "RF-02", "RF-03", "RF-04", "RF-05", "RF-06", "RF-07", "RF-08", "RF-09", "RU-13", "RU-14", "TE-01", "TE-02", "TK-02", "TK-03", "TK-04", "TK-05", "TK-06", "TK-07", "TK-08", "TK-09", "TK-10", "TK-12", "TK-13", "TK-14", "TK-15", "TR-07"]),
     ("redirect-307", &["AR-08"]),
     ("frameable-login", &["BP-01", "BP-02"]),
+    ("frame-ancestors-star", &["BP-01", "BP-02"]),
+    ("csp-meta-only", &["BP-01", "BP-02"]),
     ("bare-instance-urls", &["TR-08"]),
     ("expires-in-string", &["TR-01", "TR-06"]),
     ("early-error-redirect", &["AZ-06"]),
@@ -134,32 +145,7 @@ async fn each_fault_trips_exactly_its_checks() {
     let only: Option<Vec<String>> = std::env::var("SFMC_MATRIX_FAULTS")
         .ok()
         .map(|v| v.split(',').map(str::to_owned).collect());
-    let binary = driver::locate(None).expect("ChromeDriver (run .ci/install-browser)");
-    let mut chromedriver = ChromeDriver::start(&binary)
-        .await
-        .expect("ChromeDriver starts");
-    // The built-in integrations' redirect URIs go to a local catcher, as in `run`; every row
-    // uses the same integrations, so one catcher serves the shared pool.
-    let registry = sfmc_oauth_conformance::simulator::Registry::builtin();
-    let uris: Vec<&str> = registry
-        .integrations
-        .iter()
-        .flat_map(|i| i.redirect_uris.iter().map(String::as_str))
-        .collect();
-    let routes = catcher::routes(uris.iter().copied());
-    let catcher = catcher::Catcher::start(&["127.0.0.1".to_owned()])
-        .await
-        .expect("the catcher starts");
-    let pool = Arc::new(BrowserPool::new(BrowserConfig {
-        webdriver_url: chromedriver.url(),
-        chrome: PathBuf::from(
-            std::env::var("SFMC_CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-        ),
-        loopback_only: true,
-        catcher: Some(catcher.browser_routes(&routes)),
-        only_hosts: vec![],
-        profile: None,
-    }));
+    let browsers = SharedBrowsers::start().await;
     let mut wrong = Vec::new();
     let mut observed = Vec::new();
     let names = std::iter::once("none").chain(Fault::ALL.iter().map(|f| f.name()));
@@ -174,17 +160,7 @@ async fn each_fault_trips_exactly_its_checks() {
             vec![name.parse::<Fault>().expect("a known fault")]
         };
         let started = std::time::Instant::now();
-        let config = SessionConfig::quiet_simulator(
-            &root().join("features"),
-            &faults,
-            Browsers::Shared(pool.clone()),
-        );
-        let tally = session::run(config, std::future::pending())
-            .await
-            .expect("the run starts")
-            .tally;
-        // Fresh browsers for the next run: a session that served many runs slows down.
-        pool.close_all().await;
+        let tally = browsers.run(&faults, &[]).await;
         let got: BTreeSet<String> = tally.tripped_checks();
         let want: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
         let row = format!(
@@ -199,15 +175,11 @@ async fn each_fault_trips_exactly_its_checks() {
         if got != want {
             wrong.push(format!(
                 "{name}: expected {want:?}, got {got:?}; environment failures: {:?}",
-                tally
-                    .environment()
-                    .map(|(r, f)| format!("{}: {}", r.location, f.what))
-                    .collect::<Vec<_>>()
+                environment(&tally)
             ));
         }
     }
-    pool.close_all().await;
-    chromedriver.stop().await;
+    browsers.stop().await;
     assert!(
         wrong.is_empty(),
         "{}\n\nobserved rows:\n{}",

@@ -90,6 +90,7 @@ fn each_phase_fails_with_its_exit_code() {
         port: 0,
         integrations: None,
         faults: vec!["no-such-fault".into()],
+        variations: vec![],
     };
     let e = Session::prepare(bad_fault).expect_err("an unknown fault");
     assert_eq!(e.exit_code(), exit::USAGE);

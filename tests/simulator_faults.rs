@@ -38,9 +38,18 @@ async fn rule_holds(s: &Sim, fault: Fault) -> bool {
             let f = s.flow_query(&s.request(&web, "mine").query(), None).await;
             f.answer.location_param("state").as_deref() == Some("mine")
         }
-        Fault::StatePlusForSpace => {
+        Fault::StateTruncated => {
+            let long = "s".repeat(300);
+            let f = s.flow_query(&s.request(&web, &long).query(), None).await;
+            f.answer.location_param("state") == Some(long)
+        }
+        Fault::StateHtmlEscaped => {
+            let f = s.flow_query(&s.request(&web, "a&b").query(), None).await;
+            f.answer.location_param("state").as_deref() == Some("a&b")
+        }
+        Fault::StateDoubleEncoded => {
             let f = s.flow_query(&s.request(&web, "a b").query(), None).await;
-            f.answer.location().contains("state=a%20b")
+            f.answer.location_param("state").as_deref() == Some("a b")
         }
         Fault::CodeReusable => {
             let code = s.code(&web, None).await;
@@ -151,6 +160,78 @@ async fn rule_holds(s: &Sim, fault: Fault) -> bool {
                 .answer
                 .status
                 == 302
+        }
+        Fault::RedirectUriPrefixNoSlash => {
+            redirect_uri_refused(s, "https://127.0.0.1:80@evil.example/").await
+        }
+        Fault::RedirectUriIgnoresQuery => {
+            redirect_uri_refused(s, "https://127.0.0.1:80/?next=evil").await
+        }
+        Fault::RedirectUriNormalized => redirect_uri_refused(s, "HTTPS://127.0.0.1:80/").await,
+        Fault::RedirectUriLastWins => {
+            let q = format!(
+                "{}&redirect_uri=https%3A%2F%2Fevil.example%2F",
+                s.request(&web, "x").query()
+            );
+            !s.flow_query(&q, None)
+                .await
+                .answer
+                .location()
+                .contains("evil.example")
+        }
+        Fault::PkceVerifiedOnlyWhenSent => {
+            let pkce = Pkce::s256().unwrap();
+            let code = s.code(&public, Some(&pkce)).await;
+            is_invalid_grant(s, Sim::redeem_body(&public, &code)).await
+        }
+        Fault::CodeReuseRevokesRefreshOnly | Fault::CodeReuseRevokesAccessOnly => {
+            let code = s.code(&web, None).await;
+            let first = s.token(Sim::redeem_body(&web, &code)).await.json();
+            s.token(Sim::redeem_body(&web, &code)).await;
+            let at = first["access_token"].as_str().unwrap_or_default();
+            let rt = first["refresh_token"].as_str().unwrap_or_default();
+            !s.token_works(at).await && is_invalid_grant(s, Sim::refresh_body(&web, rt)).await
+        }
+        Fault::RefreshReplaySparesAccessToken => {
+            let rt = s.web_tokens().await["refresh_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let next = s.token(Sim::refresh_body(&web, &rt)).await.json();
+            s.token(Sim::refresh_body(&web, &rt)).await;
+            !s.token_works(next["access_token"].as_str().unwrap_or_default())
+                .await
+        }
+        Fault::RefreshRotatedForConfidentialOnly => {
+            let pkce = Pkce::s256().unwrap();
+            let code = s.code(&public, Some(&pkce)).await;
+            let mut b = Sim::redeem_body(&public, &code);
+            b["code_verifier"] = pkce.verifier.expose().into();
+            let rt = s.token(b).await.json()["refresh_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            s.token(Sim::refresh_body(&public, &rt)).await;
+            is_invalid_grant(s, Sim::refresh_body(&public, &rt)).await
+        }
+        Fault::RefreshGraceWindow => {
+            let rt = s.web_tokens().await["refresh_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            s.token(Sim::refresh_body(&web, &rt)).await;
+            is_invalid_grant(s, Sim::refresh_body(&web, &rt)).await
+        }
+        Fault::FrameAncestorsStar | Fault::CspMetaOnly => {
+            let first = s
+                .get(
+                    &format!("/v2/authorize?{}", s.request(&web, "x").query()),
+                    None,
+                    None,
+                )
+                .await;
+            let page = s.get(&first.location(), None, None).await;
+            page.header("x-frame-options").as_deref() == Some("DENY")
         }
         Fault::FrameableLogin => {
             let first = s
@@ -528,9 +609,48 @@ async fn each_fault_breaks_its_rule_and_the_conformant_simulator_keeps_it() {
 /// re-encoded; a reusable code keeps its tokens; ignoring PKCE accepts a downgrade; a refresh
 /// token that is not rotated, or stays valid, leaves its family alive.
 const OVERLAPS: &[(Fault, Fault)] = &[
+    // The subtle variants of one rule break each other's probes by their nature: matching
+    // redirect URIs more loosely, bending the state, revoking part of a family, framing.
+    (Fault::RedirectUriPrefixMatch, Fault::RedirectUriIgnoresQuery),
+    (Fault::RedirectUriIgnorePort, Fault::RedirectUriNormalized),
+    (Fault::RedirectUriPrefixNoSlash, Fault::RedirectUriPrefixMatch),
+    (Fault::RedirectUriPrefixNoSlash, Fault::RedirectUriIgnoresQuery),
+    (Fault::OpenRedirect, Fault::RedirectUriPrefixNoSlash),
+    (Fault::OpenRedirect, Fault::RedirectUriIgnoresQuery),
+    (Fault::OpenRedirect, Fault::RedirectUriNormalized),
+    (Fault::StateDoubleEncoded, Fault::StateHtmlEscaped),
+    (Fault::CodeReusable, Fault::CodeReuseRevokesRefreshOnly),
+    (Fault::CodeReusable, Fault::CodeReuseRevokesAccessOnly),
+    (Fault::CodeReuseKeepsTokens, Fault::CodeReuseRevokesRefreshOnly),
+    (Fault::CodeReuseKeepsTokens, Fault::CodeReuseRevokesAccessOnly),
+    (Fault::CodeReuseRevokesRefreshOnly, Fault::CodeReuseKeepsTokens),
+    (Fault::CodeReuseRevokesRefreshOnly, Fault::CodeReuseRevokesAccessOnly),
+    (Fault::CodeReuseRevokesAccessOnly, Fault::CodeReuseRevokesRefreshOnly),
+    (Fault::PkceIgnored, Fault::PkceVerifiedOnlyWhenSent),
+    (Fault::RefreshNotRotated, Fault::RefreshReplaySparesAccessToken),
+    (Fault::RefreshNotRotated, Fault::RefreshRotatedForConfidentialOnly),
+    (Fault::RefreshNotRotated, Fault::RefreshGraceWindow),
+    (Fault::RefreshOldStillValid, Fault::RefreshReplaySparesAccessToken),
+    (Fault::RefreshOldStillValid, Fault::RefreshRotatedForConfidentialOnly),
+    (Fault::RefreshOldStillValid, Fault::RefreshGraceWindow),
+    (Fault::RefreshNoFamilyRevocation, Fault::RefreshReplaySparesAccessToken),
+    (Fault::RefreshGraceWindow, Fault::RefreshOldStillValid),
+    (Fault::RefreshGraceWindow, Fault::RefreshNoFamilyRevocation),
+    (Fault::RefreshGraceWindow, Fault::RefreshReplaySparesAccessToken),
+    (Fault::RefreshGraceWindow, Fault::RefreshRotatedForConfidentialOnly),
+    (Fault::FrameableLogin, Fault::FrameAncestorsStar),
+    (Fault::FrameableLogin, Fault::CspMetaOnly),
+    (Fault::FrameAncestorsStar, Fault::FrameableLogin),
+    (Fault::FrameAncestorsStar, Fault::CspMetaOnly),
+    (Fault::CspMetaOnly, Fault::FrameableLogin),
+    (Fault::CspMetaOnly, Fault::FrameAncestorsStar),
+    (Fault::CodeReuseWindow, Fault::CodeReuseRevokesRefreshOnly),
+    (Fault::CodeReuseWindow, Fault::CodeReuseRevokesAccessOnly),
     (Fault::OpenRedirect, Fault::RedirectUriPrefixMatch),
     (Fault::OpenRedirect, Fault::RedirectUriIgnorePort),
-    (Fault::StateDropped, Fault::StatePlusForSpace),
+    (Fault::StateDropped, Fault::StateTruncated),
+    (Fault::StateDropped, Fault::StateHtmlEscaped),
+    (Fault::StateDropped, Fault::StateDoubleEncoded),
     (Fault::CodeReusable, Fault::CodeReuseKeepsTokens),
     (Fault::PkceIgnored, Fault::PkceDowngradeAccepted),
     (Fault::PkceIgnored, Fault::PkcePlainAccepted),

@@ -331,6 +331,7 @@ async fn faults_do_not_make_the_simulator_fragile() {
     let s = Sim::config(SimConfig {
         registry: Registry::builtin(),
         faults: Faults::of(Fault::ALL.iter().copied()),
+        variations: Vec::new(),
     })
     .await;
     let mut rng = Rng(seed);

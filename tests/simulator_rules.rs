@@ -358,6 +358,7 @@ async fn appexchange_apps_get_tssd() {
     let s = Sim::config(SimConfig {
         registry,
         faults: Faults::none(),
+        variations: Vec::new(),
     })
     .await;
     let f = s
@@ -911,6 +912,7 @@ async fn integration_changes_take_effect_after_the_propagation_delay() {
     let s = Sim::config(SimConfig {
         registry,
         faults: Faults::none(),
+        variations: Vec::new(),
     })
     .await;
     let web = s.web();

@@ -36,8 +36,10 @@ Feature: The authorization request
 
   @AZ-02 @req:S-03 @MUST @web @browser
   Scenario: A repeated client_id is refused without redirecting
+    The app's own client_id, sent twice: a server that takes the first would redirect.
+
     Given the web app
-    And the authorization request also carries "client_id=w2b0000000sim00000000000"
+    And the authorization request also carries "client_id={client_id}"
     When the browser opens the authorization URL
     Then the target refuses the request without redirecting
 

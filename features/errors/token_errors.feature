@@ -37,7 +37,6 @@ Feature: Token endpoint errors
       | a wrong client secret       | 401    | invalid_client         |
       | an unknown client_id        | 401    | invalid_client         |
       | no code                     | 400    | invalid_request        |
-      | a repeated code             | 400    | invalid_request        |
       | grant_type foo              | 400    | unsupported_grant_type |
 
     @sfmc
@@ -54,13 +53,6 @@ Feature: Token endpoint errors
     Examples: with a second registered redirect URI
       | defect                      | status | error                  |
       | another redirect_uri        | 400    | invalid_grant          |
-
-  @TE-02 @req:S-19 @MUST @public
-  Scenario: A wrong code_verifier gives 400 invalid_grant
-    Given the public app
-    And the user has authorized the app in the browser
-    When the token request has a wrong code_verifier
-    Then the token endpoint answers 400 with error invalid_grant
 
   @TE-03 @req:SFMC @MUST @web @sfmc @simulator @serial
   Scenario: Throttling is answered in Marketing Cloud's shape, apart from OAuth errors

@@ -34,6 +34,16 @@ Feature: Refreshing the access token
     When the app refreshes with the refresh token it has already used
     Then the newest refresh token is refused too
 
+  @RF-03 @req:S-17 @PROBE @web
+  Scenario: Replaying a spent refresh token revokes the newest access token too
+    RFC 9700 §4.14.2 asks only that the active refresh token be revoked; an access token that
+    outlives the detected theft is recorded as a finding.
+
+    Given the app has refreshed its tokens
+    And the access token works at the REST API
+    When the app refreshes with the refresh token it has already used
+    Then the newest access token is refused by the REST API
+
   @RF-04 @req:S-17 @PROBE @web @serial
   Scenario Outline: The grace window of a spent refresh token, at <secs> seconds
     Given the app has refreshed its tokens

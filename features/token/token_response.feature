@@ -15,7 +15,7 @@ Feature: The token response
       | field             | type    |
       | access_token      | string  |
       | token_type        | string  |
-    And the token response's "token_type" is "Bearer"
+    And the token response's "token_type" is "Bearer", in any letter case
 
   @TR-01 @req:S-14 @MUST @web @sfmc
   Scenario: Every field Marketing Cloud documents is there with its JSON type
@@ -28,7 +28,7 @@ Feature: The token response
       | rest_instance_url | string  |
       | soap_instance_url | string  |
       | scope             | string  |
-    And the token response's "token_type" is "Bearer"
+    And the token response's "token_type" is "Bearer", in any letter case
 
   @TR-02 @req:S-14 @MUST @web
   Scenario: The token response is JSON

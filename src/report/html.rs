@@ -28,13 +28,14 @@ section{{border-top:1px solid #ddd;margin-top:1em;padding-top:.5em}} img{{max-wi
 </style></head><body>
 <h1>Conformance run against {target}</h1>
 <p>Started {started} · {dur:.1} s · sfmc-oauth-conformance {ver}</p>
-<table id="counts"><tr><th>failed</th><th>warning</th><th>finding</th><th>note</th><th>passed</th><th>skipped</th></tr>
-<tr><td class="failed">{f}</td><td class="warning">{w}</td><td class="finding">{fi}</td><td class="note">{n}</td><td class="passed">{p}</td><td>{s}</td></tr></table>
+<table id="counts"><tr><th>changed</th><th>failed</th><th>warning</th><th>finding</th><th>note</th><th>passed</th><th>skipped</th></tr>
+<tr><td class="changed">{c}</td><td class="failed">{f}</td><td class="warning">{w}</td><td class="finding">{fi}</td><td class="note">{n}</td><td class="passed">{p}</td><td>{s}</td></tr></table>
 "#,
         target = esc(&report.target),
         started = esc(&report.started),
         dur = report.duration_secs,
         ver = esc(&report.tool_version),
+        c = report.count(Verdict::Changed),
         f = report.count(Verdict::Failed),
         w = report.count(Verdict::Warning),
         fi = report.count(Verdict::Finding),

@@ -25,10 +25,10 @@ const HEADERS: &[&str] = &[
     "referrer-policy",
 ];
 
-/// Query parameters whose values are kept; others are masked.
+/// Query parameters whose values are kept; others are masked (error_description is free text a
+/// server may reword: only its presence is kept).
 const KEPT: &[&str] = &[
     "error",
-    "error_description",
     "error_uri",
     "response_type",
     "scope",
@@ -46,6 +46,25 @@ fn mask_ports(s: &str) -> String {
             })
             .into_owned(),
         None => s.to_owned(),
+    }
+}
+
+/// A CSP with its per-response nonces masked.
+fn mask_nonces(csp: &str) -> String {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    match RE.get_or_init(|| regex::Regex::new(r"'nonce-[^']*'").ok()) {
+        Some(re) => re.replace_all(csp, "'nonce-[nonce]'").into_owned(),
+        None => csp.to_owned(),
+    }
+}
+
+/// `expires_in` kept as its type and range, not its value (a server may tune it).
+fn seconds_range(n: &serde_json::Number) -> String {
+    match n.as_u64() {
+        Some(0..=59) => "[integer, under a minute]".into(),
+        Some(60..=3600) => "[integer, 1 to 60 minutes]".into(),
+        Some(_) => "[integer, over an hour]".into(),
+        None => "[number, not a non-negative integer]".into(),
     }
 }
 
@@ -82,6 +101,8 @@ fn body_shape(body: &str) -> Value {
                         (Value::String(_), "access_token" | "refresh_token" | "id_token") => {
                             json!("[token]")
                         }
+                        (Value::String(_), "error_description") => json!("[text]"),
+                        (Value::Number(n), "expires_in") => json!(seconds_range(n)),
                         (Value::String(s), _) => Value::String(mask_ports(s)),
                         _ => v,
                     };
@@ -119,8 +140,9 @@ pub fn observation(observed: &Observed, evidence: &[Exchange]) -> Value {
                 .filter(|(k, _)| HEADERS.contains(&k.to_ascii_lowercase().as_str()))
                 .map(|(k, v)| {
                     let v = if k.eq_ignore_ascii_case("location") {
-                        let base = mask_ports(v.split('?').next().unwrap_or(""));
-                        format!("{base}{}", if v.contains('?') { "?…" } else { "" })
+                        "[location]".to_owned()
+                    } else if k.eq_ignore_ascii_case("content-security-policy") {
+                        mask_nonces(v)
                     } else {
                         v.clone()
                     };
@@ -179,6 +201,8 @@ pub enum Mode {
 pub struct Baselines {
     pub dir: PathBuf,
     pub mode: Mode,
+    /// A difference fails the scenario instead of marking it changed.
+    pub fail_on_drift: bool,
 }
 
 /// How an observation compares with its baseline.
@@ -320,6 +344,7 @@ mod tests {
         let accept = Baselines {
             dir: dir.path().to_owned(),
             mode: Mode::Accept,
+            fail_on_drift: false,
         };
         let compare_mode = Baselines {
             mode: Mode::Compare,

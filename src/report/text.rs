@@ -121,6 +121,7 @@ pub fn summary_md(report: &RunReport) -> String {
     );
     let _ = writeln!(out, "| verdict | scenarios |\n|---|---|");
     for (label, v) in [
+        ("changed since the baseline", Verdict::Changed),
         ("failed", Verdict::Failed),
         ("warning", Verdict::Warning),
         ("finding", Verdict::Finding),
@@ -131,6 +132,7 @@ pub fn summary_md(report: &RunReport) -> String {
     }
     let _ = writeln!(out, "| skipped | {} |\n", report.skipped.len());
     for (title, v) in [
+        ("Changed since the baseline", Verdict::Changed),
         ("Failures", Verdict::Failed),
         ("Warnings", Verdict::Warning),
         ("Findings", Verdict::Finding),
@@ -271,7 +273,7 @@ pub fn sarif(report: &RunReport) -> Value {
             Verdict::Failed => "error",
             Verdict::Warning => "warning",
             Verdict::Finding => "warning",
-            Verdict::Note => "note",
+            Verdict::Note | Verdict::Changed => "note",
             Verdict::Passed => continue,
         };
         results.push(json!({

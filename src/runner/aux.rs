@@ -1,6 +1,6 @@
-//! Loopback helpers a run starts beside the target: a canary listener that must never hear from
-//! the browser (a redirect to it proves an open redirect), and a page server for pages of
-//! another origin (an auto-posting authorize form, a framing attempt).
+//! Loopback helpers a run starts beside the target: a page server for pages of another origin
+//! (an auto-posting authorize form, a framing attempt). Each scenario has its own canary
+//! listener (`OAuthWorld::canary_heard`), so a hit is blamed on the scenario that caused it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,7 +10,6 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 /// The helper servers of a run.
 #[derive(Debug)]
 pub struct Aux {
-    canary: MockServer,
     pages: MockServer,
     served: Arc<Mutex<HashMap<String, String>>>,
 }
@@ -32,7 +31,6 @@ impl Respond for Pages {
 impl Aux {
     /// Starts both servers on free loopback ports.
     pub async fn start() -> Self {
-        let canary = MockServer::start().await;
         let pages = MockServer::builder()
             .disable_request_recording()
             .start()
@@ -43,21 +41,9 @@ impl Aux {
             .mount(&pages)
             .await;
         Self {
-            canary,
             pages,
             served,
         }
-    }
-
-    /// `127.0.0.1:PORT` of the canary.
-    pub fn canary_host(&self) -> String {
-        let a = self.canary.address();
-        format!("{}:{}", a.ip(), a.port())
-    }
-
-    /// How many requests the canary has received (it must stay at zero).
-    pub async fn canary_heard(&self) -> usize {
-        self.canary.received_requests().await.map_or(0, |r| r.len())
     }
 
     /// Serves `html` at a fresh path of the page server and returns its URL.

@@ -48,7 +48,7 @@ pub struct Context {
     pub http: TokenClient,
     /// A failed SHOULD fails the run.
     pub strict: bool,
-    /// The canary listener and the page server.
+    /// The page server of other-origin pages.
     pub aux: Aux,
     /// Whether scenarios keep screenshots of the pages they show.
     pub screenshots: bool,

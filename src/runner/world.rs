@@ -71,6 +71,8 @@ pub struct Authorization {
 #[world(init = Self::new)]
 pub struct OAuthWorld {
     ctx: Arc<Context>,
+    /// This scenario's own canary listener: a request it hears was caused by this scenario.
+    canary: wiremock::MockServer,
     pub check: Check,
     pub app: Option<AppKind>,
     pub request: Option<AuthorizeRequest>,
@@ -131,8 +133,10 @@ impl OAuthWorld {
             Failure::scenario("no run in progress: start scenarios with `sfmc-conformance run`")
         })?;
         let redactor = Redactor::of(ctx.target.secrets());
+        let canary = wiremock::MockServer::start().await;
         Ok(Self {
             ctx,
+            canary,
             check: Check::default(),
             app: None,
             request: None,
@@ -310,13 +314,25 @@ impl OAuthWorld {
         &self.ctx.target
     }
 
+    /// `127.0.0.1:PORT` of this scenario's canary listener.
+    pub fn canary_host(&self) -> String {
+        let a = self.canary.address();
+        format!("{}:{}", a.ip(), a.port())
+    }
+
+    /// How many requests this scenario's canary has received (it must stay at zero).
+    pub async fn canary_heard(&self) -> usize {
+        self.canary.received_requests().await.map_or(0, |r| r.len())
+    }
+
     /// The run's context (helpers, HTTP client).
     pub fn ctx(&self) -> &Context {
         &self.ctx
     }
 
     /// Expands `{registered}`, `{scheme}`, `{host}`, `{port}`, `{path}`, `{canary}`,
-    /// `{other_registered}`, `{registered_with_query}` and `{ungranted_scope}` in a value.
+    /// `{other_registered}`, `{registered_with_query}`, `{client_id}`, the scopes and `{ungranted_scope}`
+    /// in a value.
     pub fn expand(&self, template: &str) -> Result<String, Failure> {
         let app = self.app()?;
         let registered = url::Url::parse(&app.redirect_uri)
@@ -343,11 +359,12 @@ impl OAuthWorld {
             .replace("{first_scope}", scopes.first().map_or("", String::as_str))
             .replace("{refresh_scope}", &target.refresh_scope)
             .replace("{registered}", &app.redirect_uri)
+            .replace("{client_id}", &app.client_id)
             .replace("{scheme}", registered.scheme())
             .replace("{host}", registered.host_str().unwrap_or(""))
             .replace("{port}", &port)
             .replace("{path}", registered.path())
-            .replace("{canary}", &self.ctx.aux.canary_host())
+            .replace("{canary}", &self.canary_host())
             .replace("{ungranted_scope}", &app.ungranted_scope);
         if out.contains("{wider_scope}") {
             let wider = app.wider_scope.as_deref().ok_or_else(|| {

@@ -51,9 +51,19 @@ fn append_query_with(uri: &str, pairs: &[(&str, &str)], enc: impl Fn(&str) -> St
     out
 }
 
-/// `application/x-www-form-urlencoded` value encoding: `+` for a space (the faulty way).
+/// `application/x-www-form-urlencoded` value encoding: `+` for a space (RFC 6749 Appendix B).
 fn form_encode(v: &str) -> String {
     url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+/// `redirect_uri` with `pairs` added to its query, `%20` for a space, or `+` under the
+/// `plus-for-space` setting.
+fn encode_callback(shared: &Shared, redirect_uri: &str, pairs: &[(&str, &str)]) -> String {
+    if shared.settings().plus_for_space {
+        append_query_with(redirect_uri, pairs, form_encode)
+    } else {
+        append_query(redirect_uri, pairs)
+    }
 }
 
 /// Headers every page and redirect of the login flow carries, bent by the page faults.
@@ -62,6 +72,19 @@ fn guard(shared: &Shared, mut reply: Reply) -> Reply {
         reply = reply
             .without_header("X-Frame-Options")
             .without_header("Content-Security-Policy");
+    }
+    if shared.fault(Fault::FrameAncestorsStar) {
+        reply = reply
+            .without_header("X-Frame-Options")
+            .with_header("Content-Security-Policy", "frame-ancestors *");
+    }
+    if shared.fault(Fault::CspMetaOnly) {
+        reply = reply
+            .without_header("X-Frame-Options")
+            .without_header("Content-Security-Policy");
+        let meta = r#"<meta http-equiv="Content-Security-Policy" content="frame-ancestors 'none'">"#;
+        let html = String::from_utf8_lossy(&reply.body).replacen("<head>", &format!("<head>{meta}"), 1);
+        reply.body = html.into_bytes();
     }
     if shared.fault(Fault::NoReferrerPolicy) {
         reply = reply.without_header("Referrer-Policy");
@@ -84,11 +107,10 @@ fn error_redirect(
     error: OAuthErrorCode,
     description: &str,
 ) -> Reply {
-    let mut pairs = vec![
-        ("error", error.as_str()),
-        ("error_description", description),
-        ("error_uri", ERROR_URI),
-    ];
+    let mut pairs = vec![("error", error.as_str()), ("error_description", description)];
+    if shared.settings().error_uri {
+        pairs.push(("error_uri", ERROR_URI));
+    }
     if let Some(s) = state.filter(|_| !shared.fault(Fault::ErrorWithoutState)) {
         pairs.push(("state", s));
     }
@@ -97,7 +119,7 @@ fn error_redirect(
     }
     guard(
         shared,
-        Reply::redirect(302, &append_query(redirect_uri, &pairs)),
+        Reply::redirect(302, &encode_callback(shared, redirect_uri, &pairs)),
     )
 }
 
@@ -118,7 +140,19 @@ fn redirect_uri_matches(shared: &Shared, int: &Integration, given: &str) -> bool
             || (shared.fault(Fault::RedirectUriPrefixMatch)
                 && given.starts_with(registered.as_str()))
             || (shared.fault(Fault::RedirectUriIgnorePort) && same_but_port(given, registered))
+            || (shared.fault(Fault::RedirectUriPrefixNoSlash)
+                && given.starts_with(registered.trim_end_matches('/')))
+            || (shared.fault(Fault::RedirectUriIgnoresQuery)
+                && without_query(given) == without_query(registered))
+            || (shared.fault(Fault::RedirectUriNormalized)
+                && url::Url::parse(given).ok() == url::Url::parse(registered).ok()
+                && url::Url::parse(given).is_ok())
     })
+}
+
+/// `uri` without its query (the `redirect-uri-ignores-query` fault compares that).
+fn without_query(uri: &str) -> &str {
+    uri.split_once('?').map_or(uri, |(before, _)| before)
 }
 
 fn same_but_port(a: &str, b: &str) -> bool {
@@ -172,7 +206,11 @@ fn request_error(
                 .into(),
         );
     }
-    if let Some(bad) = scopes.iter().find(|s| !int.scopes.contains(s)) {
+    if let Some(bad) = scopes
+        .iter()
+        .find(|s| !int.scopes.contains(s))
+        .filter(|_| !shared.settings().ignore_unknown_scope)
+    {
         return e(
             OAuthErrorCode::InvalidScope,
             format!("The scope `{bad}` is not granted to this integration."),
@@ -226,7 +264,9 @@ fn request_error(
             );
         }
     }
-    let pkce_required = int.pkce == PkceMode::Required && !shared.fault(Fault::PkceNotRequired);
+    let pkce_required = int.pkce == PkceMode::Required
+        && !shared.fault(Fault::PkceNotRequired)
+        && !shared.settings().pkce_at_token_only;
     if pkce_required && p.one("code_challenge").is_none() {
         return e(
             OAuthErrorCode::InvalidRequest,
@@ -283,15 +323,20 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
             );
         }
     }
+    let last_wins = shared.fault(Fault::RedirectUriLastWins);
     let given: Vec<String> = match p.0.get("redirect_uri") {
-        Some(v) if first_wins => v[..1].to_vec(),
+        Some(v) if first_wins || last_wins => v[..1].to_vec(),
         Some(v) => v.clone(),
         None if shared.fault(Fault::RedirectUriOptional) => int.redirect_uris[..1].to_vec(),
         None => Vec::new(),
     };
     let redirect_uri =
         match given.as_slice() {
-            [r] if redirect_uri_matches(shared, &int, r) => r.clone(),
+            [r] if redirect_uri_matches(shared, &int, r) => match p.0.get("redirect_uri") {
+                // Validated the first, redirects to the last.
+                Some(all) if last_wins => all.last().cloned().unwrap_or_else(|| r.clone()),
+                _ => r.clone(),
+            },
             [r] if shared.fault(Fault::OpenRedirect) => {
                 return error_redirect(
                     shared,
@@ -346,6 +391,15 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
     });
     let state = p.one("state").map(str::to_owned);
     let deferred_error = request_error(shared, &int, &p, &scopes);
+    // RFC 6749 §3.3: a server may ignore what it does not grant.
+    let scopes = if shared.settings().ignore_unknown_scope {
+        scopes
+            .into_iter()
+            .filter(|s| int.scopes.contains(s))
+            .collect()
+    } else {
+        scopes
+    };
     if shared.fault(Fault::EarlyErrorRedirect) {
         if let Some((code, d)) = deferred_error
             .as_ref()
@@ -418,7 +472,8 @@ fn complete(shared: &Shared, p: &Pending, username: &str) -> Reply {
     );
     drop(st);
     let mut pairs = vec![("code", code.as_str())];
-    match p.state.as_deref() {
+    let state = p.state.as_deref().map(|s| bent_state(shared, s));
+    match state.as_deref() {
         Some(s) if !shared.fault(Fault::StateDropped) => pairs.push(("state", s)),
         None if shared.fault(Fault::EmptyStateAdded) => pairs.push(("state", "")),
         _ => {}
@@ -432,13 +487,11 @@ fn complete(shared: &Shared, p: &Pending, username: &str) -> Reply {
     if shared.fault(Fault::WrongIss) {
         pairs.push(("iss", "https://evil.example"));
     }
-    let location = if shared.fault(Fault::StatePlusForSpace) {
-        append_query_with(&p.redirect_uri, &pairs, form_encode)
-    } else if shared.fault(Fault::CodeInFragment) {
+    let location = if shared.fault(Fault::CodeInFragment) {
         let q = append_query("", &pairs);
         format!("{}#{}", p.redirect_uri, q.trim_start_matches('?'))
     } else {
-        append_query(&p.redirect_uri, &pairs)
+        encode_callback(shared, &p.redirect_uri, &pairs)
     };
     let status = if shared.fault(Fault::Redirect307) {
         307
@@ -446,6 +499,23 @@ fn complete(shared: &Shared, p: &Pending, username: &str) -> Reply {
         302
     };
     guard(shared, Reply::redirect(status, &location))
+}
+
+/// The state as the redirect carries it: the same, or bent by a state fault.
+fn bent_state(shared: &Shared, state: &str) -> String {
+    if shared.fault(Fault::StateTruncated) {
+        state.chars().take(255).collect()
+    } else if shared.fault(Fault::StateHtmlEscaped) {
+        state
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    } else if shared.fault(Fault::StateDoubleEncoded) {
+        encode(state)
+    } else {
+        state.to_owned()
+    }
 }
 
 fn pending(shared: &Shared, id: &str) -> Option<Pending> {

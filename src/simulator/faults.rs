@@ -38,16 +38,32 @@ faults! {
         "accepts any redirect_uri that starts with a registered one";
     RedirectUriIgnorePort = "redirect-uri-ignore-port", ["RU-08"],
         "compares redirect URIs without their port";
+    RedirectUriPrefixNoSlash = "redirect-uri-prefix-no-slash", ["RU-06"],
+        "accepts a redirect_uri that starts with a registered one without its trailing slash (so https://host:port@evil.example/ passes)";
+    RedirectUriIgnoresQuery = "redirect-uri-ignores-query", ["RU-03"],
+        "compares redirect URIs without their query";
+    RedirectUriNormalized = "redirect-uri-normalized", ["RU-08"],
+        "compares redirect URIs after URL normalisation (case, dot segments, encoding) instead of as exact strings";
+    RedirectUriLastWins = "redirect-uri-last-wins", ["RU-07"],
+        "validates the first of two redirect_uri parameters and redirects to the last";
     OpenRedirect = "open-redirect", ["RU-01"],
         "redirects with an error to an unregistered redirect_uri instead of showing an error page";
     StateDropped = "state-dropped", ["AR-01"],
         "leaves state out of the redirect after login";
-    StatePlusForSpace = "state-plus-for-space", ["AR-02"],
-        "re-encodes state with + for space";
+    StateTruncated = "state-truncated", ["AR-02"],
+        "cuts the state it sends back to 255 characters";
+    StateHtmlEscaped = "state-html-escaped", ["AR-02"],
+        "sends the state back HTML-escaped (& as &amp;)";
+    StateDoubleEncoded = "state-double-encoded", ["AR-02"],
+        "percent-encodes the state twice in the redirect";
     CodeReusable = "code-reusable", ["TK-02"],
         "lets a code be redeemed more than once";
     CodeReuseKeepsTokens = "code-reuse-keeps-tokens", ["TK-03"],
         "refuses a reused code but leaves the tokens of its first redemption valid";
+    CodeReuseRevokesRefreshOnly = "code-reuse-revokes-refresh-only", ["TK-03"],
+        "on a reused code, revokes the first redemption's refresh token but not its access token";
+    CodeReuseRevokesAccessOnly = "code-reuse-revokes-access-only", ["TK-03"],
+        "on a reused code, revokes the first redemption's access token but not its refresh token";
     CodeLifetimeHour = "code-lifetime-hour", ["TK-05"],
         "codes live an hour instead of 5 minutes";
     CodeNotBoundToClient = "code-not-bound-to-client", ["TK-06"],
@@ -58,6 +74,8 @@ faults! {
         "never verifies the code_verifier";
     PkcePlainAccepted = "pkce-plain-accepted", ["PK-05", "PK-06"],
         "accepts the plain method, and the challenge itself as an S256 verifier";
+    PkceVerifiedOnlyWhenSent = "pkce-verified-only-when-sent", ["PK-03"],
+        "checks a code_verifier when one is sent, and lets a code requested with a challenge go without one";
     PkceDowngradeAccepted = "pkce-downgrade-accepted", ["PK-04"],
         "accepts a code_verifier for a code requested without a code_challenge";
     RefreshNotRotated = "refresh-not-rotated", ["RF-02"],
@@ -66,6 +84,12 @@ faults! {
         "rotates refresh tokens but keeps accepting the old one";
     RefreshNoFamilyRevocation = "refresh-no-family-revocation", ["RF-03"],
         "refuses a replayed refresh token but leaves its newer tokens valid";
+    RefreshReplaySparesAccessToken = "refresh-replay-spares-access-token", ["RF-03"],
+        "on a replayed refresh token, revokes the family's refresh tokens but not its newest access token";
+    RefreshRotatedForConfidentialOnly = "refresh-rotated-for-confidential-only", ["RF-02"],
+        "rotates a web app's refresh token but keeps a public app's";
+    RefreshGraceWindow = "refresh-grace-window", ["RF-02"],
+        "accepts a spent refresh token again within 10 seconds of its rotation";
     SecretNotChecked = "secret-not-checked", ["TK-08"],
         "does not check a web app's client secret";
     NoCacheControl = "no-cache-control", ["TR-03"],
@@ -80,6 +104,10 @@ faults! {
         "redirects back to the app with 307 after login";
     FrameableLogin = "frameable-login", ["BP-01", "BP-02"],
         "serves the login page without X-Frame-Options or frame-ancestors";
+    FrameAncestorsStar = "frame-ancestors-star", ["BP-01", "BP-02"],
+        "sends Content-Security-Policy: frame-ancestors * and no X-Frame-Options on its pages";
+    CspMetaOnly = "csp-meta-only", ["BP-01", "BP-02"],
+        "puts frame-ancestors in a <meta> tag, which browsers ignore, instead of a header";
     BareInstanceUrls = "bare-instance-urls", ["TR-08"],
         "returns rest_instance_url and soap_instance_url as bare hosts";
     ExpiresInString = "expires-in-string", ["TR-01"],

@@ -21,8 +21,10 @@ mod state;
 pub mod target;
 mod token;
 pub mod tokens;
+pub mod variations;
 
 pub use faults::{Fault, Faults, UnknownFault};
+pub use variations::{UnknownVariation, Variation};
 
 /// The simulator's pages, for tests of code that reads them.
 #[cfg(test)]
@@ -62,8 +64,11 @@ impl crate::exit::Exit for SimError {
 /// What a simulator runs with.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
+    /// Integrations, users and settings; the variations are applied to its settings already.
     pub registry: Registry,
     pub faults: Faults,
+    /// The allowed variations it runs with (they decide the dialect it is judged in).
+    pub variations: Vec<Variation>,
 }
 
 impl Default for SimConfig {
@@ -71,6 +76,7 @@ impl Default for SimConfig {
         Self {
             registry: Registry::builtin(),
             faults: Faults::none(),
+            variations: Vec::new(),
         }
     }
 }
@@ -91,6 +97,7 @@ impl std::fmt::Debug for Simulator {
 pub(crate) struct Shared {
     registry: Registry,
     faults: Faults,
+    variations: Vec<Variation>,
     state: Mutex<State>,
 }
 
@@ -103,6 +110,7 @@ impl Shared {
         Self {
             registry: config.registry,
             faults: config.faults,
+            variations: config.variations,
             state: Mutex::new(state),
         }
     }
@@ -205,6 +213,11 @@ impl Simulator {
     /// The faults it runs with.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
+    }
+
+    /// The allowed variations it runs with.
+    pub fn variations(&self) -> &[Variation] {
+        &self.shared.variations
     }
 
     /// Moves the simulator's clock forward (codes and tokens age without waiting).

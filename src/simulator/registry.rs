@@ -98,6 +98,35 @@ pub struct Settings {
     pub propagation_delay_secs: u64,
     /// Largest token request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Encode a space in the callback's query as `+` (RFC 6749 Appendix B) instead of `%20`.
+    pub plus_for_space: bool,
+    /// Status of `invalid_client` when the client authenticated in the body (Marketing Cloud:
+    /// 401; RFC 6749 §5.2 allows 400).
+    pub invalid_client_status: u16,
+    /// Send `error_uri` with errors (Marketing Cloud does).
+    pub error_uri: bool,
+    /// Ignore a scope the integration lacks at authorize (RFC 6749 §3.3) instead of answering
+    /// invalid_scope.
+    pub ignore_unknown_scope: bool,
+    /// Rotate a web app's refresh token on refresh (Marketing Cloud does; RFC 6749 §6 lets a
+    /// server keep a confidential client's).
+    pub rotate_confidential_refresh: bool,
+    /// Answer a missing code_verifier with invalid_request instead of invalid_grant.
+    pub missing_verifier_invalid_request: bool,
+    /// Require PKCE of public apps at the token endpoint only, not at authorize.
+    pub pkce_at_token_only: bool,
+    /// How long a code lives, in seconds (Marketing Cloud: 5 minutes).
+    pub code_lifetime_secs: u64,
+    /// `token_type` as sent.
+    pub token_type: String,
+    /// Send `Pragma: no-cache` with token responses.
+    pub pragma: bool,
+    /// Send Marketing Cloud's `rest_instance_url` and `soap_instance_url`.
+    pub instance_urls: bool,
+    /// Send `scope` in every token response, not only when it differs from the request.
+    pub scope_in_response: bool,
+    /// Add fields of the server's own to token responses.
+    pub extra_token_fields: bool,
 }
 
 impl Default for Settings {
@@ -112,6 +141,19 @@ impl Default for Settings {
             throttle: false,
             propagation_delay_secs: 0,
             max_body_bytes: 64 * 1024,
+            plus_for_space: false,
+            invalid_client_status: 401,
+            error_uri: true,
+            ignore_unknown_scope: false,
+            rotate_confidential_refresh: true,
+            missing_verifier_invalid_request: false,
+            pkce_at_token_only: false,
+            code_lifetime_secs: 300,
+            token_type: "Bearer".into(),
+            pragma: true,
+            instance_urls: true,
+            scope_in_response: true,
+            extra_token_fields: false,
         }
     }
 }

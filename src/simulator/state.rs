@@ -79,6 +79,8 @@ pub struct IssuedToken {
     pub expires: SystemTime,
     pub family: u64,
     pub used: bool,
+    /// When it was spent (refresh tokens, for the `refresh-grace-window` fault).
+    pub used_at: Option<SystemTime>,
     pub username: Option<String>,
 }
 
@@ -93,6 +95,8 @@ pub struct State {
     pub access_tokens: HashMap<String, IssuedToken>,
     pub refresh_tokens: HashMap<String, IssuedToken>,
     pub revoked_families: HashSet<u64>,
+    /// Tokens a faulty revocation left alive although their family is revoked.
+    pub spared: HashSet<String>,
     pub next_family: u64,
     /// Integration changes and when they take effect.
     pub integration_changes: Vec<(SystemTime, Integration)>,

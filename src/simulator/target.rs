@@ -80,9 +80,18 @@ fn apps(reg: &Registry) -> Result<(App, App, Option<App>), TargetError> {
 }
 
 /// What a simulator with `reg` can run, before it starts.
-pub fn capabilities(reg: &Registry) -> Result<Capabilities, TargetError> {
+pub fn capabilities(
+    reg: &Registry,
+    variations: &[super::Variation],
+) -> Result<Capabilities, TargetError> {
     let (web_app, _, second_web_app) = apps(reg)?;
-    Ok(Capabilities::of(true, &web_app, second_web_app.as_ref()))
+    let oauth2 = super::variations::dialect_of(variations) == crate::target::Dialect::Oauth2;
+    Ok(Capabilities {
+        sfmc: !oauth2,
+        // In oauth2 its token requests are form-encoded (see `Simulator::target`).
+        form_body: oauth2,
+        ..Capabilities::of(true, &web_app, second_web_app.as_ref())
+    })
 }
 
 /// The login script of the simulator's own pages.
@@ -129,10 +138,19 @@ impl Simulator {
         let (web_app, public_app, second_web_app) = apps(reg)?;
         let user = reg.default_user().ok_or(TargetError::NoUser)?;
         let controls: Arc<dyn Controls> = self.clone();
+        // Judged in the dialect its variations are allowed in; in oauth2, with form bodies.
+        let dialect = super::variations::dialect_of(self.variations());
+        let token_style = match dialect {
+            crate::target::Dialect::Sfmc => crate::oauth::token::TokenStyle::SFMC,
+            crate::target::Dialect::Oauth2 => crate::oauth::token::TokenStyle {
+                format: crate::oauth::token::BodyFormat::Form,
+                client_auth: crate::oauth::token::ClientAuth::Body,
+            },
+        };
         Ok(Target {
             name: name.to_owned(),
-            dialect: crate::target::Dialect::Sfmc,
-            token_style: crate::oauth::token::TokenStyle::SFMC,
+            dialect,
+            token_style,
             authorize_endpoint: self.url("/v2/authorize"),
             token_endpoint: self.url("/v2/token"),
             web_app,

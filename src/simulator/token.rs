@@ -7,7 +7,7 @@
 use super::faults::Fault;
 use super::params::{self, JsonBodyError, Params};
 use super::registry::{Integration, IntegrationKind, PkceMode};
-use super::state::{IssuedToken, State, ACCESS_TTL, CODE_TTL, FAULTY_CODE_TTL, REFRESH_TTL};
+use super::state::{IssuedToken, State, ACCESS_TTL, FAULTY_CODE_TTL, REFRESH_TTL};
 use super::tokens;
 use super::{Reply, Shared};
 use crate::oauth::pkce::s256_challenge;
@@ -37,6 +37,8 @@ const KNOWN: &[&str] = &[
     "username",
     "password",
 ];
+/// How long a spent refresh token stays usable under the `refresh-grace-window` fault.
+const REFRESH_GRACE: Duration = Duration::from_secs(10);
 /// How long a redeemed code stays redeemable under the `code-reuse-window` fault.
 const REUSE_WINDOW: Duration = Duration::from_secs(2);
 /// Rotations a family survives under the `refresh-chain-limit` fault.
@@ -51,6 +53,11 @@ pub(super) fn error_reply(
 ) -> Reply {
     let mut body =
         json!({"error": code.as_str(), "error_description": description, "error_uri": ERROR_URI});
+    if !shared.settings().error_uri {
+        if let Value::Object(m) = &mut body {
+            m.remove("error_uri");
+        }
+    }
     if shared.fault(Fault::ErrorWithoutErrorField) {
         if let Value::Object(m) = &mut body {
             m.remove("error");
@@ -65,6 +72,9 @@ pub(super) fn error_reply(
 }
 
 fn header_faults(shared: &Shared, mut reply: Reply) -> Reply {
+    if !shared.settings().pragma {
+        reply = reply.without_header("Pragma");
+    }
     if shared.fault(Fault::NoCacheControl) {
         reply = reply.without_header("Cache-Control");
     }
@@ -265,18 +275,19 @@ fn authenticate(shared: &Shared, r: &TokenRequest) -> Result<Integration, Reply>
     let Some(int) = shared.client(client_id) else {
         return Err(error_reply(
             shared,
-            401,
+            shared.settings().invalid_client_status,
             OAuthErrorCode::InvalidClient,
             UNKNOWN_CLIENT,
         ));
     };
     if let Some(expected) = &int.client_secret {
         if secret != Some(expected.expose()) && !shared.fault(Fault::SecretNotChecked) {
-            let reply = error_reply(shared, 401, OAuthErrorCode::InvalidClient, BAD_SECRET);
             return Err(if r.basic.is_some() {
-                reply.header("WWW-Authenticate", "Basic realm=\"Marketing Cloud\"")
+                error_reply(shared, 401, OAuthErrorCode::InvalidClient, BAD_SECRET)
+                    .header("WWW-Authenticate", "Basic realm=\"Marketing Cloud\"")
             } else {
-                reply
+                let status = shared.settings().invalid_client_status;
+                error_reply(shared, status, OAuthErrorCode::InvalidClient, BAD_SECRET)
             });
         }
     }
@@ -329,13 +340,19 @@ fn authorization_code(shared: &Shared, int: &Integration, p: &Params) -> Reply {
         // RFC 6749 §4.1.2: deny, and revoke what the first redemption issued.
         if let (Some(f), false) = (grant.family, shared.fault(Fault::CodeReuseKeepsTokens)) {
             st.revoke_family(f);
+            if shared.fault(Fault::CodeReuseRevokesRefreshOnly) {
+                spare(&mut st, f, true);
+            }
+            if shared.fault(Fault::CodeReuseRevokesAccessOnly) {
+                spare(&mut st, f, false);
+            }
         }
         return invalid_grant("The authorization code has already been used.");
     }
     let ttl = if shared.fault(Fault::CodeLifetimeHour) {
         FAULTY_CODE_TTL
     } else {
-        CODE_TTL
+        Duration::from_secs(shared.settings().code_lifetime_secs)
     };
     if grant.issued + ttl <= now {
         return invalid_grant("The authorization code has expired.");
@@ -395,6 +412,22 @@ fn challenge_of(shared: &Shared, verifier: &str) -> String {
     }
 }
 
+/// Leaves the tokens of revoked `family` of one kind alive (a faulty revocation): its access
+/// tokens if `access`, else its refresh tokens.
+fn spare(st: &mut State, family: u64, access: bool) {
+    let tokens = if access {
+        &st.access_tokens
+    } else {
+        &st.refresh_tokens
+    };
+    let alive: Vec<String> = tokens
+        .iter()
+        .filter(|(_, t)| t.family == family)
+        .map(|(k, _)| k.clone())
+        .collect();
+    st.spared.extend(alive);
+}
+
 /// RFC 7636 §4.6 and the downgrade rules of RFC 9700 §4.8.2.
 fn check_pkce(
     shared: &Shared,
@@ -409,7 +442,22 @@ fn check_pkce(
     let plain_ok = shared.settings().allow_plain_pkce || shared.fault(Fault::PkcePlainAccepted);
     let syntax_checked = !shared.fault(Fault::VerifierSyntaxUnchecked);
     match (challenge, verifier) {
+        (None, None) if shared.settings().pkce_at_token_only && int.pkce == PkceMode::Required => {
+            Err(error_reply(
+                shared,
+                400,
+                OAuthErrorCode::InvalidRequest,
+                "This app requires PKCE: the authorization request had no code_challenge.",
+            ))
+        }
         (None, None) => Ok(()),
+        (Some(_), None) if shared.settings().missing_verifier_invalid_request => Err(error_reply(
+            shared,
+            400,
+            OAuthErrorCode::InvalidRequest,
+            "The code_verifier parameter is missing.",
+        )),
+        (Some(_), None) if shared.fault(Fault::PkceVerifiedOnlyWhenSent) => Ok(()),
         (Some(_), None) => invalid_grant("The code_verifier parameter is missing."),
         (None, Some(_)) if shared.fault(Fault::PkceDowngradeAccepted) => Ok(()),
         (None, Some(_)) => invalid_grant(
@@ -475,14 +523,19 @@ fn refresh(shared: &Shared, int: &Integration, p: &Params) -> Reply {
     let Some(old) = st.refresh_tokens.get(rt).cloned() else {
         return invalid_grant("The refresh token is invalid.");
     };
-    if old.used && !shared.fault(Fault::RefreshOldStillValid) {
+    let in_grace = shared.fault(Fault::RefreshGraceWindow)
+        && old.used_at.is_some_and(|t| now < t + REFRESH_GRACE);
+    if old.used && !shared.fault(Fault::RefreshOldStillValid) && !in_grace {
         // Replay of a rotated refresh token: revoke the whole family (RFC 9700 §4.14.2).
         if !shared.fault(Fault::RefreshNoFamilyRevocation) {
             st.revoke_family(old.family);
+            if shared.fault(Fault::RefreshReplaySparesAccessToken) {
+                spare(&mut st, old.family, true);
+            }
         }
         return invalid_grant("The refresh token has already been used.");
     }
-    if st.is_revoked(old.family) || old.expires <= now {
+    if (st.is_revoked(old.family) && !st.spared.contains(rt)) || old.expires <= now {
         return invalid_grant("The refresh token is no longer valid.");
     }
     if old.client_id != int.client_id && !shared.fault(Fault::RefreshNotBoundToClient) {
@@ -499,10 +552,14 @@ fn refresh(shared: &Shared, int: &Integration, p: &Params) -> Reply {
         Err(reply) => return reply,
     };
     let previous_access = st.family_access.get(&old.family).cloned();
-    let not_rotated = shared.fault(Fault::RefreshNotRotated);
+    let kept = (int.kind == IntegrationKind::Web && !shared.settings().rotate_confidential_refresh)
+        || (int.kind == IntegrationKind::Public
+            && shared.fault(Fault::RefreshRotatedForConfidentialOnly));
+    let not_rotated = shared.fault(Fault::RefreshNotRotated) || kept;
     if !not_rotated {
         if let Some(t) = st.refresh_tokens.get_mut(rt) {
             t.used = true;
+            t.used_at.get_or_insert(now);
         }
     }
     let mut reply = issue(
@@ -595,6 +652,7 @@ fn issue(
     username: Option<String>,
 ) -> Reply {
     let now = st.clock.now();
+    let scope_differs = shared.fault(Fault::ScopeWidened) && scopes != int.scopes;
     let scopes = if shared.fault(Fault::ScopeWidened) {
         int.scopes.clone()
     } else {
@@ -619,6 +677,7 @@ fn issue(
         expires: now + ttl,
         family,
         used: false,
+        used_at: None,
         username: username.clone(),
     };
     if st.access_tokens.len() > 50_000 {
@@ -652,7 +711,7 @@ fn issue(
             expires_in.into()
         },
     );
-    body.insert("token_type".into(), "Bearer".into());
+    body.insert("token_type".into(), settings.token_type.clone().into());
     let sub = &shared.registry.subdomain;
     let (rest, soap) = if shared.fault(Fault::BareInstanceUrls) {
         (
@@ -665,8 +724,16 @@ fn issue(
             format!("https://{sub}.soap.marketingcloudapis.com/"),
         )
     };
-    body.insert("rest_instance_url".into(), rest.into());
-    body.insert("soap_instance_url".into(), soap.into());
-    body.insert("scope".into(), scopes.join(" ").into());
+    if settings.instance_urls {
+        body.insert("rest_instance_url".into(), rest.into());
+        body.insert("soap_instance_url".into(), soap.into());
+    }
+    if settings.scope_in_response || scope_differs {
+        body.insert("scope".into(), scopes.join(" ").into());
+    }
+    if settings.extra_token_fields {
+        body.insert("ext_expires_in".into(), (expires_in * 2).into());
+        body.insert("issued_by".into(), "simulator".into());
+    }
     Reply::json(200, &Value::Object(body))
 }

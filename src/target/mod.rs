@@ -182,6 +182,7 @@ impl Target {
         Capabilities {
             loopback: self.loopback_only,
             sfmc: self.dialect == Dialect::Sfmc,
+            form_body: self.token_style.format == crate::oauth::token::BodyFormat::Form,
             sign_out: self.logout_url.is_some(),
             ..Capabilities::of(
                 self.controls.is_some(),
@@ -328,6 +329,8 @@ pub struct Capabilities {
     /// The target speaks Marketing Cloud's dialect (`@sfmc`: its JSON bodies, instance URLs,
     /// tssd, throttling shape, error_uri).
     pub sfmc: bool,
+    /// The target takes form-encoded token requests (`@form-body`: a parameter sent twice).
+    pub form_body: bool,
 }
 
 impl Capabilities {
@@ -338,6 +341,7 @@ impl Capabilities {
             loopback: controls,
             sign_out: false,
             sfmc: true,
+            form_body: false,
             second_web_app: second_web_app.is_some(),
             other_redirect_uri: !web_app.other_redirect_uris.is_empty(),
             query_redirect_uri: web_app.other_redirect_uris.iter().any(|u| u.contains('?')),
@@ -365,6 +369,8 @@ impl Capabilities {
             Some("loopback target: TLS, Secure cookies and HSTS apply to hosts reached over a network")
         } else if has("sfmc") && !self.sfmc {
             Some("Marketing Cloud only (dialect oauth2): what RFC 6749 leaves open, Marketing Cloud fixes")
+        } else if has("form-body") && !self.form_body {
+            Some("needs form-encoded token requests (RFC 6749 §3.2): a JSON body cannot repeat a parameter, so its duplicated key is a PROBE of its own")
         } else if has("simulator") && !self.controls {
             Some("needs the simulator's own powers (its clock, throttling, integration changes)")
         } else if has("intrusive") && !self.controls && !self.intrusive {
@@ -429,5 +435,11 @@ mod tests {
             assert!(full.unmet(&[t]).is_none(), "{t}");
         }
         assert!(full.unmet(&["live-only"]).is_some());
+        assert!(full.unmet(&["form-body"]).unwrap().contains("form-encoded"));
+        let form = Capabilities {
+            form_body: true,
+            ..full
+        };
+        assert!(form.unmet(&["form-body"]).is_none());
     }
 }

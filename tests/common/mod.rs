@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod matrix;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -156,10 +158,13 @@ pub fn encodings(secret: &str) -> Vec<String> {
 }
 
 /// Whether the embedded simulator with its built-in integrations runs a scenario with `tags`:
-/// all but the checks that need a host reached over a network (TLS, cookies) or a sign-out page.
-/// Written out here rather than asked of the code under test.
+/// all but the checks that need a host reached over a network (TLS, cookies), a sign-out page,
+/// or form-encoded token requests (it speaks Marketing Cloud's JSON). Written out here rather
+/// than asked of the code under test.
 pub fn simulator_runs(tags: &[String]) -> bool {
-    !tags.iter().any(|t| t == "live-only" || t == "sign-out")
+    !tags
+        .iter()
+        .any(|t| t == "live-only" || t == "sign-out" || t == "form-body")
 }
 
 /// The base URL a server `child` prints as its first line, `listening on <URL>`, waited for at

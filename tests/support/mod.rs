@@ -75,6 +75,7 @@ impl Sim {
         Self::config(SimConfig {
             registry: Registry::builtin(),
             faults: Faults::of(faults.iter().copied()),
+            variations: Vec::new(),
         })
         .await
     }

@@ -41,6 +41,23 @@ fn answers_error(w: &mut OAuthWorld, status: u16, error: OAuthError) -> Outcome 
     }
 }
 
+/// RFC 7636 §4.4.1 leaves the error for a missing verifier open: either refusal counts.
+#[then(expr = "the token endpoint answers 400 with error {oauth_error} or {oauth_error}")]
+fn answers_either_error(w: &mut OAuthWorld, one: OAuthError, other: OAuthError) -> Outcome {
+    let t = w.token()?;
+    let actual = t
+        .redacted_json()
+        .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| "(no `error` field)".into());
+    let ok = t.status == 400 && (actual == one.0.as_str() || actual == other.0.as_str());
+    w.expect(
+        ok,
+        "token error",
+        format!("400 {} or 400 {}", one.0, other.0),
+        format!("{} {actual}", t.status),
+    )
+}
+
 #[then(expr = "the error body has exactly the fields {fields}")]
 fn error_fields(w: &mut OAuthWorld, fields: Fields) -> Outcome {
     let body = w.token()?.redacted_json();
@@ -108,7 +125,7 @@ async fn token_request_defect(w: &mut OAuthWorld, defect: Defect) -> Outcome {
             redeem_with_field(w, "client_id".into(), "unknownclient0000000000".into()).await
         }
         Defect::NoCode => redeem_without_field(w, "code".into()).await,
-        Defect::RepeatedCode => redeem_with_repeat(w, "code".into()).await,
+        Defect::RepeatedCode => redeem_with_repeat(w, "code".into(), None).await,
         Defect::UnknownGrant => redeem_with_field(w, "grant_type".into(), "foo".into()).await,
         Defect::UngrantedScope => {
             let s = w.expand("{ungranted_scope}")?;

@@ -117,7 +117,7 @@ pub(super) async fn authorize_in_browser(w: &mut OAuthWorld) -> Outcome {
             .await?;
         let landed = browser.current_url().await?;
         Ok::<_, crate::browser::BrowserError>(Authorization {
-            response: read_callback(target, &landed),
+            response: read_callback(&landed),
             saw_login_page,
         })
     };
@@ -149,7 +149,7 @@ pub(super) async fn record_landing(w: &mut OAuthWorld) -> Outcome {
         Ok(landed) => {
             let saw = w.authorization.as_ref().is_some_and(|a| a.saw_login_page);
             w.authorization = Some(Authorization {
-                response: read_callback(w.target(), &landed),
+                response: read_callback(&landed),
                 saw_login_page: saw,
             });
             w.snap("page the browser showed", &landed).await;
@@ -159,15 +159,11 @@ pub(super) async fn record_landing(w: &mut OAuthWorld) -> Outcome {
     }
 }
 
-/// The authorization response at `landed`, read as the target's dialect reads it: RFC 6749
-/// Appendix B form-decodes it (`+` is a space); Marketing Cloud's dialect keeps `+` as it is,
-/// since its documented encoding is `%20`.
-fn read_callback(target: &crate::target::Target, landed: &str) -> AuthorizationResponse {
-    let response = AuthorizationResponse::parse(landed);
-    match target.dialect {
-        crate::target::Dialect::Sfmc => response,
-        crate::target::Dialect::Oauth2 => response.form_decoded(),
-    }
+/// The authorization response at `landed`, form-decoded as RFC 6749 Appendix B says (`+` is a
+/// space), in every dialect: Marketing Cloud documents `%20`, but a `+` decodes to the same
+/// state.
+fn read_callback(landed: &str) -> AuthorizationResponse {
+    AuthorizationResponse::parse(landed).form_decoded()
 }
 
 /// Takes the single code of the callback, or fails saying what the callback held.

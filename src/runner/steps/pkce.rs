@@ -7,7 +7,7 @@ use crate::oauth::Pkce;
 use crate::runner::params::PkceMethod;
 use crate::runner::world::{Failure, OAuthWorld, Outcome, Tweak};
 use crate::secret::Secret;
-use cucumber::{given, when};
+use cucumber::{given, then, when};
 
 #[given("the app uses no PKCE")]
 fn no_pkce(w: &mut OAuthWorld) {
@@ -63,6 +63,33 @@ async fn redeem_with_verifier(w: &mut OAuthWorld, verifier: Option<Secret>) -> O
     let result = redeem(w, Credentials::Own).await;
     w.pkce = own;
     result
+}
+
+/// RFC 9700 §2.1.1 asks that a public client use PKCE; a server may enforce it at authorize or
+/// at the token endpoint: either way the app gets no tokens.
+#[then("the app gets no tokens: refused at authorize, or its code refused at the token endpoint")]
+async fn refused_somewhere(w: &mut OAuthWorld) -> Outcome {
+    let r = w.response()?;
+    let error = r.error.first().map(|e| e.text());
+    if error.as_deref() == Some("invalid_request") && r.code.is_empty() {
+        return Ok(());
+    }
+    if r.code.len() != 1 {
+        return Err(w.fail(
+            "the callback",
+            "error=invalid_request, or one code",
+            format!("error={error:?}, {} code(s)", r.code.len()),
+        ));
+    }
+    take_code(w)?;
+    redeem(w, Credentials::Own).await?;
+    let status = w.token()?.status;
+    w.expect(
+        (400..500).contains(&status),
+        "the code of an authorization request without PKCE, redeemed without a verifier",
+        "refused (4xx)",
+        status,
+    )
 }
 
 #[when("the app redeems the code with a code_verifier of another flow")]

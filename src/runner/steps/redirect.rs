@@ -125,7 +125,7 @@ async fn refuses_without_redirect(w: &mut OAuthWorld) -> Outcome {
     let location = answer.header("location").unwrap_or_default();
     let leaves =
         !location.is_empty() && !location.starts_with('/') && !w.target().is_own(&location);
-    let heard = w.ctx().aux.canary_heard().await;
+    let heard = w.canary_heard().await;
     let mut wrong = Vec::new();
     if is_callback(&landed, &redirect_uri) || !w.target().is_own(&landed) {
         wrong.push(format!("the browser left the target for {landed}"));
@@ -153,7 +153,7 @@ async fn refuses_without_redirect(w: &mut OAuthWorld) -> Outcome {
 
 #[then("the canary host heard nothing")]
 async fn canary_silent(w: &mut OAuthWorld) -> Outcome {
-    let heard = w.ctx().aux.canary_heard().await;
+    let heard = w.canary_heard().await;
     w.expect(
         heard == 0,
         "the canary listener",

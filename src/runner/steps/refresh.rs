@@ -48,7 +48,9 @@ async fn has_refreshed(w: &mut OAuthWorld) -> Outcome {
         .refresh_token
         .as_ref()
         .is_some_and(|new| new.expose() != rt.expose());
-    if w.target().dialect == Dialect::Oauth2 && !rotated {
+    // A public client's must rotate in every dialect (RFC 9700 §2.2.2).
+    let public = w.app()?.kind == crate::target::AppKind::Public;
+    if w.target().dialect == Dialect::Oauth2 && !rotated && !public {
         return Err(w.not_applicable(
             "the server keeps this client's refresh token on refresh (RFC 6749 §6 allows it): the checks of a spent, rotated refresh token do not apply",
         ));
@@ -141,6 +143,23 @@ async fn newest_refused(w: &mut OAuthWorld) -> Outcome {
         "refused (400)",
         status,
     )
+}
+
+#[then("the newest access token is refused by the REST API")]
+async fn newest_access_refused(w: &mut OAuthWorld) -> Outcome {
+    let at = w
+        .access_token
+        .clone()
+        .ok_or_else(|| Failure::scenario("no access token"))?;
+    let works = super::token::rest_probe(w, &at, false).await?;
+    if works {
+        return w.judge(
+            "the newest access token after a replay of an older refresh token",
+            "refused",
+            "still accepted",
+        );
+    }
+    Ok(())
 }
 
 #[when("the second web app refreshes with the app's refresh token")]

@@ -1,0 +1,84 @@
+//! What the mutation and tolerance matrices share: one ChromeDriver, one browser pool whose
+//! redirect URIs go to a local catcher (as in `run`), and a quiet suite run per row.
+
+use sfmc_oauth_conformance::browser::{driver, BrowserConfig, BrowserPool, ChromeDriver};
+use sfmc_oauth_conformance::catcher::{self, Catcher};
+use sfmc_oauth_conformance::outcome::Tally;
+use sfmc_oauth_conformance::session::{self, Browsers, SessionConfig, TargetSpec};
+use sfmc_oauth_conformance::simulator::{Fault, Registry, Variation};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// ChromeDriver, the catcher and the pool every row of a matrix uses.
+pub struct SharedBrowsers {
+    chromedriver: ChromeDriver,
+    pool: Arc<BrowserPool>,
+    _catcher: Catcher,
+}
+
+impl SharedBrowsers {
+    pub async fn start() -> Self {
+        let binary = driver::locate(None).expect("ChromeDriver (run .ci/install-browser)");
+        let chromedriver = ChromeDriver::start(&binary)
+            .await
+            .expect("ChromeDriver starts");
+        // Every row uses the built-in integrations, so one catcher serves the shared pool.
+        let registry = Registry::builtin();
+        let uris: Vec<&str> = registry
+            .integrations
+            .iter()
+            .flat_map(|i| i.redirect_uris.iter().map(String::as_str))
+            .collect();
+        let routes = catcher::routes(uris.iter().copied());
+        let catcher = Catcher::start(&["127.0.0.1".to_owned()])
+            .await
+            .expect("the catcher starts");
+        let pool = Arc::new(BrowserPool::new(BrowserConfig {
+            webdriver_url: chromedriver.url(),
+            chrome: PathBuf::from(
+                std::env::var("SFMC_CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            ),
+            loopback_only: true,
+            catcher: Some(catcher.browser_routes(&routes)),
+            only_hosts: vec![],
+            profile: None,
+        }));
+        Self {
+            chromedriver,
+            pool,
+            _catcher: catcher,
+        }
+    }
+
+    /// The whole suite against a simulator with `faults` and `variations`.
+    pub async fn run(&self, faults: &[Fault], variations: &[Variation]) -> Tally {
+        let mut config = SessionConfig::quiet_simulator(
+            &super::root().join("features"),
+            faults,
+            Browsers::Shared(self.pool.clone()),
+        );
+        if let TargetSpec::Simulator { variations: v, .. } = &mut config.target {
+            *v = variations.iter().map(|x| x.name().to_owned()).collect();
+        }
+        let tally = session::run(config, std::future::pending())
+            .await
+            .expect("the run starts")
+            .tally;
+        // Fresh browsers for the next run: a session that served many runs slows down.
+        self.pool.close_all().await;
+        tally
+    }
+
+    pub async fn stop(mut self) {
+        self.pool.close_all().await;
+        self.chromedriver.stop().await;
+    }
+}
+
+/// What a row's environment failures were, for an assertion message.
+pub fn environment(tally: &Tally) -> Vec<String> {
+    tally
+        .environment()
+        .map(|(r, f)| format!("{}: {}", r.location, f.what))
+        .collect()
+}
