@@ -94,11 +94,7 @@ struct SimArgs {
 
 impl SimArgs {
     fn config(&self) -> Result<SimConfig, SessionError> {
-        session::simulator_config(
-            self.integrations.as_deref(),
-            &self.faults,
-            &self.variations,
-        )
+        session::simulator_config(self.integrations.as_deref(), &self.faults, &self.variations)
     }
 }
 

@@ -712,7 +712,10 @@ mod tests {
         t.results[1].drifted(drift.clone(), false);
         assert_eq!(t.results[1].verdict, Verdict::Changed);
         assert_eq!(t.results[0].verdict, Verdict::Warning);
-        assert_eq!(t.closing_line(), "2 passed (1 changed), 0 failed, 0 skipped");
+        assert_eq!(
+            t.closing_line(),
+            "2 passed (1 changed), 0 failed, 0 skipped"
+        );
         assert_eq!(t.exit_code(), exit::SUCCESS);
         t.results.remove(1);
         t.results[0].drifted(drift, true);

@@ -251,7 +251,7 @@ impl Session {
                 };
                 let start = StartTarget::Simulator {
                     port: *port,
-                    config: sim,
+                    config: Box::new(sim),
                     name,
                 };
                 (start, capabilities)
@@ -284,7 +284,7 @@ impl Session {
 enum StartTarget {
     Simulator {
         port: u16,
-        config: SimConfig,
+        config: Box<SimConfig>,
         name: String,
     },
     /// Nothing to start: the target runs on its own.
@@ -362,7 +362,7 @@ impl Prepared {
         } = self;
         let (target, simulator, pace, concurrency) = match target {
             StartTarget::Simulator { port, config, name } => {
-                let sim = Arc::new(Simulator::start(port, config).await?);
+                let sim = Arc::new(Simulator::start(port, *config).await?);
                 (sim.target(&name)?, Some(sim), None, 2)
             }
             StartTarget::Live(file) => (

@@ -44,7 +44,7 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("refresh-no-family-revocation", &["RF-03"]),
     ("refresh-replay-spares-access-token", &["RF-03"]),
     ("refresh-rotated-for-confidential-only", &["RF-02"]),
-    ("refresh-grace-window", &["RF-02", "RF-03", "RF-04"]),
+    ("refresh-grace-window", &["RF-02", "RF-03", "RF-04", "RF-08", "RF-09"]),
     ("secret-not-checked", &["RF-06", "TE-01", "TE-02", "TK-08"]),
     ("no-cache-control", &["TR-03"]),
     ("wrong-content-type", &["RF-09", "TE-01", "TR-02"]),

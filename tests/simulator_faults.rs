@@ -611,33 +611,78 @@ async fn each_fault_breaks_its_rule_and_the_conformant_simulator_keeps_it() {
 const OVERLAPS: &[(Fault, Fault)] = &[
     // The subtle variants of one rule break each other's probes by their nature: matching
     // redirect URIs more loosely, bending the state, revoking part of a family, framing.
-    (Fault::RedirectUriPrefixMatch, Fault::RedirectUriIgnoresQuery),
+    (
+        Fault::RedirectUriPrefixMatch,
+        Fault::RedirectUriIgnoresQuery,
+    ),
     (Fault::RedirectUriIgnorePort, Fault::RedirectUriNormalized),
-    (Fault::RedirectUriPrefixNoSlash, Fault::RedirectUriPrefixMatch),
-    (Fault::RedirectUriPrefixNoSlash, Fault::RedirectUriIgnoresQuery),
+    (
+        Fault::RedirectUriPrefixNoSlash,
+        Fault::RedirectUriPrefixMatch,
+    ),
+    (
+        Fault::RedirectUriPrefixNoSlash,
+        Fault::RedirectUriIgnoresQuery,
+    ),
     (Fault::OpenRedirect, Fault::RedirectUriPrefixNoSlash),
     (Fault::OpenRedirect, Fault::RedirectUriIgnoresQuery),
     (Fault::OpenRedirect, Fault::RedirectUriNormalized),
     (Fault::StateDoubleEncoded, Fault::StateHtmlEscaped),
     (Fault::CodeReusable, Fault::CodeReuseRevokesRefreshOnly),
     (Fault::CodeReusable, Fault::CodeReuseRevokesAccessOnly),
-    (Fault::CodeReuseKeepsTokens, Fault::CodeReuseRevokesRefreshOnly),
-    (Fault::CodeReuseKeepsTokens, Fault::CodeReuseRevokesAccessOnly),
-    (Fault::CodeReuseRevokesRefreshOnly, Fault::CodeReuseKeepsTokens),
-    (Fault::CodeReuseRevokesRefreshOnly, Fault::CodeReuseRevokesAccessOnly),
-    (Fault::CodeReuseRevokesAccessOnly, Fault::CodeReuseRevokesRefreshOnly),
+    (
+        Fault::CodeReuseKeepsTokens,
+        Fault::CodeReuseRevokesRefreshOnly,
+    ),
+    (
+        Fault::CodeReuseKeepsTokens,
+        Fault::CodeReuseRevokesAccessOnly,
+    ),
+    (
+        Fault::CodeReuseRevokesRefreshOnly,
+        Fault::CodeReuseKeepsTokens,
+    ),
+    (
+        Fault::CodeReuseRevokesRefreshOnly,
+        Fault::CodeReuseRevokesAccessOnly,
+    ),
+    (
+        Fault::CodeReuseRevokesAccessOnly,
+        Fault::CodeReuseRevokesRefreshOnly,
+    ),
     (Fault::PkceIgnored, Fault::PkceVerifiedOnlyWhenSent),
-    (Fault::RefreshNotRotated, Fault::RefreshReplaySparesAccessToken),
-    (Fault::RefreshNotRotated, Fault::RefreshRotatedForConfidentialOnly),
+    (
+        Fault::RefreshNotRotated,
+        Fault::RefreshReplaySparesAccessToken,
+    ),
+    (
+        Fault::RefreshNotRotated,
+        Fault::RefreshRotatedForConfidentialOnly,
+    ),
     (Fault::RefreshNotRotated, Fault::RefreshGraceWindow),
-    (Fault::RefreshOldStillValid, Fault::RefreshReplaySparesAccessToken),
-    (Fault::RefreshOldStillValid, Fault::RefreshRotatedForConfidentialOnly),
+    (
+        Fault::RefreshOldStillValid,
+        Fault::RefreshReplaySparesAccessToken,
+    ),
+    (
+        Fault::RefreshOldStillValid,
+        Fault::RefreshRotatedForConfidentialOnly,
+    ),
     (Fault::RefreshOldStillValid, Fault::RefreshGraceWindow),
-    (Fault::RefreshNoFamilyRevocation, Fault::RefreshReplaySparesAccessToken),
+    (
+        Fault::RefreshNoFamilyRevocation,
+        Fault::RefreshReplaySparesAccessToken,
+    ),
     (Fault::RefreshGraceWindow, Fault::RefreshOldStillValid),
     (Fault::RefreshGraceWindow, Fault::RefreshNoFamilyRevocation),
-    (Fault::RefreshGraceWindow, Fault::RefreshReplaySparesAccessToken),
-    (Fault::RefreshGraceWindow, Fault::RefreshRotatedForConfidentialOnly),
+    (
+        Fault::RefreshGraceWindow,
+        Fault::RefreshReplaySparesAccessToken,
+    ),
+    (
+        Fault::RefreshGraceWindow,
+        Fault::RefreshRotatedForConfidentialOnly,
+    ),
     (Fault::FrameableLogin, Fault::FrameAncestorsStar),
     (Fault::FrameableLogin, Fault::CspMetaOnly),
     (Fault::FrameAncestorsStar, Fault::FrameableLogin),

@@ -34,7 +34,10 @@ async fn no_check_trips_under_any_allowed_variation() {
     let mut wrong = Vec::new();
     let mut ran = 0;
     for v in Variation::ALL {
-        if only.as_ref().is_some_and(|o| !o.iter().any(|x| x == v.name())) {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.iter().any(|x| x == v.name()))
+        {
             continue;
         }
         let started = std::time::Instant::now();
@@ -61,7 +64,10 @@ async fn no_check_trips_under_any_allowed_variation() {
             wrong.push(format!("{v}: nothing ran"));
         }
         if !tripped.is_empty() || !env.is_empty() {
-            wrong.push(format!("{v} ({}): tripped {tripped:#?}; environment {env:#?}", v.dialect()));
+            wrong.push(format!(
+                "{v} ({}): tripped {tripped:#?}; environment {env:#?}",
+                v.dialect()
+            ));
         }
     }
     browsers.stop().await;

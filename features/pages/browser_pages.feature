@@ -59,4 +59,5 @@ Feature: The target's pages in the browser, and tokens in URLs
   Scenario: The REST API refuses an access token in the query string
     Given the app has redeemed a fresh code at the token endpoint
     When the REST API is called with the access token in the query string
-    Then the REST API accepts the access token in the Authorization header
+    Then the REST API refuses the access token in the query string
+    And the REST API accepts the access token in the Authorization header

@@ -27,13 +27,7 @@ const HEADERS: &[&str] = &[
 
 /// Query parameters whose values are kept; others are masked (error_description is free text a
 /// server may reword: only its presence is kept).
-const KEPT: &[&str] = &[
-    "error",
-    "error_uri",
-    "response_type",
-    "scope",
-    "iss",
-];
+const KEPT: &[&str] = &["error", "error_uri", "response_type", "scope", "iss"];
 
 fn mask_ports(s: &str) -> String {
     static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();

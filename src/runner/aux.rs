@@ -40,10 +40,7 @@ impl Aux {
             .respond_with(Pages(served.clone()))
             .mount(&pages)
             .await;
-        Self {
-            pages,
-            served,
-        }
+        Self { pages, served }
     }
 
     /// Serves `html` at a fresh path of the page server and returns its URL.

@@ -78,6 +78,8 @@ pub struct OAuthWorld {
     pub request: Option<AuthorizeRequest>,
     pub pkce: Option<Pkce>,
     pub use_pkce: bool,
+    /// Whether the REST API took the access token in the query string (BP-07).
+    pub query_token_accepted: Option<bool>,
     pub authorize_url: Option<String>,
     browser: Option<Browser>,
     pub authorization: Option<Authorization>,
@@ -150,6 +152,7 @@ impl OAuthWorld {
             token: None,
             earlier_tokens: Vec::new(),
             access_token: None,
+            query_token_accepted: None,
             refresh_token: None,
             spent_refresh_tokens: Vec::new(),
             redactor,

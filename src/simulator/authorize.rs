@@ -82,8 +82,10 @@ fn guard(shared: &Shared, mut reply: Reply) -> Reply {
         reply = reply
             .without_header("X-Frame-Options")
             .without_header("Content-Security-Policy");
-        let meta = r#"<meta http-equiv="Content-Security-Policy" content="frame-ancestors 'none'">"#;
-        let html = String::from_utf8_lossy(&reply.body).replacen("<head>", &format!("<head>{meta}"), 1);
+        let meta =
+            r#"<meta http-equiv="Content-Security-Policy" content="frame-ancestors 'none'">"#;
+        let html =
+            String::from_utf8_lossy(&reply.body).replacen("<head>", &format!("<head>{meta}"), 1);
         reply.body = html.into_bytes();
     }
     if shared.fault(Fault::NoReferrerPolicy) {
@@ -107,7 +109,10 @@ fn error_redirect(
     error: OAuthErrorCode,
     description: &str,
 ) -> Reply {
-    let mut pairs = vec![("error", error.as_str()), ("error_description", description)];
+    let mut pairs = vec![
+        ("error", error.as_str()),
+        ("error_description", description),
+    ];
     if shared.settings().error_uri {
         pairs.push(("error_uri", ERROR_URI));
     }

@@ -296,10 +296,19 @@ async fn token_in_query(w: &mut OAuthWorld) -> Outcome {
     let accepted = rest_probe(w, &at, true).await?;
     w.observe(format!("token in the query string accepted: {accepted}"));
     w.batch.clear();
-    if accepted {
-        return w.judge("an access token in the query string", "refused", "accepted");
-    }
+    w.query_token_accepted = Some(accepted);
     Ok(())
+}
+
+#[then("the REST API refuses the access token in the query string")]
+fn query_token_refused(w: &mut OAuthWorld) -> Outcome {
+    match w.query_token_accepted {
+        None => Err(Failure::scenario(
+            "the REST API was not called with the token in the query string",
+        )),
+        Some(true) => w.judge("an access token in the query string", "refused", "accepted"),
+        Some(false) => Ok(()),
+    }
 }
 
 #[then("the REST API accepts the access token in the Authorization header")]
