@@ -143,7 +143,8 @@ fn the_simulator_in_another_process_passes_through_a_target_file() {
                 "run with --slow",
                 "run with --intrusive",
                 "needs the simulator's own powers",
-                "needs the target's sign-out page"
+                "needs the target's sign-out page",
+                "needs form-encoded token requests"
             ]
             .iter()
             .any(|k| reason.contains(k)),

@@ -35,7 +35,7 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("code-lifetime-hour", &["TE-02", "TK-05"]),
     ("code-not-bound-to-client", &["TK-06", "TK-07"]),
     ("code-not-bound-to-redirect-uri", &["RU-13", "RU-14", "TE-02"]),
-    ("pkce-ignored", &["PK-02", "PK-03", "PK-04", "PK-05", "PK-08", "PK-10", "TE-02"]),
+    ("pkce-ignored", &["PK-02", "PK-03", "PK-04", "PK-05", "PK-08", "PK-10"]),
     ("pkce-plain-accepted", &["PK-05", "PK-06"]),
     ("pkce-verified-only-when-sent", &["PK-03"]),
     ("pkce-downgrade-accepted", &["PK-04"]),

@@ -337,7 +337,8 @@ fn a_changed_behaviour_is_changed_and_fails_only_with_fail_on_drift() {
     let r = run_with(&[]);
     assert_eq!(r.code, Some(0), "{r:?}");
     assert!(
-        r.stdout.contains("changed: TK-08 ") && r.stdout.contains("differs from the baseline TK-08-"),
+        r.stdout.contains("changed: TK-08 ")
+            && r.stdout.contains("differs from the baseline TK-08-"),
         "{}",
         r.stdout
     );
