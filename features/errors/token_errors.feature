@@ -3,7 +3,7 @@ Feature: Token endpoint errors
   A token error is JSON with a registered `error` code, an `error_description` and an
   `error_uri` (RFC 6749 §5.2, Marketing Cloud's shape), status 400, or 401 for invalid_client.
   The error matrix pins the exact code and status of each cause, so a change in the target shows
-  up as a failure. Throttling has another shape (errorcode, Retry-After) and must not be mistaken
+  up as a failure; a reused code (TK-02) and a wrong client secret (TK-08) have their own checks. Throttling has another shape (errorcode, Retry-After) and must not be mistaken
   for an OAuth error.
 
   @TE-01 @req:S-15 @MUST @web @sfmc
@@ -33,8 +33,6 @@ Feature: Token endpoint errors
     Examples:
       | defect                      | status | error                  |
       | an unknown code             | 400    | invalid_grant          |
-      | a reused code               | 400    | invalid_grant          |
-      | a wrong client secret       | 401    | invalid_client         |
       | an unknown client_id        | 401    | invalid_client         |
       | no code                     | 400    | invalid_request        |
       | grant_type foo              | 400    | unsupported_grant_type |

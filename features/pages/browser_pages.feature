@@ -57,7 +57,7 @@ Feature: The target's pages in the browser, and tokens in URLs
 
   @BP-07 @req:S-29 @SHOULD @web
   Scenario: The REST API refuses an access token in the query string
-    Given the app has redeemed a fresh code at the token endpoint
+    Given the user has authorized the app in the browser, with the refresh scope, and the app has redeemed the code
     When the REST API is called with the access token in the query string
     Then the REST API refuses the access token in the query string
     And the REST API accepts the access token in the Authorization header

@@ -6,7 +6,7 @@ Feature: Refreshing as the public app
 
   Background:
     Given the public app
-    And the app has redeemed a fresh code at the token endpoint
+    And the user has authorized the app in the browser, with the refresh scope, and the app has redeemed the code
 
   @RF-02 @req:S-17 @MUST @public
   Scenario: The public app's spent refresh token is refused after rotation

@@ -8,7 +8,7 @@ Feature: Refreshing the access token
 
   Background:
     Given the web app
-    And the app has redeemed a fresh code at the token endpoint
+    And the user has authorized the app in the browser, with the refresh scope, and the app has redeemed the code
 
   @RF-01 @req:S-16 @MUST @web
   Scenario: A refresh returns a new access token
@@ -50,9 +50,8 @@ Feature: Refreshing the access token
     When the app refreshes with the refresh token it has already used after <secs> seconds
     Then the token endpoint answers 400 with error invalid_grant
 
-    Examples:
+    Examples: (at 0 seconds it is RF-02)
       | secs |
-      | 0    |
       | 5    |
       | 30   |
 

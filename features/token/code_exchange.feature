@@ -26,7 +26,7 @@ Feature: Exchanging the code at /v2/token
   @TK-02 @req:S-09 @MUST @web @serial
   Scenario Outline: A code redeemed a second time after <secs> seconds is refused
     Given the web app
-    And the app has redeemed a fresh code at the token endpoint
+    And the user has authorized the app in the browser, with the refresh scope, and the app has redeemed the code
     When the app redeems the code again after <secs> seconds
     Then the token endpoint answers 400 with error invalid_grant
 
@@ -39,7 +39,7 @@ Feature: Exchanging the code at /v2/token
   @TK-03 @req:S-09 @SHOULD @web
   Scenario: After a code is reused, the tokens of its first redemption are revoked
     Given the web app
-    And the app has redeemed a fresh code at the token endpoint
+    And the user has authorized the app in the browser, with the refresh scope, and the app has redeemed the code
     And the access token works at the REST API
     When the app redeems the code again
     Then the first access token is refused by the REST API

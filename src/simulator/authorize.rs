@@ -95,10 +95,15 @@ fn guard(shared: &Shared, mut reply: Reply) -> Reply {
 }
 
 fn error_page(shared: &Shared, status: u16, error: OAuthErrorCode, description: &str) -> Reply {
-    guard(
-        shared,
-        Reply::html(status, pages::error(&error, description)),
-    )
+    let mut html = pages::error(&error, description);
+    if shared.settings().error_page_cdn_stylesheet {
+        html = html.replacen(
+            "</head>",
+            r#"<link rel="stylesheet" href="https://cdn.example.com/sfmc/error.css"></head>"#,
+            1,
+        );
+    }
+    guard(shared, Reply::html(status, html))
 }
 
 /// The error redirect of RFC 6749 §4.1.2.1, with `state` when one was sent.
@@ -425,7 +430,9 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
         deferred_error,
         awaiting_code_for: None,
     };
-    if let Some(user) = session_user(shared, req) {
+    // With the login pages on an origin of their own, the login session is a cookie of that
+    // origin: the login page completes the request (see `login_page`).
+    if let (Some(user), None) = (session_user(shared, req), &shared.login_base) {
         return complete(shared, &pending, &user);
     }
     let id = random_alnum(24, false);
@@ -435,9 +442,15 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
     drop(st);
     guard(
         shared,
-        Reply::redirect(302, &format!("/login?r={id}"))
-            .header("X-Frame-Options", "DENY")
-            .header("Content-Security-Policy", "frame-ancestors 'none'"),
+        Reply::redirect(
+            302,
+            &format!(
+                "{}/login?r={id}",
+                shared.login_base.as_deref().unwrap_or_default()
+            ),
+        )
+        .header("X-Frame-Options", "DENY")
+        .header("Content-Security-Policy", "frame-ancestors 'none'"),
     )
 }
 
@@ -543,6 +556,10 @@ pub fn login_page(shared: &Shared, req: &Request) -> Reply {
     let Some(pend) = pending(shared, id) else {
         return expired(shared);
     };
+    if let (Some(user), Some(_)) = (session_user(shared, req), &shared.login_base) {
+        shared.state().pending.remove(id);
+        return complete(shared, &pend, &user);
+    }
     let mut html = pages::login(id, &pend.csrf, None);
     if shared.fault(Fault::LoginPageThirdParty) {
         let pixel = format!(

@@ -84,6 +84,8 @@ impl Default for SimConfig {
 /// A running simulator. Dropping it stops the server.
 pub struct Simulator {
     server: MockServer,
+    /// The login pages' own origin, under the `login-on-second-origin` variation.
+    login_server: Option<MockServer>,
     shared: Arc<Shared>,
 }
 
@@ -95,6 +97,8 @@ impl std::fmt::Debug for Simulator {
 
 /// State shared by all requests.
 pub(crate) struct Shared {
+    /// `http://127.0.0.2:PORT` when the login pages have an origin of their own.
+    login_base: Option<String>,
     registry: Registry,
     faults: Faults,
     variations: Vec<Variation>,
@@ -102,12 +106,13 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn new(config: SimConfig) -> Self {
+    fn new(config: SimConfig, login_base: Option<String>) -> Self {
         let state = State {
             throttle: config.registry.settings.throttle,
             ..State::default()
         };
         Self {
+            login_base,
             registry: config.registry,
             faults: config.faults,
             variations: config.variations,
@@ -177,13 +182,37 @@ impl Simulator {
             .disable_request_recording()
             .start()
             .await;
-        let shared = Arc::new(Shared::new(config));
-        Mock::given(wiremock::matchers::any())
-            .respond_with(Dispatch(shared.clone()))
-            .named("Marketing Cloud authorization server simulator")
-            .mount(&server)
-            .await;
-        Ok(Self { server, shared })
+        let login_server = if config.registry.settings.login_on_second_origin {
+            let listener = TcpListener::bind(("127.0.0.2", 0)).map_err(|e| SimError::Bind {
+                port: 0,
+                cause: format!("127.0.0.2 (the login origin): {e}"),
+            })?;
+            Some(
+                MockServer::builder()
+                    .listener(listener)
+                    .disable_request_recording()
+                    .start()
+                    .await,
+            )
+        } else {
+            None
+        };
+        let shared = Arc::new(Shared::new(
+            config,
+            login_server.as_ref().map(MockServer::uri),
+        ));
+        for s in std::iter::once(&server).chain(login_server.as_ref()) {
+            Mock::given(wiremock::matchers::any())
+                .respond_with(Dispatch(shared.clone()))
+                .named("Marketing Cloud authorization server simulator")
+                .mount(s)
+                .await;
+        }
+        Ok(Self {
+            server,
+            login_server,
+            shared,
+        })
     }
 
     /// `http://127.0.0.1:PORT` joined with `path`.
@@ -198,6 +227,11 @@ impl Simulator {
     /// The base URI, `http://127.0.0.1:PORT`.
     pub fn uri(&self) -> String {
         self.server.uri()
+    }
+
+    /// The login pages' origin when it is not the simulator's own (a variation).
+    pub fn login_origin(&self) -> Option<String> {
+        self.login_server.as_ref().map(MockServer::uri)
     }
 
     /// The port it listens on.

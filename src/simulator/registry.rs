@@ -127,6 +127,13 @@ pub struct Settings {
     pub scope_in_response: bool,
     /// Add fields of the server's own to token responses.
     pub extra_token_fields: bool,
+    /// Serve the login pages on a second loopback origin (`http://127.0.0.2:PORT`), as a
+    /// tenant's login host is apart from its authorization endpoint; the login session lives
+    /// there.
+    pub login_on_second_origin: bool,
+    /// Error pages load a style sheet from a CDN (`https://cdn.example.com/`; the browser
+    /// resolves no such host in a test run, but it sends the request).
+    pub error_page_cdn_stylesheet: bool,
 }
 
 impl Default for Settings {
@@ -154,6 +161,8 @@ impl Default for Settings {
             instance_urls: true,
             scope_in_response: true,
             extra_token_fields: false,
+            login_on_second_origin: false,
+            error_page_cdn_stylesheet: false,
         }
     }
 }

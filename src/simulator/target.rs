@@ -167,7 +167,13 @@ impl Simulator {
             logout_url: None,
             loopback_only: true,
             refresh_scope: "offline".into(),
-            allowed_hosts: Vec::new(),
+            // The login pages' host, when they have an origin of their own.
+            allowed_hosts: self
+                .login_origin()
+                .and_then(|o| url::Url::parse(&o).ok())
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .into_iter()
+                .collect(),
             authorize_params: Vec::new(),
             controls: Some(controls),
         })

@@ -79,6 +79,12 @@ variations! {
     ScopeOmittedWhenUnchanged = "scope-omitted-when-unchanged", Oauth2,
         "leaves scope out of the token response when it is the scope asked for (RFC 6749 §5.1)",
         |s| s.scope_in_response = false;
+    LoginOnSecondOrigin = "login-on-second-origin", Sfmc,
+        "serves its login pages on another origin than the authorization endpoint (127.0.0.2), with the login session there",
+        |s| s.login_on_second_origin = true;
+    StylesheetFromCdn = "stylesheet-from-cdn", Sfmc,
+        "loads its error pages' style sheet from a CDN on another host (no code or state goes there)",
+        |s| s.error_page_cdn_stylesheet = true;
     ExtraTokenFields = "extra-token-fields", Sfmc,
         "adds fields of its own to the token response (RFC 6749 §5.1: clients ignore unknown fields)",
         |s| s.extra_token_fields = true;

@@ -40,7 +40,8 @@ impl SharedBrowsers {
             ),
             loopback_only: true,
             catcher: Some(catcher.browser_routes(&routes)),
-            only_hosts: vec![],
+            // The login origin of the `login-on-second-origin` variation.
+            only_hosts: vec!["127.0.0.2".into()],
             profile: None,
         }));
         Self {

@@ -9,19 +9,12 @@ use crate::runner::world::{Failure, OAuthWorld, Outcome};
 use cucumber::{given, then, when};
 use url::Url;
 
-fn origin(u: &str) -> String {
-    Url::parse(u)
-        .map(|u| u.origin().ascii_serialization())
-        .unwrap_or_default()
-}
-
 /// The target's answers to the authorize URL, followed without the browser while they stay on
-/// the target's origin (at most 5 hops): each is (URL, status, headers).
+/// the target's hosts (at most 5 hops): each is (URL, status, headers).
 async fn target_pages(
     w: &mut OAuthWorld,
 ) -> Result<Vec<(String, crate::http::TokenOutcome)>, Failure> {
     let mut url = authorize_url(w)?;
-    let home = origin(&url);
     let mut out = Vec::new();
     // Cookies set along the way go with the next hop, as a browser's would (a login page may
     // need the cookie its redirect set).
@@ -49,7 +42,10 @@ async fn target_pages(
         match next {
             Some(loc) => {
                 let joined = u.join(&loc).map(|j| j.to_string()).unwrap_or(loc);
-                if origin(&joined) != home {
+                // The target's pages may be on several of its hosts (a login host apart from
+                // the authorization endpoint): follow them all, and stop where the target
+                // hands over (the redirect URI, or any host that is not the target's).
+                if !w.target().is_own(&joined) {
                     break;
                 }
                 url = joined;
@@ -140,32 +136,70 @@ async fn frame_it(w: &mut OAuthWorld) -> Outcome {
     Ok(())
 }
 
+/// What the frame showed when the polling stopped.
+#[derive(Debug, PartialEq, Eq)]
+enum Framed {
+    /// The login page rendered inside the frame.
+    Rendered,
+    /// The browser refused to render the target's answer (its error page replaced it).
+    Blocked,
+    /// Neither within the time allowed: still loading, or blank.
+    Undecided(String),
+}
+
 #[then("the framed login page does not render")]
 async fn framed_page_blocked(w: &mut OAuthWorld) -> Outcome {
     let marker = w.target().login.page_marker.clone();
     let browser = w.browser().await?;
-    // Poll (bounded): a page that may be framed renders within a moment; a refused one never.
-    let rendered = async {
-        for _ in 0..30 {
+    // Poll (bounded): a page that may be framed renders within a moment; a refused one is
+    // replaced by the browser's error page (chrome-error://). Only that proves the refusal: a
+    // slow page, an error page of the target or a wrong selector would also not show the
+    // login form.
+    let seen = async {
+        let mut last = String::new();
+        for _ in 0..50 {
             browser.enter_first_frame().await?;
             let found = browser.has(&marker).await;
+            let href = browser.eval("return location.href").await;
             browser.leave_frame().await?;
             if found? {
-                return Ok(true);
+                return Ok(Framed::Rendered);
+            }
+            last = href?.as_str().unwrap_or_default().to_owned();
+            if last.starts_with("chrome-error:") {
+                return Ok(Framed::Blocked);
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        Ok::<bool, crate::browser::BrowserError>(false)
+        Ok::<Framed, crate::browser::BrowserError>(Framed::Undecided(last))
     }
     .await;
-    match rendered {
-        Ok(r) => w.expect(
-            !r,
+    let seen = match seen {
+        Ok(s) => s,
+        Err(e) => return Err(w.browser_failure(e)),
+    };
+    // The frame reached the target: its navigation asked the target for a page.
+    w.drain_network().await?;
+    let reached = w
+        .net
+        .iter()
+        .any(|r| r.kind == "Document" && w.target().is_own(&r.url));
+    match seen {
+        Framed::Rendered => w.expect(
+            false,
             "the login page inside a frame of another origin",
             "blocked",
             "rendered",
         ),
-        Err(e) => Err(w.browser_failure(e)),
+        Framed::Blocked if reached => Ok(()),
+        Framed::Blocked => Err(w.environment(
+            "the frame was blocked before it asked the target for a page: nothing is known about the target",
+        )),
+        Framed::Undecided(at) => Err(w.environment(
+            format!(
+                "within 5 s the frame neither rendered the login page nor was refused by the browser (it showed {at:?}); the target did not answer in time, or the login script's page marker does not match"
+            ),
+        )),
     }
 }
 

@@ -25,7 +25,9 @@ async fn redeem_wrong_secret(w: &mut OAuthWorld) -> Outcome {
     redeem(w, Credentials::WrongSecret).await
 }
 
-#[given("the app has redeemed a fresh code at the token endpoint")]
+#[given(
+    "the user has authorized the app in the browser, with the refresh scope, and the app has redeemed the code"
+)]
 async fn has_fresh_tokens(w: &mut OAuthWorld) -> Outcome {
     fresh_tokens(w).await
 }
