@@ -84,6 +84,11 @@ fn state_is_the_one_sent(w: &mut OAuthWorld) -> Outcome {
     let sent = sent_state(w);
     let states = w.response()?.state.clone();
     let ok = exactly(&states, &sent);
+    // The callback is form-decoded (RFC 6749 Appendix B), so `+` for a space passes; the bytes
+    // on the wire are recorded, since Marketing Cloud documents `%20`.
+    if ok && sent.contains(' ') && states.first().is_some_and(|s| s.raw.contains('+')) {
+        w.observe("the state came back with + for a space (RFC 6749 Appendix B; Marketing Cloud documents %20)");
+    }
     let shown: String = states
         .first()
         .map(|b| b.text().chars().take(80).collect())
