@@ -12,13 +12,17 @@ use cucumber::{given, then, when};
 use serde_json::Value;
 use std::time::Duration;
 
+/// The `error` of a token response, or a placeholder saying it has none.
+fn error_code(t: &crate::http::TokenOutcome) -> String {
+    t.redacted_json()
+        .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| "(no `error` field)".into())
+}
+
 #[then(expr = "the token endpoint answers {int} with error {oauth_error}")]
 fn answers_error(w: &mut OAuthWorld, status: u16, error: OAuthError) -> Outcome {
     let t = w.token()?;
-    let actual_error = t
-        .redacted_json()
-        .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| "(no `error` field)".into());
+    let actual_error = error_code(t);
     // RFC 6749 §5.2: invalid_client is 401 when the client authenticated with the
     // Authorization header, and MAY be 401 otherwise. Marketing Cloud answers 401 always.
     let either = w.target().dialect == Dialect::Oauth2
@@ -45,10 +49,7 @@ fn answers_error(w: &mut OAuthWorld, status: u16, error: OAuthError) -> Outcome 
 #[then(expr = "the token endpoint answers 400 with error {oauth_error} or {oauth_error}")]
 fn answers_either_error(w: &mut OAuthWorld, one: OAuthError, other: OAuthError) -> Outcome {
     let t = w.token()?;
-    let actual = t
-        .redacted_json()
-        .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| "(no `error` field)".into());
+    let actual = error_code(t);
     let ok = t.status == 400 && (actual == one.0.as_str() || actual == other.0.as_str());
     w.expect(
         ok,
