@@ -23,7 +23,7 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("redirect-uri-ignores-query", &["RU-03", "RU-04", "RU-07"]),
     ("redirect-uri-normalized", &["RU-05", "RU-06", "RU-08"]),
     ("redirect-uri-last-wins", &["RU-07"]),
-    ("open-redirect", &["RU-01", "RU-02", "RU-03", "RU-04", "RU-05", "RU-06", "RU-07", "RU-08", "RU-09", "RU-10", "RU-11", "RU-12", "RU-14"]),
+    ("open-redirect", &["RU-01", "RU-02", "RU-03", "RU-04", "RU-05", "RU-06", "RU-07", "RU-08", "RU-09", "RU-10", "RU-11", "RU-14"]),
     ("state-dropped", &["AR-01", "AR-02", "AR-03"]),
     ("state-truncated", &["AR-02", "AR-03"]),
     ("state-html-escaped", &["AR-01", "AR-02", "AR-03"]),
