@@ -212,6 +212,9 @@ pub fn simulator_config(
     for v in &variations {
         v.apply(&mut registry.settings);
     }
+    if registry.settings.loopback_any_port {
+        registry.use_http_loopback();
+    }
     Ok(SimConfig {
         registry,
         faults: Faults::of(faults),

@@ -11,7 +11,7 @@ mod common;
 
 use common::matrix::{environment, SharedBrowsers};
 use sfmc_oauth_conformance::outcome::Verdict;
-use sfmc_oauth_conformance::simulator::Variation;
+use sfmc_oauth_conformance::simulator::{Fault, Variation};
 
 #[test]
 fn there_are_at_least_ten_variations_in_both_dialects() {
@@ -73,4 +73,35 @@ async fn no_check_trips_under_any_allowed_variation() {
     browsers.stop().await;
     assert!(ran > 0, "SFMC_TOLERANCE names no variation");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The loopback exception is only about the port: with any port allowed on an http loopback
+/// URI, the port variants are recorded as observations, and a server that also matches by
+/// prefix still fails RU-08 on the trailing `/`, `.` and `%2e`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_port_on_loopback_is_observed_and_the_other_variants_still_must_be_refused() {
+    let browsers = SharedBrowsers::start().await;
+    let tally = browsers
+        .run_tagged(
+            &[Fault::RedirectUriPrefixMatch],
+            &[Variation::LoopbackAnyPort],
+            Some("@RU-08"),
+        )
+        .await;
+    browsers.stop().await;
+    let failed: Vec<String> = tally
+        .results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Failed)
+        .map(|r| r.location.to_string())
+        .collect();
+    let observed = tally
+        .results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Passed)
+        .filter(|r| r.observations.iter().any(|o| o.contains("port variant")))
+        .count();
+    assert_eq!(failed.len(), 3, "failed: {failed:#?}");
+    assert!(observed >= 3, "{observed} port variants observed");
+    assert!(environment(&tally).is_empty(), "{:?}", environment(&tally));
 }

@@ -120,6 +120,8 @@ Feature: Redirect URI handling at /v2/authorize
     When the browser opens the authorization URL
     Then the target refuses the request without redirecting
 
+  # On an http redirect URI on a loopback IP literal, RFC 8252 §7.3 lets a server accept any
+  # port: a port variant accepted there is recorded as an observation, not judged.
   @RU-08 @req:S-05 @MUST @web
   Scenario Outline: A normalised equivalent is refused under exact matching: <variant>
     When the browser opens the authorization URL with redirect_uri "<variant>"

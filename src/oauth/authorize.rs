@@ -200,6 +200,43 @@ pub fn is_callback(landed: &str, redirect_uri: &str) -> bool {
         && a.path() == b.path()
 }
 
+/// Whether `requested` differs from `registered` only in its port, and `registered` is an `http`
+/// URI on a loopback IP literal. RFC 8252 §7.3 asks a server to allow any port there (native apps
+/// listen on an ephemeral port), so accepting such a variant is not a matching fault. The two are
+/// compared as text with the port taken out: any other difference (case, path, a trailing dot, a
+/// host written another way) still counts.
+pub fn loopback_port_variant(requested: &str, registered: &str) -> bool {
+    let loopback_literal = Url::parse(registered).is_ok_and(|u| {
+        u.scheme() == "http"
+            && match u.host() {
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                _ => false,
+            }
+    });
+    loopback_literal
+        && requested != registered
+        && match (without_port(requested), without_port(registered)) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        }
+}
+
+/// An `http://` URI as text without its port (`None` for another scheme or a user part).
+fn without_port(uri: &str) -> Option<String> {
+    let rest = uri.strip_prefix("http://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    if authority.contains('@') {
+        return None;
+    }
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    Some(format!("http://{host}{tail}"))
+}
+
 /// One value of a callback parameter: as it was on the wire, and percent-decoded once.
 #[derive(Clone, PartialEq, Eq)]
 pub struct WireValue {
@@ -413,5 +450,43 @@ mod response_tests {
         assert_eq!(r.page(), "https://127.0.0.1:80/cb");
         assert!(r.is_at("https://127.0.0.1:80/cb"));
         assert!(!format!("{r:?}").contains("a%2Bb"), "Debug shows no code");
+    }
+
+    #[test]
+    fn only_a_port_change_on_an_http_loopback_literal_is_a_loopback_port_variant() {
+        let reg = "http://127.0.0.1:80/cb";
+        for ok in [
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:8443/cb",
+            "http://127.0.0.1:080/cb",
+        ] {
+            assert!(loopback_port_variant(ok, reg), "{ok}");
+        }
+        for no in [
+            reg,
+            "http://127.0.0.1:80/cb/",
+            "http://127.0.0.1:80/cb.",
+            "http://127.000.000.001:80/cb",
+            "HTTP://127.0.0.1:81/cb",
+            "https://127.0.0.1:81/cb",
+            "http://127.0.0.1:81/cb?x=1",
+            "http://evil@127.0.0.1:81/cb",
+        ] {
+            assert!(!loopback_port_variant(no, reg), "{no}");
+        }
+        assert!(loopback_port_variant("http://[::1]:9/", "http://[::1]:80/"));
+        // Not a loopback IP literal, or not http: the MUST of exact matching holds.
+        assert!(!loopback_port_variant(
+            "https://127.0.0.1:81/cb",
+            "https://127.0.0.1:80/cb"
+        ));
+        assert!(!loopback_port_variant(
+            "http://localhost:81/cb",
+            "http://localhost:80/cb"
+        ));
+        assert!(!loopback_port_variant(
+            "http://app.example:81/",
+            "http://app.example:80/"
+        ));
     }
 }

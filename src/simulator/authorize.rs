@@ -157,6 +157,8 @@ fn redirect_uri_matches(shared: &Shared, int: &Integration, given: &str) -> bool
             || (shared.fault(Fault::RedirectUriNormalized)
                 && url::Url::parse(given).ok() == url::Url::parse(registered).ok()
                 && url::Url::parse(given).is_ok())
+            || (shared.settings().loopback_any_port
+                && crate::oauth::authorize::loopback_port_variant(given, registered))
     })
 }
 

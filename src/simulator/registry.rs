@@ -134,6 +134,9 @@ pub struct Settings {
     /// Error pages load a style sheet from a CDN (`https://cdn.example.com/`; the browser
     /// resolves no such host in a test run, but it sends the request).
     pub error_page_cdn_stylesheet: bool,
+    /// Register the built-in redirect URIs on `http://127.0.0.1:80/…` and accept any port on an
+    /// `http` loopback IP literal, as RFC 8252 §7.3 asks of a server for native apps.
+    pub loopback_any_port: bool,
 }
 
 impl Default for Settings {
@@ -163,6 +166,7 @@ impl Default for Settings {
             extra_token_fields: false,
             login_on_second_origin: false,
             error_page_cdn_stylesheet: false,
+            loopback_any_port: false,
         }
     }
 }
@@ -351,6 +355,25 @@ impl Registry {
     }
 
     /// The first user without a verification-code step, else the first user.
+    /// Moves every `https://` redirect URI on a loopback IP literal to `http://` (the
+    /// `loopback-any-port` variation: RFC 8252 §7.3 is about `http` loopback URIs).
+    pub fn use_http_loopback(&mut self) {
+        for i in &mut self.integrations {
+            for u in &mut i.redirect_uris {
+                let loopback = url::Url::parse(u).is_ok_and(|p| {
+                    p.scheme() == "https"
+                        && matches!(
+                            p.host(),
+                            Some(url::Host::Ipv4(ip)) if ip.is_loopback()
+                        )
+                });
+                if loopback {
+                    *u = u.replacen("https://", "http://", 1);
+                }
+            }
+        }
+    }
+
     pub fn default_user(&self) -> Option<&TestUser> {
         self.users
             .iter()

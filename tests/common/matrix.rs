@@ -53,6 +53,17 @@ impl SharedBrowsers {
 
     /// The whole suite against a simulator with `faults` and `variations`.
     pub async fn run(&self, faults: &[Fault], variations: &[Variation]) -> Tally {
+        self.run_tagged(faults, variations, None).await
+    }
+
+    /// The scenarios `tags` selects (all with `None`) against a simulator with `faults` and
+    /// `variations`.
+    pub async fn run_tagged(
+        &self,
+        faults: &[Fault],
+        variations: &[Variation],
+        tags: Option<&str>,
+    ) -> Tally {
         let mut config = SessionConfig::quiet_simulator(
             &super::root().join("features"),
             faults,
@@ -61,6 +72,7 @@ impl SharedBrowsers {
         if let TargetSpec::Simulator { variations: v, .. } = &mut config.target {
             *v = variations.iter().map(|x| x.name().to_owned()).collect();
         }
+        config.tags = tags.map(str::to_owned);
         let tally = session::run(config, std::future::pending())
             .await
             .expect("the run starts")

@@ -6,7 +6,7 @@
 use super::{authorize_url, record_landing};
 use crate::browser::session::NetRequest;
 use crate::http::HttpCall;
-use crate::oauth::authorize::{is_callback, AuthorizationResponse};
+use crate::oauth::authorize::{is_callback, loopback_port_variant, AuthorizationResponse};
 use crate::oauth::encoding::raw_query_values;
 use crate::runner::params::{Fields, OAuthError, Param};
 use crate::runner::world::{Failure, OAuthWorld, Outcome, Tweak};
@@ -141,6 +141,16 @@ async fn refuses_without_redirect(w: &mut OAuthWorld) -> Outcome {
     }
     if heard > 0 {
         wrong.push(format!("the canary listener heard {heard} request(s)"));
+    }
+    // RFC 8252 §7.3: on an http loopback IP literal a server MUST allow any port, so a port
+    // variant accepted there is recorded, not judged. The MUST holds for every other URI.
+    let requested = w.requested_redirect_uri().unwrap_or_default();
+    if !wrong.is_empty() && loopback_port_variant(&requested, &redirect_uri) {
+        w.observe(format!(
+            "accepted {requested}, a port variant of the http loopback redirect URI {redirect_uri} (RFC 8252 §7.3 lets a native app use any port there): {}",
+            wrong.join("; ")
+        ));
+        return Ok(());
     }
     let ok = wrong.is_empty();
     w.expect(
@@ -278,8 +288,11 @@ async fn redirect_status(w: &mut OAuthWorld) -> Outcome {
 fn lands_on_query_uri(w: &mut OAuthWorld) -> Outcome {
     let uri = w.expand("{registered_with_query}")?;
     let landed = w.response()?.url.clone();
-    let (base, query) = uri.split_once('?').unwrap_or((&uri, ""));
-    let kept = landed.starts_with(&format!("{base}?{query}&")) && is_callback(&landed, &uri);
+    // The browser shows a URI's default port as none (`http://h:80/` as `http://h/`), so the
+    // place is compared parsed, and the registered query as text.
+    let query = uri.split_once('?').map_or("", |(_, q)| q);
+    let kept = crate::oauth::authorize::callback_query(&landed).starts_with(&format!("{query}&"))
+        && is_callback(&landed, &uri);
     w.expect(
         kept,
         "the registered query is kept when the code is appended",
