@@ -83,6 +83,8 @@ struct SimArgs {
     #[arg(long, env = "SFMC_INTEGRATIONS", value_name = "FILE")]
     integrations: Option<PathBuf>,
     /// Break one rule of the simulator (repeatable); see `mock --list-faults`.
+    /// `redirect-uri-accept=TEMPLATE` accepts the one redirect_uri TEMPLATE stands for
+    /// (`{registered}%2e`).
     #[arg(long = "fault", value_name = "NAME")]
     faults: Vec<String>,
     /// Give the simulator a behaviour a conformant server may have (repeatable); see
@@ -372,6 +374,12 @@ async fn mock(args: MockArgs) -> Result<u8, SessionError> {
                 f.description()
             );
         }
+        println!(
+            "{:<32} {:<24} {}",
+            "redirect-uri-accept=TEMPLATE",
+            "the variant's row",
+            "also accepts the one redirect_uri TEMPLATE makes of a registered URI ({registered}%2e, https://{canary}/cb)"
+        );
         return Ok(exit::SUCCESS);
     }
     if args.list_variations {

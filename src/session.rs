@@ -192,6 +192,10 @@ impl Exit for SessionError {
 
 /// The simulator's configuration: an integrations file (default: the built-in set) and faults
 /// by name. Shared by `run` and `mock`.
+/// The prefix of the parameterized fault: `redirect-uri-accept=TEMPLATE` makes the simulator
+/// accept the one redirect_uri TEMPLATE stands for (`{registered}%2e`, `https://{canary}/cb`).
+pub const ACCEPT_FAULT: &str = "redirect-uri-accept=";
+
 pub fn simulator_config(
     integrations: Option<&Path>,
     faults: &[String],
@@ -201,8 +205,14 @@ pub fn simulator_config(
         Some(path) => Registry::from_file(path)?,
         None => Registry::builtin(),
     };
+    // `redirect-uri-accept=TEMPLATE` is the one fault with a parameter.
+    let (accept, faults): (Vec<&String>, Vec<&String>) =
+        faults.iter().partition(|f| f.starts_with(ACCEPT_FAULT));
+    if let Some(template) = accept.last() {
+        registry.settings.accept_redirect_uri = Some(template[ACCEPT_FAULT.len()..].to_owned());
+    }
     let faults = faults
-        .iter()
+        .into_iter()
         .map(|f| f.parse::<Fault>())
         .collect::<Result<Vec<_>, _>>()?;
     let variations = variations

@@ -159,3 +159,30 @@ fn scenarios_that_need_no_browser_start_none() {
     assert!(r.closing_line().contains(" 0 failed, "), "{}", r.stdout);
     common::assert_nothing_left(tmp.path());
 }
+
+#[test]
+fn name_and_tags_narrow_together() {
+    // `--name` matches a scenario of @RU-08 only; with `--tags @RU-05` nothing is selected, and
+    // nothing runs (cucumber's own name filter used to replace the tag filter and run it).
+    let (r, tmp) = run(
+        &[
+            "run",
+            "--tags",
+            "@RU-05",
+            "--name",
+            "%2e$",
+            "--chromedriver",
+            "/nonexistent",
+            "--color",
+            "never",
+        ],
+        LIMIT,
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.closing_line().starts_with("0 passed, 0 failed"),
+        "{}",
+        r.stdout
+    );
+    common::assert_nothing_left(tmp.path());
+}

@@ -176,8 +176,10 @@ async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
     } else {
         writer::Coloring::Never
     };
+    // `--name` is applied with the tags in `filter_run` below: cucumber's own name filter would
+    // replace that filter, not narrow it.
+    let name = opts.name.clone();
     let cli = cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty> {
-        re_filter: opts.name.clone(),
         runner: cucumber::runner::basic::Cli {
             concurrency: Some(opts.concurrency.max(1)),
             fail_fast: opts.fail_fast,
@@ -244,7 +246,9 @@ async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
                 .chain(scenario.tags.iter())
                 .cloned()
                 .collect();
-            selection.runs(&tags) && pass.takes(&tags)
+            selection.runs(&tags)
+                && pass.takes(&tags)
+                && name.as_ref().is_none_or(|n| n.is_match(&scenario.name))
         })
         .await;
 }

@@ -157,9 +157,44 @@ fn redirect_uri_matches(shared: &Shared, int: &Integration, given: &str) -> bool
             || (shared.fault(Fault::RedirectUriNormalized)
                 && url::Url::parse(given).ok() == url::Url::parse(registered).ok()
                 && url::Url::parse(given).is_ok())
+            || shared
+                .settings()
+                .accept_redirect_uri
+                .as_deref()
+                .is_some_and(|t| accepted_variant(t, registered, given))
             || (shared.settings().loopback_any_port
                 && crate::oauth::authorize::loopback_port_variant(given, registered))
     })
+}
+
+/// Whether `given` is what `template` makes of `registered` in the feature files' vocabulary
+/// (`{registered}`, `{registered_with_query}`, `{scheme}`, `{host}`, `{port}`, `{path}`);
+/// `{canary}` stands for any `127.0.0.1:PORT` (each scenario's canary has its own port).
+fn accepted_variant(template: &str, registered: &str, given: &str) -> bool {
+    let Ok(parts) = url::Url::parse(registered) else {
+        return false;
+    };
+    if template.contains("{registered_with_query}") && !registered.contains('?') {
+        return false;
+    }
+    let port = parts
+        .port_or_known_default()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    let expand = |piece: &str| {
+        regex::escape(
+            &piece
+                .replace("{registered_with_query}", registered)
+                .replace("{registered}", registered)
+                .replace("{scheme}", parts.scheme())
+                .replace("{host}", parts.host_str().unwrap_or(""))
+                .replace("{port}", &port)
+                .replace("{path}", parts.path()),
+        )
+    };
+    let pattern: Vec<String> = template.split("{canary}").map(expand).collect();
+    regex::Regex::new(&format!("^{}$", pattern.join(r"127\.0\.0\.1:[0-9]+")))
+        .is_ok_and(|r| r.is_match(given))
 }
 
 /// `uri` without its query (the `redirect-uri-ignores-query` fault compares that).
@@ -693,4 +728,60 @@ pub fn cancel(shared: &Shared, req: &Request) -> Reply {
         OAuthErrorCode::AccessDenied,
         "The user denied the request.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepted_variant;
+
+    #[test]
+    fn a_variant_template_accepts_exactly_what_it_stands_for() {
+        let reg = "https://127.0.0.1:80/";
+        assert!(accepted_variant(
+            "{registered}%2e",
+            reg,
+            "https://127.0.0.1:80/%2e"
+        ));
+        assert!(!accepted_variant(
+            "{registered}%2e",
+            reg,
+            "https://127.0.0.1:80/."
+        ));
+        assert!(!accepted_variant(
+            "{registered}%2e",
+            reg,
+            "https://127.0.0.1:80/%2e/x"
+        ));
+        assert!(accepted_variant(
+            "{scheme}://{host}:{port}@evil.example/",
+            reg,
+            "https://127.0.0.1:80@evil.example/"
+        ));
+        assert!(accepted_variant(
+            "https://{canary}/cb",
+            reg,
+            "https://127.0.0.1:41234/cb"
+        ));
+        assert!(!accepted_variant(
+            "https://{canary}/cb",
+            reg,
+            "https://127.0.0.2:41234/cb"
+        ));
+        // A regex character in a payload is literal.
+        assert!(!accepted_variant(
+            "{registered}.evil",
+            reg,
+            "https://127.0.0.1:80/xevil"
+        ));
+        assert!(!accepted_variant(
+            "{registered_with_query}2",
+            reg,
+            "https://127.0.0.1:80/2"
+        ));
+        assert!(accepted_variant(
+            "{registered_with_query}2",
+            "https://127.0.0.1:80/cb?tenant=acme",
+            "https://127.0.0.1:80/cb?tenant=acme2"
+        ));
+    }
 }

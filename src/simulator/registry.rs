@@ -137,6 +137,11 @@ pub struct Settings {
     /// Register the built-in redirect URIs on `http://127.0.0.1:80/…` and accept any port on an
     /// `http` loopback IP literal, as RFC 8252 §7.3 asks of a server for native apps.
     pub loopback_any_port: bool,
+    /// The parameterized fault `redirect-uri-accept=TEMPLATE`: also accept the one redirect_uri
+    /// that TEMPLATE (the feature files' vocabulary) makes of a registered URI, so that the
+    /// matrix proves each variant row able to fail on its own. Not a file setting.
+    #[serde(skip)]
+    pub accept_redirect_uri: Option<String>,
 }
 
 impl Default for Settings {
@@ -167,6 +172,7 @@ impl Default for Settings {
             login_on_second_origin: false,
             error_page_cdn_stylesheet: false,
             loopback_any_port: false,
+            accept_redirect_uri: None,
         }
     }
 }

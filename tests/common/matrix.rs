@@ -73,6 +73,25 @@ impl SharedBrowsers {
             *v = variations.iter().map(|x| x.name().to_owned()).collect();
         }
         config.tags = tags.map(str::to_owned);
+        self.run_config(config).await
+    }
+
+    /// The scenarios `tags` selects against a simulator with faults given by name (the
+    /// parameterized `redirect-uri-accept=TEMPLATE` among them).
+    pub async fn run_named(&self, faults: &[String], tags: &str) -> Tally {
+        let mut config = SessionConfig::quiet_simulator(
+            &super::root().join("features"),
+            &[],
+            Browsers::Shared(self.pool.clone()),
+        );
+        if let TargetSpec::Simulator { faults: f, .. } = &mut config.target {
+            *f = faults.to_vec();
+        }
+        config.tags = Some(tags.to_owned());
+        self.run_config(config).await
+    }
+
+    async fn run_config(&self, config: SessionConfig) -> Tally {
         let tally = session::run(config, std::future::pending())
             .await
             .expect("the run starts")
