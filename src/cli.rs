@@ -375,10 +375,8 @@ async fn mock(args: MockArgs) -> Result<u8, SessionError> {
             );
         }
         println!(
-            "{:<32} {:<24} {}",
-            "redirect-uri-accept=TEMPLATE",
-            "the variant's row",
-            "also accepts the one redirect_uri TEMPLATE makes of a registered URI ({registered}%2e, https://{canary}/cb)"
+            "{:<32} {:<24} also accepts the one redirect_uri TEMPLATE makes of a registered URI ({{registered}}%2e, https://{{canary}}/cb)",
+            "redirect-uri-accept=TEMPLATE", "the variant's row",
         );
         return Ok(exit::SUCCESS);
     }
