@@ -230,6 +230,7 @@ struct RunArgs {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    crate::out::install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -250,6 +251,15 @@ pub fn main() -> ExitCode {
             std::env::set_var("INSTA_WORKSPACE_ROOT", cwd);
         }
     }
+    // A panic here is a bug: the hook has printed one line; the exit code says so.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_command(cli)));
+    match outcome {
+        Ok(code) => code,
+        Err(_) => ExitCode::from(exit::HARNESS),
+    }
+}
+
+fn run_command(cli: Cli) -> ExitCode {
     let outcome = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -334,7 +344,7 @@ impl RunArgs {
 async fn run(args: RunArgs) -> Result<u8, SessionError> {
     if args.dry_run {
         for line in Session::prepare(args.session())?.dry_run() {
-            println!("{line}");
+            crate::say!("{line}");
         }
         return Ok(exit::SUCCESS);
     }
@@ -367,14 +377,14 @@ fn interrupted() -> impl std::future::Future<Output = ()> {
 async fn mock(args: MockArgs) -> Result<u8, SessionError> {
     if args.list_faults {
         for f in Fault::ALL {
-            println!(
+            crate::say!(
                 "{:<32} {:<24} {}",
                 f.name(),
                 f.checks().join(","),
                 f.description()
             );
         }
-        println!(
+        crate::say!(
             "{:<32} {:<24} also accepts the one redirect_uri TEMPLATE makes of a registered URI ({{registered}}%2e, https://{{canary}}/cb)",
             "redirect-uri-accept=TEMPLATE", "the variant's row",
         );
@@ -382,13 +392,13 @@ async fn mock(args: MockArgs) -> Result<u8, SessionError> {
     }
     if args.list_variations {
         for v in crate::simulator::Variation::ALL {
-            println!("{:<34} {:<7} {}", v.name(), v.dialect(), v.description());
+            crate::say!("{:<34} {:<7} {}", v.name(), v.dialect(), v.description());
         }
         return Ok(exit::SUCCESS);
     }
     let sim = Simulator::start(args.port, args.sim.config()?).await?;
     let signals = interrupted();
-    println!("listening on {}", sim.uri());
+    crate::say!("listening on {}", sim.uri());
     let reg = sim.registry();
     let shown = |s: &Option<crate::secret::Secret>| match s {
         Some(s) if args.show_secrets => format!(" secret {}", s.expose()),
@@ -396,7 +406,7 @@ async fn mock(args: MockArgs) -> Result<u8, SessionError> {
         None => String::new(),
     };
     for i in &reg.integrations {
-        println!(
+        crate::say!(
             "integration {:<8} {:?} client_id {}{} redirect_uris {:?}",
             i.name,
             i.kind,
@@ -412,28 +422,28 @@ async fn mock(args: MockArgs) -> Result<u8, SessionError> {
         } else {
             ""
         };
-        println!("user {}{pw}{totp}", u.username);
+        crate::say!("user {}{pw}{totp}", u.username);
     }
     for f in sim.faults().iter() {
-        println!("fault {f}: {}", f.description());
+        crate::say!("fault {f}: {}", f.description());
     }
-    println!(
+    crate::say!(
         "endpoints: {} {}",
         sim.url("/v2/authorize"),
         sim.url("/v2/token")
     );
     signals.await;
-    println!("stopped");
+    crate::say!("stopped");
     Ok(exit::SUCCESS)
 }
 
 fn list(args: &ListArgs) -> Result<u8, SessionError> {
     let checks = Session::checks(&args.features.dir)?;
     if args.format == "json" {
-        println!("{}", serde_json::to_string_pretty(&checks)?);
+        crate::say!("{}", serde_json::to_string_pretty(&checks)?);
     } else {
         for c in &checks {
-            println!(
+            crate::say!(
                 "{:<6} {:<6} {}:{}  {}  {}",
                 c.id,
                 c.level.map_or("", |l| l.as_str()),
@@ -448,7 +458,7 @@ fn list(args: &ListArgs) -> Result<u8, SessionError> {
             );
         }
         let ids: std::collections::BTreeSet<&str> = checks.iter().map(|c| c.id.as_str()).collect();
-        println!("{} scenarios, {} checks", checks.len(), ids.len());
+        crate::say!("{} scenarios, {} checks", checks.len(), ids.len());
     }
     Ok(exit::SUCCESS)
 }

@@ -32,11 +32,11 @@ pub struct DoctorConfig {
 }
 
 fn ok(what: impl std::fmt::Display) {
-    println!("✔ {what}");
+    crate::say!("✔ {what}");
 }
 
 fn fail(what: impl std::fmt::Display, fix: impl std::fmt::Display, code: u8) -> u8 {
-    println!("✘ {what}\n  fix: {fix}");
+    crate::say!("✘ {what}\n  fix: {fix}");
     code
 }
 
@@ -132,7 +132,7 @@ pub async fn doctor(config: &DoctorConfig) -> u8 {
     // 6 and 7: sign in through the browser, then redeem a code for each app.
     match browser_checks(config, &target, &http).await {
         Ok(()) => {
-            println!(
+            crate::say!(
                 "ready: sfmc-conformance run --target {}",
                 config.target.display()
             );

@@ -11,6 +11,9 @@ pub const FEATURE: u8 = 2;
 pub const ENVIRONMENT: u8 = 3;
 /// The target does not conform: at least one check failed.
 pub const NONCONFORMANT: u8 = 4;
+/// A bug in sfmc-conformance: a step's code panicked (the scenario is named), or the command
+/// itself did. Nothing is known about the target.
+pub const HARNESS: u8 = 5;
 /// The run was interrupted (Ctrl-C or SIGTERM); browsers and drivers were stopped.
 pub const INTERRUPTED: u8 = 130;
 
@@ -22,6 +25,7 @@ Exit codes:
   2    a feature file does not parse, or a step matches no step definition
   3    the environment failed (no browser, driver would not start, port in use, target unreachable)
   4    the target does not conform (a check failed)
+  5    a bug in sfmc-conformance (a step panicked; the scenario is named)
   130  interrupted by Ctrl-C or SIGTERM";
 
 /// An error that knows which documented exit code it ends the process with. Each layer's error

@@ -19,6 +19,7 @@ pub mod exit;
 pub mod http;
 pub mod login;
 pub mod oauth;
+pub mod out;
 pub mod outcome;
 pub mod random;
 pub mod report;

@@ -10,8 +10,10 @@
 use crate::evidence::Exchange;
 use crate::exit;
 use serde::Serialize;
+use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Mutex;
 
 /// An RFC 2119 requirement level, as a scenario's tag names it (`@MUST`), plus `PROBE` for checks
 /// that record what a target does where the specifications leave it open.
@@ -174,6 +176,9 @@ pub enum FailureKind {
     Environment,
     /// The scenario cannot go on: a step was used out of order.
     Scenario,
+    /// A bug in sfmc-conformance: a step's code panicked. Nothing is known about the target
+    /// (exit 5).
+    Harness,
     /// The target lacks something the check needs (a second app, a registered URI with a query,
     /// a power only the simulator has): the check is not applicable, never failed.
     NotApplicable,
@@ -215,6 +220,14 @@ impl Failure {
     }
 
     /// The environment failed (`cause` already redacted).
+    /// A bug in the harness: `cause` says where a step panicked and why.
+    pub fn harness(check: &Check, cause: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::Harness,
+            ..Self::environment(check, cause)
+        }
+    }
+
     pub fn environment(check: &Check, cause: impl Into<String>) -> Self {
         Self {
             kind: FailureKind::Environment,
@@ -248,19 +261,47 @@ impl Failure {
     }
 }
 
+/// The texts failures have been shown as (at most [`MAX_SHOWN`]). A step that returns a failure
+/// reaches cucumber as a panic with this text; a panic whose text is not here is a bug in step
+/// code ([`was_returned`]).
+static SHOWN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+const MAX_SHOWN: usize = 100_000;
+
+/// Whether `text` is how a [`Failure`] was shown: a step returned it, as opposed to panicking.
+pub fn was_returned(text: &str) -> bool {
+    let shown = SHOWN.lock().unwrap_or_else(|e| e.into_inner());
+    shown.as_ref().is_some_and(|s| s.contains(text))
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.text();
+        let mut shown = SHOWN.lock().unwrap_or_else(|e| e.into_inner());
+        let set = shown.get_or_insert_with(HashSet::new);
+        if set.len() < MAX_SHOWN {
+            set.insert(text.clone());
+        }
+        drop(shown);
+        f.write_str(&text)
+    }
+}
+
+impl Failure {
+    fn text(&self) -> String {
         match self.kind {
-            FailureKind::Target => write!(
-                f,
+            FailureKind::Target => format!(
                 "{} {}\n  expected: {}\n  actual:   {}{}",
                 self.check, self.what, self.expected, self.actual, self.evidence
             ),
             FailureKind::Environment => {
-                write!(f, "{} environment failure: {}", self.check, self.what)
+                format!("{} environment failure: {}", self.check, self.what)
             }
-            FailureKind::Scenario => f.write_str(&self.what),
-            FailureKind::NotApplicable => write!(f, "not applicable: {}", self.what),
+            FailureKind::Harness => format!(
+                "{} harness error (a bug in sfmc-conformance, not a verdict): {}",
+                self.check, self.what
+            ),
+            FailureKind::Scenario => self.what.clone(),
+            FailureKind::NotApplicable => format!("not applicable: {}", self.what),
         }
     }
 }
@@ -308,6 +349,8 @@ pub enum Ending {
     StepFailed {
         message: String,
         cause: Option<String>,
+        /// Where a step's code panicked (`file:line`): a bug in the harness, not a verdict.
+        bug: Option<String>,
     },
     /// The before hook failed.
     HookFailed,
@@ -412,7 +455,22 @@ impl ScenarioResult {
                 undefined = true;
                 messages.push("a step matches no step definition".into());
             }
-            Ending::StepFailed { message, cause } => {
+            Ending::StepFailed {
+                message,
+                cause,
+                bug: Some(site),
+            } => {
+                // A bug in the harness: never a pass, never a verdict about the target.
+                let cause = cause.unwrap_or(message);
+                let f = Failure::harness(
+                    &check,
+                    format!("the step defined at {site} crashed: {cause}"),
+                );
+                verdict = Verdict::Failed;
+                messages.push(f.to_string());
+                failure = Some(f);
+            }
+            Ending::StepFailed { message, cause, .. } => {
                 // The step's own failure, typed, when the World made it; else (a step that could
                 // not go on, or a panic) the text, as a failure of the scenario.
                 let cause = cause.unwrap_or_else(|| message.clone());
@@ -519,6 +577,16 @@ impl Tally {
         self.results.iter().filter(|r| r.undefined)
     }
 
+    /// Scenarios a bug in the harness ended, with the failure.
+    pub fn harness(&self) -> impl Iterator<Item = (&ScenarioResult, &Failure)> {
+        self.results.iter().filter_map(|r| {
+            r.failure
+                .as_ref()
+                .filter(|f| f.kind == FailureKind::Harness)
+                .map(|f| (r, f))
+        })
+    }
+
     /// Scenarios the environment failed, with the failure.
     pub fn environment(&self) -> impl Iterator<Item = (&ScenarioResult, &Failure)> {
         self.results
@@ -539,6 +607,8 @@ impl Tally {
     pub fn exit_code(&self) -> u8 {
         if self.undefined().next().is_some() {
             exit::FEATURE
+        } else if self.harness().next().is_some() {
+            exit::HARNESS
         } else if self.environment().next().is_some() {
             exit::ENVIRONMENT
         } else if self.failed() > 0 {
@@ -631,6 +701,7 @@ mod tests {
                 Ending::StepFailed {
                     message: format!("Step panicked. Captured output: {env}"),
                     cause: Some(env.to_string()),
+                    bug: None,
                 },
                 vec![env.clone()],
                 vec![],
@@ -648,6 +719,7 @@ mod tests {
                 Ending::StepFailed {
                     message: "boom".into(),
                     cause: None,
+                    bug: None,
                 },
                 vec![],
                 vec![],
@@ -657,6 +729,26 @@ mod tests {
         let f = panic.failure.expect("a failure");
         assert_eq!(f.kind, FailureKind::Scenario);
         assert_eq!(f.check.id, "TK-08", "the scenario's check");
+        let bug = ScenarioResult::judge(
+            record(
+                Ending::StepFailed {
+                    message: "index out of bounds".into(),
+                    cause: Some("index out of bounds".into()),
+                    bug: Some("src/runner/steps/token.rs:1".into()),
+                },
+                vec![],
+                vec![],
+            ),
+            false,
+        );
+        assert_eq!(bug.verdict, Verdict::Failed, "never a pass");
+        let f = bug.failure.as_ref().expect("a failure");
+        assert_eq!(f.kind, FailureKind::Harness);
+        let tally = Tally {
+            results: vec![bug],
+            skipped: vec![],
+        };
+        assert_eq!(tally.exit_code(), exit::HARNESS);
     }
 
     #[test]
@@ -671,6 +763,7 @@ mod tests {
                         Ending::StepFailed {
                             message: format!("Step panicked. Captured output: {f}"),
                             cause: Some(f.to_string()),
+                            bug: None,
                         },
                         vec![f.clone()],
                         vec![],

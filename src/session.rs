@@ -437,7 +437,7 @@ impl Prepared {
         };
         let persistent = browsers.as_ref().is_some_and(|p| p.persistent_profile());
         if persistent && config.concurrency.is_some_and(|c| c > 1) && !config.quiet {
-            println!("note: --browser-profile runs one scenario at a time (one browser can use a profile)");
+            crate::say!("note: --browser-profile runs one scenario at a time (one browser can use a profile)");
         }
         let mut run = Started {
             label: format!(
@@ -452,7 +452,7 @@ impl Prepared {
                 // what changed. (The simulator's are committed.)
                 let first = target.controls.is_none() && !dir.exists();
                 if first && *mode == snapshot::Mode::Compare && !config.quiet {
-                    println!(
+                    crate::say!(
                         "baselines: none yet for {}: this run records them in {}; later runs show what changed",
                         target.name,
                         dir.display()
@@ -520,14 +520,14 @@ impl Prepared {
 }
 
 fn print_plan(target: &Target, plan: &Plan) {
-    println!(
+    crate::say!(
         "target: {} at {} (web app {}, public app {})",
         target.name,
         target.authorize_endpoint.origin().ascii_serialization(),
         target.web_app.client_id,
         target.public_app.client_id
     );
-    println!(
+    crate::say!(
         "features: {} files, {} scenarios selected{}",
         plan.files,
         plan.selected,
@@ -616,9 +616,10 @@ impl Started {
             ..self.options.clone()
         };
         if !self.quiet {
-            println!(
+            crate::say!(
                 "--slow: {} scenarios wait in real time, {} at once; the others run after them",
-                self.plan.slow, slow.concurrency
+                self.plan.slow,
+                slow.concurrency
             );
         }
         let mut records = runner::run(self.ctx.clone(), &slow).await;
@@ -715,10 +716,10 @@ impl Finished {
             .and_then(|(dir, started)| write_reports(&run, dir, started, elapsed_secs, &tally));
         if !run.quiet {
             if let Some(text) = throttle_evidence(&run.ctx.http.throttles()) {
-                println!("{text}");
+                crate::say!("{text}");
             }
             if let Some(c) = &run.catcher {
-                println!(
+                crate::say!(
                     "local catcher: {} request(s) to the redirect URIs answered on this machine (no code reached an app)",
                     c.callbacks()
                 );
@@ -795,7 +796,7 @@ fn throttle_evidence(throttles: &[crate::http::Throttle]) -> Option<String> {
 /// notes, errors, the reports, the wall time and the closing line.
 fn print_summary(tally: &Tally, reports: Option<&crate::report::RunFiles>, elapsed_secs: f64) {
     for s in &tally.skipped {
-        println!("skipped: {s}");
+        crate::say!("skipped: {s}");
     }
     // What changed since the baseline comes first.
     for r in tally.results.iter().filter(|r| r.drift.is_some()) {
@@ -805,7 +806,7 @@ fn print_summary(tally: &Tally, reports: Option<&crate::report::RunFiles>, elaps
             } else {
                 "changed"
             };
-            println!("{label}: {} {}: {drift}", r.check.id, r.location);
+            crate::say!("{label}: {} {}: {drift}", r.check.id, r.location);
         }
     }
     for (verdict, label) in [
@@ -815,7 +816,7 @@ fn print_summary(tally: &Tally, reports: Option<&crate::report::RunFiles>, elaps
     ] {
         for r in tally.with_verdict(verdict) {
             let first = r.messages.first().map(String::as_str).unwrap_or("");
-            println!(
+            crate::say!(
                 "{label}: {} {}: {}",
                 r.check.id,
                 r.location,
@@ -826,6 +827,12 @@ fn print_summary(tally: &Tally, reports: Option<&crate::report::RunFiles>, elaps
     for r in tally.undefined() {
         eprintln!("error: {}: a step matches no step definition", r.location);
     }
+    for (r, f) in tally.harness() {
+        eprintln!(
+            "error: harness error in {} (a bug in sfmc-conformance; please report it): {}",
+            r.location, f.what
+        );
+    }
     for (r, f) in tally.environment() {
         eprintln!("error: environment failure in {}: {}", r.location, f.what);
     }
@@ -835,10 +842,10 @@ fn print_summary(tally: &Tally, reports: Option<&crate::report::RunFiles>, elaps
             .iter()
             .map(|(n, size)| format!("{n} {:.1} KB", *size as f64 / 1024.0))
             .collect();
-        println!("reports: {} ({})", files.dir.display(), list.join(", "));
+        crate::say!("reports: {} ({})", files.dir.display(), list.join(", "));
     }
-    println!("wall time: {elapsed_secs:.1} s");
-    println!("{}", tally.closing_line());
+    crate::say!("wall time: {elapsed_secs:.1} s");
+    crate::say!("{}", tally.closing_line());
 }
 
 /// Runs a whole session: prepare, start, run until the end or `interrupt`, finish.

@@ -186,3 +186,43 @@ fn name_and_tags_narrow_together() {
     );
     common::assert_nothing_left(tmp.path());
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    // As `sfmc-conformance list | head` once the reader has gone: the read end is closed before
+    // the command writes, so every write meets a broken pipe.
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let mut child = common::command(&["list"], tmp.path())
+        .spawn()
+        .expect("start sfmc-conformance");
+    drop(child.stdout.take());
+    let r = common::finish(child, LIMIT);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        !r.stderr.contains("panicked") && !r.stderr.contains("Broken pipe"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_bug_in_step_code_is_a_harness_error_that_names_the_scenario_exit_5() {
+    let (r, _tmp) = run(
+        &[
+            "run",
+            "--features",
+            "tests/fixtures/harness_bug",
+            "--color",
+            "never",
+        ],
+        LIMIT,
+    );
+    assert_eq!(r.code, Some(5), "{r:?}");
+    // Never a pass: the check that fails as a check beside it is still judged.
+    assert_eq!(r.closing_line(), "0 passed, 2 failed, 0 skipped");
+    assert_one_line_cause(
+        &r.stderr,
+        "bug.feature:3 `A step whose code panics` (a bug in sfmc-conformance; please report it): the step defined at src/runner/steps/mod.rs:",
+    );
+    assert!(!r.stderr.contains("backtrace"), "{}", r.stderr);
+}

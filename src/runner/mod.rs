@@ -147,16 +147,28 @@ fn ending(finished: &event::ScenarioFinished) -> Ending {
         | event::ScenarioFinished::StepFailed(_, _, event::StepError::NotFound) => {
             Ending::Undefined
         }
-        event::ScenarioFinished::StepFailed(_, _, err) => Ending::StepFailed {
-            message: err.to_string(),
-            cause: match err {
+        event::ScenarioFinished::StepFailed(_, step, err) => {
+            let cause = match err {
                 event::StepError::Panic(info) => info
                     .downcast_ref::<String>()
                     .cloned()
                     .or_else(|| info.downcast_ref::<&str>().map(|s| (*s).to_owned())),
                 _ => None,
-            },
-        },
+            };
+            // A step that returns a failure panics with its text (cucumber's doing); any other
+            // panic is a bug in the step's code.
+            let bug = match (&cause, step) {
+                (Some(text), Some(step)) if !crate::outcome::was_returned(text) => {
+                    Some(format!("{}:{}", step.path, step.line))
+                }
+                _ => None,
+            };
+            Ending::StepFailed {
+                message: err.to_string(),
+                cause,
+                bug,
+            }
+        }
         event::ScenarioFinished::BeforeHookFailed(_) => Ending::HookFailed,
     }
 }
@@ -264,6 +276,6 @@ fn output(quiet: bool) -> Box<dyn std::io::Write> {
     if quiet {
         Box::new(std::io::sink())
     } else {
-        Box::new(std::io::stdout())
+        Box::new(crate::out::Stdout)
     }
 }

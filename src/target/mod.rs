@@ -273,7 +273,7 @@ async fn wait_in_real_time(d: Duration) {
         return;
     }
     let end = tokio::time::Instant::now() + d;
-    println!(
+    crate::say!(
         "  waiting in real time: {} ({at_once} wait(s) at once)",
         clock(d)
     );
@@ -286,7 +286,7 @@ async fn wait_in_real_time(d: Duration) {
         tokio::time::sleep(step).await;
         let left = end.saturating_duration_since(tokio::time::Instant::now());
         if !left.is_zero() {
-            println!(
+            crate::say!(
                 "  waiting in real time: {} left of {}",
                 clock(left),
                 clock(d)

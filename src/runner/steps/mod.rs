@@ -265,3 +265,11 @@ pub(super) fn expect_status(w: &OAuthWorld, status: u16) -> Outcome {
 pub(super) fn is_public(w: &OAuthWorld) -> bool {
     w.app == Some(AppKind::Public)
 }
+
+/// A self-test of the harness, for `tests/fixtures/harness_bug` only: a bug in step code (here
+/// an explicit panic) must end its scenario as a harness error that names it (exit 5), never as
+/// a pass or a verdict about the target.
+#[cucumber::then("the harness's self-test step has a bug")]
+fn self_test_bug(_w: &mut OAuthWorld) {
+    panic!("self-test: a bug in step code");
+}

@@ -1,0 +1,89 @@
+//! What the commands print, and what happens when something goes wrong in the harness itself.
+//!
+//! - Standard output may be a pipe that closes early (`sfmc-conformance list | head`): output
+//!   then stops quietly, and the command goes on to its normal end. Nothing panics.
+//! - A panic is a bug in sfmc-conformance. Its user sees one line naming it, never a
+//!   backtrace (`SFMC_BACKTRACE=1` shows Rust's own report). A panic inside a scenario's step is
+//!   reported by the run as a harness error that names the scenario, never counted as a pass
+//!   (see `outcome::was_returned`).
+
+use std::fmt;
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Once;
+
+/// Prints a line to standard output; a closed pipe ends the output without a panic.
+#[macro_export]
+macro_rules! say {
+    () => { $crate::out::line(format_args!("")) };
+    ($($arg:tt)*) => { $crate::out::line(format_args!($($arg)*)) };
+}
+
+/// Set once standard output is a closed pipe: nothing more is written to it.
+static CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes `args` and a newline to standard output, unless it is closed.
+pub fn line(args: fmt::Arguments<'_>) {
+    let _ = Stdout.write_fmt(format_args!("{args}\n"));
+}
+
+/// Standard output that stops quietly at a closed pipe (for cucumber's writer, too).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stdout;
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if CLOSED.load(Ordering::Relaxed) {
+            return Ok(buf.len());
+        }
+        match io::stdout().lock().write_all(buf) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                CLOSED.store(true, Ordering::Relaxed);
+                Ok(buf.len())
+            }
+            Err(e) => Err(e),
+            Ok(()) => Ok(buf.len()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match io::stdout().lock().flush() {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                CLOSED.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+/// The panic message as text.
+fn message(info: &std::panic::PanicHookInfo<'_>) -> String {
+    let p = info.payload();
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// Installs the hook once: a panic outside a run of scenarios is one line on standard error
+/// (cucumber puts its own hook in place while scenarios run, and reports a step's panic itself).
+/// `SFMC_BACKTRACE=1` shows Rust's own report instead.
+pub fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("SFMC_BACKTRACE").is_some_and(|v| v == "1") {
+            return;
+        }
+        std::panic::set_hook(Box::new(|info| {
+            let site = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            eprintln!(
+                "error: internal error in sfmc-conformance ({site}): {}; please report it",
+                message(info)
+            );
+        }));
+    });
+}
