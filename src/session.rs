@@ -502,18 +502,25 @@ impl Prepared {
             quiet: config.quiet,
             started,
         };
-        if let Some(root) = &run.reports {
+        if let Some(root) = run.reports.clone() {
+            let root = root.as_path();
             let (stamp, rfc3339) = crate::report::utc_now();
-            let dir = crate::report::run_dir(root, &stamp);
-            if let Err(cause) = std::fs::create_dir_all(&dir) {
-                run.stop().await;
-                return Err(SessionError::ReportDir {
-                    path: dir.display().to_string(),
-                    cause,
-                });
-            }
-            run.options.cucumber_json = Some(dir.join("cucumber.json"));
-            run.report_dir = Some((dir, rfc3339));
+            let partial = match crate::report::start_run_dir(root, &stamp) {
+                Ok(dir) => dir,
+                Err(cause) => {
+                    run.stop().await;
+                    return Err(SessionError::ReportDir {
+                        path: root.join("runs").display().to_string(),
+                        cause,
+                    });
+                }
+            };
+            run.options.cucumber_json = Some(partial.join("cucumber.json"));
+            run.report_dir = Some(ReportDir {
+                partial,
+                stamp,
+                started: rfc3339,
+            });
         }
         Ok(run)
     }
@@ -550,7 +557,7 @@ pub struct Started {
     baselines: Option<Baselines>,
     reports: Option<PathBuf>,
     /// This run's report folder and its start time (RFC 3339).
-    report_dir: Option<(PathBuf, String)>,
+    report_dir: Option<ReportDir>,
     /// Whether the session started the browsers (and so closes them).
     owns_browsers: bool,
     driver: Option<ChromeDriver>,
@@ -586,8 +593,14 @@ impl Started {
             _ = interrupt => None,
         };
         self.stop().await;
-        let records = records.ok_or(SessionError::Interrupted)?;
-        Ok(Finished { records, run: self })
+        // Interrupted: what ended before it is judged and reported, marked interrupted.
+        let interrupted = records.is_none();
+        let records = records.unwrap_or_else(|| runner::take_records(&self.ctx));
+        Ok(Finished {
+            records,
+            run: self,
+            interrupted,
+        })
     }
 }
 
@@ -654,11 +667,24 @@ fn merge_cucumber_json(first: &Path, into: &Path) {
     let _ = std::fs::remove_file(first);
 }
 
+/// The report folder of a run: written under a temporary name, renamed when complete.
+#[derive(Debug)]
+struct ReportDir {
+    /// `runs/.<stamp>-<pid>-<n>.partial` while the run goes on.
+    partial: PathBuf,
+    /// The final name's stamp (`2026-12-02T02-13-39Z`).
+    stamp: String,
+    /// When the run started, RFC 3339.
+    started: String,
+}
+
 /// A session whose scenarios have run.
 #[derive(Debug)]
 pub struct Finished {
     records: Vec<ScenarioRecord>,
     run: Started,
+    /// Ctrl-C or SIGTERM ended the run: `records` are the scenarios that ended before it.
+    interrupted: bool,
 }
 
 /// What a session concluded.
@@ -667,13 +693,26 @@ pub struct RunOutcome {
     pub tally: Tally,
     /// The report folder and the files written to it, when reports were asked for.
     pub reports: Option<crate::report::RunFiles>,
+    /// Why the reports could not be written (the previous ones and `latest` are untouched).
+    pub report_error: Option<String>,
+    /// Ctrl-C or SIGTERM ended the run.
+    pub interrupted: bool,
     pub elapsed_secs: f64,
 }
 
 impl RunOutcome {
-    /// The documented exit code.
+    /// The documented exit code: 130 when interrupted; 3 when the reports could not be
+    /// written (unless a feature or the harness failed first); else the scenarios'.
     pub fn exit_code(&self) -> u8 {
-        self.tally.exit_code()
+        let scenarios = self.tally.exit_code();
+        if self.interrupted {
+            exit::INTERRUPTED
+        } else if self.report_error.is_some() && !matches!(scenarios, exit::FEATURE | exit::HARNESS)
+        {
+            exit::ENVIRONMENT
+        } else {
+            scenarios
+        }
     }
 }
 
@@ -681,7 +720,11 @@ impl Finished {
     /// Phase 4: judges every scenario, compares it with its baseline, writes the reports and
     /// (unless quiet) prints the summary.
     pub fn finish(self) -> RunOutcome {
-        let Finished { records, run } = self;
+        let Finished {
+            records,
+            run,
+            interrupted,
+        } = self;
         let mut tally = Tally {
             results: Vec::with_capacity(records.len()),
             skipped: run.plan.unsupported.clone(),
@@ -710,10 +753,15 @@ impl Finished {
             tally.results.push(result);
         }
         let elapsed_secs = run.started.elapsed().as_secs_f64();
-        let reports = run
+        let written = run
             .report_dir
             .as_ref()
-            .and_then(|(dir, started)| write_reports(&run, dir, started, elapsed_secs, &tally));
+            .map(|dir| write_reports(&run, dir, elapsed_secs, &tally, interrupted));
+        let (reports, report_error) = match written {
+            Some(Ok(files)) => (Some(files), None),
+            Some(Err(e)) => (None, Some(e)),
+            None => (None, None),
+        };
         if !run.quiet {
             if let Some(text) = throttle_evidence(&run.ctx.http.throttles()) {
                 crate::say!("{text}");
@@ -726,9 +774,17 @@ impl Finished {
             }
             print_summary(&tally, reports.as_ref(), elapsed_secs);
         }
+        if let Some(e) = &report_error {
+            eprintln!("error: {e}");
+        }
+        if interrupted {
+            eprintln!("interrupted: browsers and ChromeDriver stopped; the reports hold the {} scenario(s) that ended before it", tally.results.len());
+        }
         RunOutcome {
             tally,
             reports,
+            report_error,
+            interrupted,
             elapsed_secs,
         }
     }
@@ -736,43 +792,48 @@ impl Finished {
 
 fn write_reports(
     run: &Started,
-    dir: &Path,
-    started: &str,
+    dir: &ReportDir,
     elapsed_secs: f64,
     tally: &Tally,
-) -> Option<crate::report::RunFiles> {
+    interrupted: bool,
+) -> Result<crate::report::RunFiles, String> {
     let mut report = crate::report::RunReport::new(
         &run.label,
-        started.to_owned(),
+        dir.started.clone(),
         elapsed_secs,
         tally,
         run.ctx.screenshots(),
     );
-    if let Ok(json) = std::fs::read_to_string(dir.join("cucumber.json")) {
+    report.interrupted = interrupted;
+    if let Ok(json) = std::fs::read_to_string(dir.partial.join("cucumber.json")) {
         report.attach_steps(&json);
     }
-    match crate::report::write_run(dir, &report) {
-        Ok(files) => {
-            if let Some(text) = throttle_evidence(&run.ctx.http.throttles()) {
-                use std::io::Write as _;
-                let _ = std::fs::OpenOptions::new()
-                    .append(true)
-                    .open(dir.join("summary.md"))
-                    .and_then(|mut f| write!(f, "\n## Throttling (TE-03 evidence)\n\n{text}\n"));
-            }
-            if let Some(root) = &run.reports {
-                let _ = crate::report::link_latest(root, dir);
-            }
-            Some(files)
+    let root = run.reports.as_deref().unwrap_or(Path::new("."));
+    let written = crate::report::write_run(&dir.partial, &report).and_then(|files| {
+        if let Some(text) = throttle_evidence(&run.ctx.http.throttles()) {
+            use std::io::Write as _;
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(dir.partial.join("summary.md"))?;
+            write!(f, "\n## Throttling (TE-03 evidence)\n\n{text}\n")?;
         }
-        Err(e) => {
-            eprintln!(
-                "warning: the reports could not be written to {}: {e}",
-                dir.display()
-            );
-            None
-        }
-    }
+        // Complete: it gets its final name, then `latest` points at it.
+        let published = crate::report::publish_run_dir(&dir.partial, root, &dir.stamp)?;
+        crate::report::link_latest(root, &published)?;
+        Ok(crate::report::RunFiles {
+            dir: published,
+            ..files
+        })
+    });
+    written.map_err(|e| {
+        // Nothing half-written stays behind; the previous reports and `latest` are untouched.
+        let _ = std::fs::remove_dir_all(&dir.partial);
+        format!(
+            "the reports could not be written under {}: {e} (the previous reports and {}/latest are untouched)",
+            root.join("runs").display(),
+            root.display()
+        )
+    })
 }
 
 /// What the target's 429s were, as TE-03's evidence, or nothing when it threw none.

@@ -122,9 +122,14 @@ fn failure_messages_show_redacted_evidence_and_no_secret() {
 fn ctrl_c_stops_the_run_and_leaves_no_browser_behind() {
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let tmp = tempfile::tempdir().expect("a temporary folder");
-    let child = command(&["run", "--color", "never"], tmp.path())
-        .spawn()
-        .expect("start sfmc-conformance");
+    let reports = tempfile::tempdir().expect("a report folder");
+    let report_dir = reports.path().display().to_string();
+    let child = command(
+        &["run", "--color", "never", "--report-dir", &report_dir],
+        tmp.path(),
+    )
+    .spawn()
+    .expect("start sfmc-conformance");
     let pid = child.id() as i32;
     // Wait until a browser is up (its profile appears under TMPDIR), then interrupt.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -151,6 +156,14 @@ fn ctrl_c_stops_the_run_and_leaves_no_browser_behind() {
         r.stderr
     );
     assert!(r.stderr.contains("interrupted"), "{}", r.stderr);
+    // The reports of what ran are written, complete, and say that the run was interrupted.
+    let latest = reports.path().join("latest");
+    let summary = std::fs::read_to_string(latest.join("summary.md")).expect("a summary");
+    assert!(
+        summary.contains("Interrupted (Ctrl-C or SIGTERM)"),
+        "{summary}"
+    );
+    assert!(latest.join("report.html").is_file());
     assert_nothing_left(tmp.path());
 }
 

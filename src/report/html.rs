@@ -43,6 +43,13 @@ section{{border-top:1px solid #ddd;margin-top:1em;padding-top:.5em}} img{{max-wi
         p = report.count(Verdict::Passed),
         s = report.skipped.len(),
     );
+    if report.interrupted {
+        let _ = writeln!(
+            out,
+            r#"<p id="interrupted" class="failed"><strong>{}</strong></p>"#,
+            esc(super::INTERRUPTED_NOTE)
+        );
+    }
     out.push_str("<h2>Pages the browser showed</h2>\n");
     for (i, shot) in report.screenshots.iter().enumerate() {
         let _ = writeln!(

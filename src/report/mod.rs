@@ -26,7 +26,14 @@ pub struct RunReport {
     pub results: Vec<ScenarioResult>,
     pub skipped: Vec<Skipped>,
     pub screenshots: Vec<Screenshot>,
+    /// The run was interrupted (Ctrl-C or SIGTERM): the reports hold the scenarios that ended
+    /// before it.
+    pub interrupted: bool,
 }
+
+/// What the reports say of an interrupted run, at their top.
+pub const INTERRUPTED_NOTE: &str =
+    "Interrupted (Ctrl-C or SIGTERM): these reports hold only the scenarios that ended before it.";
 
 impl RunReport {
     /// The report of a finished run.
@@ -48,6 +55,7 @@ impl RunReport {
             results,
             skipped: tally.skipped.clone(),
             screenshots,
+            interrupted: false,
         }
     }
 
@@ -134,19 +142,65 @@ pub fn write_run(dir: &Path, report: &RunReport) -> std::io::Result<RunFiles> {
     })
 }
 
-/// `reports/runs/<UTC timestamp>` under `root`, and `reports/latest` pointing at it.
-pub fn run_dir(root: &Path, stamp: &str) -> PathBuf {
-    root.join("runs").join(stamp)
+/// A run's report folder while it runs: a new folder `runs/.<stamp>-<pid>-<n>.partial` under
+/// `root` (never one that exists, so two runs at once never share one). It gets its final name
+/// from [`publish_run_dir`] once every report is written.
+pub fn start_run_dir(root: &Path, stamp: &str) -> std::io::Result<PathBuf> {
+    let runs = root.join("runs");
+    std::fs::create_dir_all(&runs)?;
+    let pid = std::process::id();
+    for n in 0.. {
+        let dir = runs.join(format!(".{stamp}-{pid}-{n}.partial"));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("an unbounded range ends")
 }
 
-/// Points `root/latest` at `dir` (a relative symlink, replaced if it exists).
-pub fn link_latest(root: &Path, dir: &Path) -> std::io::Result<()> {
-    let latest = root.join("latest");
-    if latest.symlink_metadata().is_ok() {
-        std::fs::remove_file(&latest)?;
+/// Renames a complete run folder to `runs/<stamp>`, or `runs/<stamp>-2`, `-3`, ... when another
+/// run took that name in the same second, and returns the final path.
+pub fn publish_run_dir(partial: &Path, root: &Path, stamp: &str) -> std::io::Result<PathBuf> {
+    let runs = root.join("runs");
+    for n in 1..1000 {
+        let name = if n == 1 {
+            stamp.to_owned()
+        } else {
+            format!("{stamp}-{n}")
+        };
+        let dir = runs.join(name);
+        // A finished run's folder is never empty, so a rename onto one fails, and never
+        // replaces it.
+        if dir.symlink_metadata().is_ok() {
+            continue;
+        }
+        match std::fs::rename(partial, &dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if dir.symlink_metadata().is_ok() => {
+                let _ = e;
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
     }
+    Err(std::io::Error::other(format!(
+        "no free name for the run folder {stamp} under {}",
+        runs.display()
+    )))
+}
+
+/// Points `root/latest` at `dir`: a relative symlink made under a temporary name, then renamed
+/// over the old one, so `latest` always names a complete run, even with two runs at once.
+pub fn link_latest(root: &Path, dir: &Path) -> std::io::Result<()> {
     let target = dir.strip_prefix(root).unwrap_or(dir);
-    std::os::unix::fs::symlink(target, latest)
+    let temporary = root.join(format!(".latest-{}", std::process::id()));
+    let _ = std::fs::remove_file(&temporary);
+    std::os::unix::fs::symlink(target, &temporary)?;
+    std::fs::rename(&temporary, root.join("latest")).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
 }
 
 /// The UTC time now as `YYYY-MM-DDTHH-MM-SSZ` (a folder name) and RFC 3339.
@@ -233,6 +287,7 @@ mod tests {
             target: "simulator (http://127.0.0.1:[port])".into(),
             started: "2026-01-01T00:00:00Z".into(),
             duration_secs: 1.5,
+            interrupted: false,
             results: vec![
                 result(
                     "TK-08",

@@ -119,6 +119,9 @@ pub fn summary_md(report: &RunReport) -> String {
         "Started {} · {:.1} s · sfmc-oauth-conformance {}\n",
         report.started, report.duration_secs, report.tool_version
     );
+    if report.interrupted {
+        let _ = writeln!(out, "**{}**\n", super::INTERRUPTED_NOTE);
+    }
     let _ = writeln!(out, "| verdict | scenarios |\n|---|---|");
     for (label, v) in [
         ("changed since the baseline", Verdict::Changed),

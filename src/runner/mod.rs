@@ -180,6 +180,11 @@ pub async fn run(ctx: Arc<Context>, opts: &RunOptions) -> Vec<ScenarioRecord> {
     std::mem::take(&mut *lock(&ctx.records))
 }
 
+/// What the scenarios that ended so far left behind (after an interrupted [`run`]).
+pub fn take_records(ctx: &Context) -> Vec<ScenarioRecord> {
+    std::mem::take(&mut *lock(&ctx.records))
+}
+
 async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
     let selection = opts.selection.clone();
     let pass = opts.pass;

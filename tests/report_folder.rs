@@ -1,0 +1,142 @@
+//! The report folder under stress: two runs at once, a folder that becomes unwritable in the
+//! middle of a run, and an interrupted run. `latest` always names a complete run, and nothing is
+//! left half-written.
+
+mod common;
+
+use common::{command, finish};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const LIMIT: Duration = Duration::from_secs(180);
+const REPORTS: [&str; 6] = [
+    "compliance.md",
+    "cucumber.json",
+    "findings.sarif",
+    "junit.xml",
+    "report.html",
+    "summary.md",
+];
+
+fn run_folders(root: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root.join("runs"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn assert_complete(dir: &Path) {
+    for f in REPORTS {
+        assert!(dir.join(f).is_file(), "{} lacks {f}", dir.display());
+    }
+}
+
+#[test]
+fn two_runs_at_once_write_two_complete_folders_and_latest_names_one() {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let reports = tmp.path().join("reports");
+    let arg = reports.display().to_string();
+    let args = [
+        "run",
+        "--tags",
+        "@TR-01",
+        "--color",
+        "never",
+        "--report-dir",
+        &arg,
+    ];
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    std::fs::create_dir_all(&a).expect("a");
+    std::fs::create_dir_all(&b).expect("b");
+    let first = command(&args, &a).spawn().expect("start the first run");
+    let second = command(&args, &b).spawn().expect("start the second run");
+    let (r1, r2) = (finish(first, LIMIT), finish(second, LIMIT));
+    assert_eq!((r1.code, r2.code), (Some(0), Some(0)), "{r1:?}\n{r2:?}");
+    let names = run_folders(&reports);
+    assert_eq!(names.len(), 2, "two folders, nothing partial: {names:?}");
+    for n in &names {
+        assert_complete(&reports.join("runs").join(n));
+    }
+    let latest = std::fs::read_link(reports.join("latest")).expect("latest is a link");
+    assert!(
+        names.iter().any(|n| latest == Path::new("runs").join(n)),
+        "{latest:?} names neither of {names:?}"
+    );
+    for r in [&r1, &r2] {
+        let line = r.stdout.lines().find(|l| l.starts_with("reports: "));
+        assert!(line.is_some(), "{}", r.stdout);
+    }
+    common::assert_nothing_left(&a);
+    common::assert_nothing_left(&b);
+}
+
+#[test]
+fn a_report_folder_that_becomes_unwritable_exits_3_and_leaves_the_previous_run_alone() {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let reports = tmp.path().join("reports");
+    let arg = reports.display().to_string();
+    let args = [
+        "run",
+        "--tags",
+        "@TR-01",
+        "--color",
+        "never",
+        "--report-dir",
+        &arg,
+    ];
+    let first = finish(command(&args, tmp.path()).spawn().expect("start"), LIMIT);
+    assert_eq!(first.code, Some(0), "{first:?}");
+    let before = run_folders(&reports);
+    let latest_before = std::fs::read_link(reports.join("latest")).expect("latest");
+
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(&work).expect("a folder");
+    let child = command(&args, &work).spawn().expect("start the second run");
+    // Once the run's folder exists, something else takes its place: a plain file, as a full or
+    // vanished disk would leave the run unable to write there.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let partial = loop {
+        let found = run_folders(&reports)
+            .into_iter()
+            .find(|n| n.ends_with(".partial"));
+        if let Some(n) = found {
+            break reports.join("runs").join(n);
+        }
+        assert!(Instant::now() < deadline, "no partial folder within 60 s");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    std::fs::remove_dir_all(&partial).expect("remove the partial folder");
+    std::fs::write(&partial, "not a folder").expect("a file in its place");
+    let r = finish(child, LIMIT);
+    assert_eq!(r.code, Some(3), "{r:?}");
+    let errors: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|l| l.contains("the reports could not be written")),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    std::fs::remove_file(&partial).expect("our file");
+    assert_eq!(
+        run_folders(&reports),
+        before,
+        "no new or half-written folder"
+    );
+    assert_eq!(
+        std::fs::read_link(reports.join("latest")).expect("latest"),
+        latest_before
+    );
+    assert_complete(&reports.join(&latest_before));
+    common::assert_nothing_left(&work);
+}
