@@ -133,6 +133,19 @@ struct MockArgs {
         value_name = "PORT"
     )]
     port: u16,
+    /// Address to listen on. Loopback by default; another address (`0.0.0.0` for an app's CI
+    /// in containers) turns the admin routes off unless `--admin-token` is given.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// Require `Authorization: Bearer TOKEN` on the admin routes (journal, clock, throttle,
+    /// integration); without it they are open on loopback and off beyond it. Never printed.
+    #[arg(
+        long,
+        env = "SFMC_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    admin_token: Option<String>,
     #[command(flatten)]
     sim: SimArgs,
     /// Print the client secrets and passwords too (they are hidden by default).
@@ -396,9 +409,27 @@ async fn mock(args: MockArgs) -> Result<u8, SessionError> {
         }
         return Ok(exit::SUCCESS);
     }
-    let sim = Simulator::start(args.port, args.sim.config()?).await?;
+    if args.admin_token.as_deref().is_some_and(str::is_empty) {
+        return Err(SessionError::Usage(
+            "--admin-token: the token is empty".into(),
+        ));
+    }
+    let sim = Simulator::start_on(args.bind, args.port, args.sim.config()?).await?;
+    let token = args
+        .admin_token
+        .map(|t| crate::secret::Secret::new("AdminToken", t));
+    let access = crate::simulator::AdminAccess::for_bind(args.bind, token);
+    let admin = match &access {
+        crate::simulator::AdminAccess::Open => "open (loopback only)",
+        crate::simulator::AdminAccess::Token(_) => "need Authorization: Bearer <--admin-token>",
+        crate::simulator::AdminAccess::Off => {
+            "off (listening beyond loopback; give --admin-token to turn them on)"
+        }
+    };
+    sim.set_admin(access);
     let signals = interrupted();
     crate::say!("listening on {}", sim.uri());
+    crate::say!("admin routes: {admin}");
     let reg = sim.registry();
     let shown = |s: &Option<crate::secret::Secret>| match s {
         Some(s) if args.show_secrets => format!(" secret {}", s.expose()),

@@ -139,6 +139,9 @@ pub enum SessionError {
     Tags(#[from] TagError),
     #[error("--name is not a regular expression: {0}")]
     Name(#[from] regex::Error),
+    /// A command-line value that is wrong (the message names the option).
+    #[error("{0}")]
+    Usage(String),
     #[error(transparent)]
     Features(#[from] FeatureError),
     #[error(transparent)]
@@ -183,7 +186,7 @@ impl Exit for SessionError {
             Self::Driver(e) => e.exit_code(),
             Self::Http(e) => e.exit_code(),
             Self::Catcher(e) => e.exit_code(),
-            Self::Name(_) => exit::USAGE,
+            Self::Name(_) | Self::Usage(_) => exit::USAGE,
             Self::ReportDir { .. } | Self::Runtime(_) | Self::Output(_) => exit::ENVIRONMENT,
             Self::Interrupted => exit::INTERRUPTED,
         }

@@ -131,3 +131,78 @@ fn show_secrets_prints_them() {
     let r = finish(child, LIMIT);
     assert_eq!(r.code, Some(0));
 }
+
+/// The status of `GET path` on 127.0.0.1:`port`, with `auth` as the Authorization header.
+fn status_of(port: &str, path: &str, auth: Option<&str>) -> String {
+    let mut conn =
+        std::net::TcpStream::connect(format!("127.0.0.1:{port}")).expect("the mock accepts");
+    conn.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("a timeout");
+    let header = auth.map_or(String::new(), |a| format!("Authorization: {a}\r\n"));
+    std::io::Write::write_all(
+        &mut conn,
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\n{header}Connection: close\r\n\r\n").as_bytes(),
+    )
+    .expect("write");
+    let mut answer = String::new();
+    let _ = std::io::Read::read_to_string(&mut conn, &mut answer);
+    answer.split(' ').nth(1).unwrap_or_default().to_owned()
+}
+
+fn port_of(out: &str) -> String {
+    let first = out.lines().next().unwrap_or_default();
+    first
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+fn stop(child: std::process::Child) {
+    // SAFETY: signalling the child we spawned.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let r = finish(child, LIMIT);
+    assert_eq!(r.code, Some(0), "{r:?}");
+}
+
+#[test]
+fn beyond_loopback_the_admin_routes_are_off_unless_a_token_is_given_and_then_need_it() {
+    // Bound to every address; the test talks to it on loopback only.
+    let (child, out, _tmp) = start_mock(&["mock", "--bind", "0.0.0.0"]);
+    assert!(out.starts_with("listening on http://0.0.0.0:"), "{out}");
+    assert!(out.contains("admin routes: off"), "{out}");
+    let port = port_of(&out);
+    assert_eq!(status_of(&port, "/__admin/journal", None), "403");
+    assert_eq!(
+        status_of(&port, "/v2/token", None),
+        "405",
+        "the rest answers"
+    );
+    stop(child);
+
+    let token = "adm1n-T0ken-never-printed";
+    let (child, out, _tmp) = start_mock(&["mock", "--bind", "0.0.0.0", "--admin-token", token]);
+    assert!(!out.contains(token), "the token was printed:\n{out}");
+    let port = port_of(&out);
+    assert_eq!(status_of(&port, "/__admin/journal", None), "401");
+    assert_eq!(
+        status_of(
+            &port,
+            "/__admin/journal",
+            Some("Bearer wrong-token-xxxxxxxxxx")
+        ),
+        "401"
+    );
+    let bearer = format!("Bearer {token}");
+    assert_eq!(status_of(&port, "/__admin/journal", Some(&bearer)), "200");
+    stop(child);
+
+    // On loopback, without a token, they are open, as the harness uses them.
+    let (child, out, _tmp) = start_mock(&["mock"]);
+    assert!(out.contains("admin routes: open"), "{out}");
+    assert_eq!(status_of(&port_of(&out), "/__admin/journal", None), "200");
+    stop(child);
+}

@@ -50,8 +50,12 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 /// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
-    #[error("cannot listen on 127.0.0.1:{port}: {cause}")]
-    Bind { port: u16, cause: String },
+    #[error("cannot listen on {ip}:{port}: {cause}")]
+    Bind {
+        ip: std::net::IpAddr,
+        port: u16,
+        cause: String,
+    },
 }
 
 impl crate::exit::Exit for SimError {
@@ -103,6 +107,63 @@ pub(crate) struct Shared {
     faults: Faults,
     variations: Vec<Variation>,
     state: Mutex<State>,
+    admin: Mutex<AdminAccess>,
+}
+
+/// Who may use the admin routes (`/__admin/`: journal, clock, throttle, integration).
+#[derive(Debug, Clone, Default)]
+pub enum AdminAccess {
+    /// Anyone: the simulator listens on loopback only (the default).
+    #[default]
+    Open,
+    /// Only requests with `Authorization: Bearer TOKEN`.
+    Token(crate::secret::Secret),
+    /// No one: the simulator listens beyond loopback and no token was given.
+    Off,
+}
+
+impl AdminAccess {
+    /// The access for a simulator bound to `ip`, with the token given, if any: beyond
+    /// loopback, the admin routes are off unless a token is given.
+    pub fn for_bind(ip: std::net::IpAddr, token: Option<crate::secret::Secret>) -> Self {
+        match token {
+            Some(t) => Self::Token(t),
+            None if ip.is_loopback() => Self::Open,
+            None => Self::Off,
+        }
+    }
+
+    /// The answer to an admin request that may not go on, if it may not.
+    fn refuses(&self, req: &Request) -> Option<Reply> {
+        match self {
+            Self::Open => None,
+            Self::Off => Some(Reply::json_plain(
+                403,
+                &serde_json::json!({"message": "the admin routes are off: the simulator listens beyond loopback; start it with --admin-token to use them", "errorcode": 403}),
+            )),
+            Self::Token(token) => {
+                let given = req
+                    .headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("Bearer "))
+                    .unwrap_or_default();
+                let same = given.len() == token.expose().len()
+                    && given
+                        .bytes()
+                        .zip(token.expose().bytes())
+                        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                        == 0;
+                (!same).then(|| {
+                    Reply::json_plain(
+                        401,
+                        &serde_json::json!({"message": "the admin routes need Authorization: Bearer <the --admin-token>", "errorcode": 401}),
+                    )
+                    .header("WWW-Authenticate", "Bearer realm=\"simulator admin\"")
+                })
+            }
+        }
+    }
 }
 
 impl Shared {
@@ -117,6 +178,7 @@ impl Shared {
             faults: config.faults,
             variations: config.variations,
             state: Mutex::new(state),
+            admin: Mutex::new(AdminAccess::Open),
         }
     }
 
@@ -157,7 +219,12 @@ impl Shared {
             ("POST", "/v2/token") => token::token(self, req),
             ("GET", "/v2/userinfo") => resource::userinfo(self, req),
             ("GET", "/platform/v1/tokenContext") => resource::token_context(self, req),
-            (_, p) if p.starts_with("/__admin/") => admin::handle(self, req),
+            (_, p) if p.starts_with("/__admin/") => {
+                let access = self.admin.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                access
+                    .refuses(req)
+                    .unwrap_or_else(|| admin::handle(self, req))
+            }
             (_, "/v2/token") => token::method_not_allowed(),
             (_, "/v2/authorize" | "/login" | "/login/verify" | "/login/cancel") => {
                 Reply::status(405).header("Allow", "GET, POST")
@@ -173,7 +240,17 @@ impl Shared {
 impl Simulator {
     /// Starts on `127.0.0.1:port` (`0`: any free port).
     pub async fn start(port: u16, config: SimConfig) -> Result<Self, SimError> {
-        let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| SimError::Bind {
+        Self::start_on(std::net::Ipv4Addr::LOCALHOST.into(), port, config).await
+    }
+
+    /// Starts on `ip:port` (`0`: any free port). Beyond loopback, see [`Simulator::set_admin`].
+    pub async fn start_on(
+        ip: std::net::IpAddr,
+        port: u16,
+        config: SimConfig,
+    ) -> Result<Self, SimError> {
+        let listener = TcpListener::bind((ip, port)).map_err(|e| SimError::Bind {
+            ip,
             port,
             cause: e.to_string(),
         })?;
@@ -184,8 +261,9 @@ impl Simulator {
             .await;
         let login_server = if config.registry.settings.login_on_second_origin {
             let listener = TcpListener::bind(("127.0.0.2", 0)).map_err(|e| SimError::Bind {
+                ip: std::net::Ipv4Addr::new(127, 0, 0, 2).into(),
                 port: 0,
-                cause: format!("127.0.0.2 (the login origin): {e}"),
+                cause: format!("the login origin: {e}"),
             })?;
             Some(
                 MockServer::builder()
@@ -227,6 +305,11 @@ impl Simulator {
     /// The base URI, `http://127.0.0.1:PORT`.
     pub fn uri(&self) -> String {
         self.server.uri()
+    }
+
+    /// Who may use the admin routes from now on.
+    pub fn set_admin(&self, access: AdminAccess) {
+        *self.shared.admin.lock().unwrap_or_else(|p| p.into_inner()) = access;
     }
 
     /// The login pages' origin when it is not the simulator's own (a variation).
