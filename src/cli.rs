@@ -172,7 +172,14 @@ struct RunArgs {
     name: Option<String>,
     /// Scenarios run at once, one browser each at most (default: 2 against the embedded
     /// simulator; the target file's `concurrency`, 1 unless it says otherwise, against a live one).
-    #[arg(long, short = 'c', env = "SFMC_CONCURRENCY", value_name = "N")]
+    #[arg(
+        long,
+        short = 'c',
+        env = "SFMC_CONCURRENCY",
+        value_name = "N",
+        allow_negative_numbers = true,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64)
+    )]
     concurrency: Option<usize>,
     /// Run every feature against the target this file describes instead of the embedded
     /// simulator (see targets/ and the README).

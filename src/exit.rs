@@ -22,7 +22,7 @@ pub const TABLE: &str = "\
 Exit codes:
   0    every selected scenario passed
   1    usage or configuration error
-  2    a feature file does not parse, or a step matches no step definition
+  2    a feature file does not parse, an outline has no example, or a step matches nothing
   3    the environment failed (no browser, driver would not start, port in use, target unreachable)
   4    the target does not conform (a check failed)
   5    a bug in sfmc-conformance (a step panicked; the scenario is named)

@@ -226,3 +226,38 @@ fn a_bug_in_step_code_is_a_harness_error_that_names_the_scenario_exit_5() {
     );
     assert!(!r.stderr.contains("backtrace"), "{}", r.stderr);
 }
+
+#[test]
+fn an_outline_without_example_rows_exits_2_before_anything_starts() {
+    let (r, tmp) = run(
+        &["run", "--features", "tests/fixtures/empty_examples"],
+        LIMIT,
+    );
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert_one_line_cause(
+        &r.stderr,
+        "empty.feature:3: Scenario Outline `An empty table: <variant>` has no example row",
+    );
+    common::assert_nothing_left(tmp.path());
+}
+
+#[test]
+fn a_concurrency_that_is_negative_zero_or_huge_is_a_usage_error() {
+    for value in ["-1", "0", "65", "two"] {
+        let (r, _tmp) = run(&["run", "--concurrency", value], LIMIT);
+        assert_eq!(r.code, Some(1), "{value}: {r:?}");
+        assert_one_line_cause(
+            &r.stderr,
+            &format!("invalid value '{value}' for '--concurrency <N>'"),
+        );
+    }
+}
+
+#[test]
+fn a_report_folder_that_is_a_file_exits_3_with_one_line() {
+    let file = tempfile::NamedTempFile::new().expect("a file");
+    let path = file.path().display().to_string();
+    let (r, _tmp) = run(&["run", "--tags", "@TK-09", "--report-dir", &path], LIMIT);
+    assert_eq!(r.code, Some(3), "{r:?}");
+    assert_one_line_cause(&r.stderr, "cannot create the report folder");
+}

@@ -76,13 +76,20 @@ pub enum FeatureError {
     Parse { path: String, cause: String },
     #[error("{0}: cannot be read: {1}")]
     Io(String, String),
+    /// A Scenario Outline whose Examples have no row: it would run nothing, silently.
+    #[error("{path}:{line}: Scenario Outline `{name}` has no example row: it would run nothing")]
+    EmptyExamples {
+        path: String,
+        line: usize,
+        name: String,
+    },
 }
 
 impl crate::exit::Exit for FeatureError {
     fn exit_code(&self) -> u8 {
         match self {
             Self::Missing(_) => crate::exit::USAGE,
-            Self::Parse { .. } | Self::Io(..) => crate::exit::FEATURE,
+            Self::Parse { .. } | Self::Io(..) | Self::EmptyExamples { .. } => crate::exit::FEATURE,
         }
     }
 }
@@ -143,7 +150,7 @@ pub fn load(dir: &Path) -> Result<Vec<Feature>, FeatureError> {
     let mut files = Vec::new();
     feature_files(dir, &mut files)?;
     files.sort();
-    files
+    let features = files
         .iter()
         .map(|p| {
             Feature::parse_path(p, GherkinEnv::default()).map_err(|e| FeatureError::Parse {
@@ -151,7 +158,27 @@ pub fn load(dir: &Path) -> Result<Vec<Feature>, FeatureError> {
                 cause: e.to_string().lines().next().unwrap_or_default().to_owned(),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    for (f, p) in features.iter().zip(&files) {
+        let in_rules = f.rules.iter().flat_map(|r| r.scenarios.iter());
+        for s in f.scenarios.iter().chain(in_rules) {
+            let outline = s.keyword.contains("Outline") || s.keyword.contains("Template");
+            let rows: usize = s
+                .examples
+                .iter()
+                .filter_map(|e| e.table.as_ref())
+                .map(|t| t.rows.len().saturating_sub(1))
+                .sum();
+            if outline && rows == 0 {
+                return Err(FeatureError::EmptyExamples {
+                    path: display_path(p),
+                    line: s.position.line,
+                    name: s.name.clone(),
+                });
+            }
+        }
+    }
+    Ok(features)
 }
 
 /// One scenario (one example row of an outline) as the plan sees it.

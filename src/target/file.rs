@@ -415,6 +415,38 @@ impl TargetFile {
             password: secret_from("user.password_env", &raw.user.password_env, "Password")?,
             totp_seed,
         };
+        if raw.login.steps.is_empty() {
+            return Err(err(
+                "login.steps",
+                "the login script is empty: give the steps that sign in (fill the user name and password, click the button)".into(),
+            ));
+        }
+        let mut selectors: Vec<(&str, &str)> = vec![("login.page", raw.login.page.as_str())];
+        selectors.extend(raw.login.cancel.as_deref().map(|c| ("login.cancel", c)));
+        selectors.extend(
+            raw.login
+                .consent_page
+                .as_deref()
+                .map(|c| ("login.consent_page", c)),
+        );
+        selectors.extend(
+            raw.login
+                .consent_submit
+                .as_deref()
+                .map(|c| ("login.consent_submit", c)),
+        );
+        for s in &raw.login.steps {
+            selectors.extend(s.fill.as_deref().map(|c| ("login.steps", c)));
+            selectors.extend(s.click.as_deref().map(|c| ("login.steps", c)));
+        }
+        for (key, selector) in selectors {
+            if let Some(problem) = css_problem(selector) {
+                return Err(err(
+                    key,
+                    format!("`{selector}` is not a CSS selector: {problem}"),
+                ));
+            }
+        }
         let mut steps = Vec::new();
         for (i, s) in raw.login.steps.iter().enumerate() {
             let action = match (&s.fill, &s.with, &s.click) {
@@ -572,6 +604,68 @@ impl TargetFile {
     }
 }
 
+/// What makes `selector` no CSS selector, by its structure: empty, unbalanced brackets,
+/// parentheses or quotes, or a combinator with nothing on one side. (The browser judges the rest
+/// when `doctor` or a run looks for it.)
+fn css_problem(selector: &str) -> Option<String> {
+    let s = selector.trim();
+    if s.is_empty() {
+        return Some("it is empty".into());
+    }
+    let mut open: Vec<char> = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if let Some(q) = quote {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                c if c == q => quote = None,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '"' | '\'' => quote = Some(c),
+            '[' | '(' => {
+                if c == '[' && open.last() == Some(&'[') {
+                    return Some("a `[` inside an attribute selector".into());
+                }
+                open.push(c);
+            }
+            ']' | ')' => {
+                let want = if c == ']' { '[' } else { '(' };
+                if open.pop() != Some(want) {
+                    return Some(format!("a `{c}` that closes nothing"));
+                }
+            }
+            _ => {}
+        }
+    }
+    if quote.is_some() {
+        return Some("a quote that is not closed".into());
+    }
+    if let Some(c) = open.last() {
+        return Some(format!("a `{c}` that is not closed"));
+    }
+    for part in s.split(',') {
+        let part = part.trim();
+        if part.is_empty() {
+            return Some("an empty part between commas".into());
+        }
+        let first = part.chars().next().unwrap_or(' ');
+        let last = part.chars().last().unwrap_or(' ');
+        if matches!(first, '>' | '+' | '~') || matches!(last, '>' | '+' | '~') {
+            return Some("a combinator with nothing on one side".into());
+        }
+    }
+    None
+}
+
 /// Whether `u`'s host is a loopback address or `localhost`.
 pub fn is_loopback(u: &Url) -> bool {
     match u.host() {
@@ -585,6 +679,32 @@ pub fn is_loopback(u: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn css_selectors_are_checked_for_their_structure() {
+        for ok in [
+            "input[name=prompt][value=login]",
+            ".login-help a[href$='/abort']",
+            "form#login > button:not([disabled])",
+            "a[title=\"x]y\"], #b",
+            "input[name='a\\'b']",
+        ] {
+            assert_eq!(css_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "",
+            "input[[name=prompt",
+            "input[name=prompt",
+            "a)",
+            "a[title='x]",
+            "a,,b",
+            "> a",
+            "a +",
+            "div:not(.x",
+        ] {
+            assert!(css_problem(bad).is_some(), "{bad:?} passed");
+        }
+    }
 
     const GOOD: &str = r##"
 name = "acme"
@@ -731,6 +851,36 @@ steps = [
                 .starts_with("t.toml:4: subdomian: unknown key"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn an_empty_login_script_or_a_broken_selector_is_refused_with_its_line() {
+        let empty = GOOD.replace(
+            r##"steps = [
+  { fill = "#username", with = "{username}" },
+  { fill = "#password", with = "{password}" },
+  { click = "#login" },
+  { click = "button[type=submit]", optional = true },
+]"##,
+            "steps = []",
+        );
+        let e = parse(&empty).expect_err("no steps");
+        assert!(
+            e.to_string()
+                .starts_with("t.toml:24: login.steps: the login script is empty"),
+            "{e}"
+        );
+        let e = parse(&GOOD.replace("page = \"form#login\"", "page = \"form[id=login\""))
+            .expect_err("a broken selector");
+        assert!(
+            e.to_string().starts_with(
+                "t.toml:23: login.page: `form[id=login` is not a CSS selector: a `[` that is not closed"
+            ),
+            "{e}"
+        );
+        let e = parse(&GOOD.replace("{ click = \"#login\" }", "{ click = \"#login >\" }"))
+            .expect_err("a broken step selector");
+        assert!(e.to_string().contains("login.steps: `#login >`"), "{e}");
     }
 
     #[test]
