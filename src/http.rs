@@ -40,8 +40,13 @@ pub enum HttpError {
     Client(String),
     #[error("target unreachable at {url}: {cause}")]
     Unreachable { url: String, cause: String },
-    #[error("target did not answer {url} within {secs} s")]
+    #[error("target did not answer {url} within {secs} s (the request timeout)")]
     Timeout { url: String, secs: u64 },
+    /// The target answered, but not in HTTP: a head hyper cannot parse (a bad status line, a
+    /// header that is not one, a head too large such as a flood of Set-Cookie). A verdict about
+    /// the target, not the environment.
+    #[error("the target's answer at {url} is not valid HTTP: {cause}")]
+    Malformed { url: String, cause: String },
     #[error("the target kept throttling {url}: still 429 after {retries} pauses for Retry-After")]
     Throttled { url: String, retries: usize },
 }
@@ -49,7 +54,10 @@ pub enum HttpError {
 impl crate::exit::Exit for HttpError {
     /// No answer to judge: the network or the client, not the target's conformance.
     fn exit_code(&self) -> u8 {
-        crate::exit::ENVIRONMENT
+        match self {
+            Self::Malformed { .. } => crate::exit::NONCONFORMANT,
+            _ => crate::exit::ENVIRONMENT,
+        }
     }
 }
 
@@ -64,6 +72,8 @@ pub struct TokenOutcome {
     pub redacted_text: String,
     pub exchange: Exchange,
     pub body_truncated: bool,
+    /// Why the body broke off after the head, if it did (what arrived is in the text).
+    pub body_broken: Option<String>,
 }
 
 impl fmt::Debug for TokenOutcome {
@@ -261,8 +271,8 @@ impl TokenClient {
         let sent = b.send().await.map_err(|e| classify(endpoint, e))?;
         let status = sent.status().as_u16();
         let headers = sent.headers().clone();
-        let (bytes, truncated) = read_bounded(sent, endpoint).await?;
-        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let (bytes, truncated, broken) = read_bounded(sent, endpoint).await?;
+        let mut text = String::from_utf8_lossy(&bytes).into_owned();
         let json: Option<Value> = serde_json::from_slice(&bytes).ok();
         // Tokens in the response become secrets of this exchange too.
         let mut redactor = redactor;
@@ -270,6 +280,12 @@ impl TokenClient {
             for s in [t.access_token, t.refresh_token].into_iter().flatten() {
                 redactor.add(&s);
             }
+        }
+        if let Some(cause) = &broken {
+            text.push_str(&format!(
+                "\n[the body broke off after {} bytes: {cause}]",
+                bytes.len()
+            ));
         }
         let redacted_text = redactor.apply(&text);
         let exchange = Exchange {
@@ -300,6 +316,7 @@ impl TokenClient {
             redacted_text,
             exchange,
             body_truncated: truncated,
+            body_broken: broken,
         })
     }
 }
@@ -400,27 +417,60 @@ fn classify(endpoint: &Url, e: reqwest::Error) -> HttpError {
             cause = format!("{cause}: {s}");
             src = s.source();
         }
-        HttpError::Unreachable {
-            url: endpoint.to_string(),
-            cause,
+        if MALFORMED.iter().any(|m| cause.contains(m)) {
+            HttpError::Malformed {
+                url: endpoint.to_string(),
+                cause,
+            }
+        } else {
+            HttpError::Unreachable {
+                url: endpoint.to_string(),
+                cause,
+            }
         }
     }
 }
 
+/// How hyper says that an answer's head was not HTTP (its `Display` of a parse error): the target
+/// answered, wrongly.
+const MALFORMED: &[&str] = &[
+    "invalid HTTP",
+    "message head is too large",
+    "invalid URI",
+    "unexpected transfer-encoding",
+    "invalid content-length",
+    "received unexpected message",
+];
+
+/// Reads at most [`MAX_BODY`] bytes of the body. A body that breaks off after the head (the
+/// connection closed or reset mid-body) is what the target answered: what arrived is kept, with
+/// why it ended (`Some(cause)`), for the check to judge. Only a timeout is an error here.
 async fn read_bounded(
     mut resp: reqwest::Response,
     endpoint: &Url,
-) -> Result<(Vec<u8>, bool), HttpError> {
+) -> Result<(Vec<u8>, bool, Option<String>), HttpError> {
     let mut out = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| classify(endpoint, e))? {
+    loop {
+        let chunk = match resp.chunk().await {
+            Ok(Some(c)) => c,
+            Ok(None) => return Ok((out, false, None)),
+            Err(e) => {
+                return match classify(endpoint, e) {
+                    t @ HttpError::Timeout { .. } => Err(t),
+                    HttpError::Unreachable { cause, .. } | HttpError::Malformed { cause, .. } => {
+                        Ok((out, false, Some(cause)))
+                    }
+                    other => Err(other),
+                }
+            }
+        };
         let room = MAX_BODY - out.len();
         if chunk.len() > room {
             out.extend_from_slice(&chunk[..room]);
-            return Ok((out, true));
+            return Ok((out, true, None));
         }
         out.extend_from_slice(&chunk);
     }
-    Ok((out, false))
 }
 
 #[cfg(test)]

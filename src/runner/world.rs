@@ -594,8 +594,12 @@ impl OAuthWorld {
             }
             // Throttling is the environment's, never another check's failure (TE-03 has it).
             Err(e @ HttpError::Throttled { .. }) => Err(self.environment(e)),
-            Err(e @ HttpError::Timeout { .. }) => {
-                Err(self.fail("the target answers", "a response", e))
+            // No answer within the deadline: nothing to judge (issue 11: exit 3, with the
+            // timeout that was hit).
+            Err(e @ HttpError::Timeout { .. }) => Err(self.environment(e)),
+            // An answer that is not HTTP is the target's.
+            Err(e @ HttpError::Malformed { .. }) => {
+                Err(self.fail("the target answers in HTTP", "a parsable HTTP response", e))
             }
         }
     }
@@ -615,6 +619,13 @@ impl OAuthWorld {
                         }
                     }
                     self.batch.push(o);
+                }
+                Err(e @ HttpError::Malformed { .. }) => {
+                    return Err(self.fail(
+                        "the target answers in HTTP",
+                        "a parsable HTTP response",
+                        e,
+                    ))
                 }
                 Err(e) => return Err(self.environment(e)),
             }

@@ -1,0 +1,273 @@
+//! A hostile server on loopback plays what a broken or hostile target does at the HTTP level,
+//! and the harness's HTTP client (the one every token, refresh and REST-probe step uses) must
+//! end each exchange within a bounded time and classify it: an answer to judge (the check then
+//! fails, exit 4, with the headers and the first bytes as evidence), an answer that is not HTTP
+//! (a verdict: exit 4), or no answer at all (the environment: exit 3, naming the timeout).
+//! The bounds are generous: they prove "bounded", not "fast".
+
+use sfmc_oauth_conformance::exit::Exit as _;
+use sfmc_oauth_conformance::http::{HttpCall, HttpError, TokenClient, MAX_BODY, REQUEST_TIMEOUT};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use url::Url;
+
+/// What the hostile server does with each connection.
+#[derive(Clone, Copy, Debug)]
+enum Behaviour {
+    NeverAnswers,
+    OneByteEverySecond,
+    ClosesAfterHeaders,
+    Resets,
+    Html500,
+    MalformedJson,
+    WrongShapeJson,
+    DuplicateKeys,
+    FiftyMegabytes,
+    NoContentType,
+    SetCookieFlood,
+    NotHttp,
+    RedirectLoop,
+}
+
+async fn serve(mut conn: TcpStream, b: Behaviour) {
+    let mut head = vec![0u8; 16 * 1024];
+    let _ = conn.read(&mut head).await;
+    let json = |body: &str, ctype: Option<&str>| {
+        let ctype = ctype.map_or(String::new(), |c| format!("Content-Type: {c}\r\n"));
+        format!(
+            "HTTP/1.1 200 OK\r\n{ctype}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    match b {
+        Behaviour::NeverAnswers => tokio::time::sleep(Duration::from_secs(3600)).await,
+        Behaviour::OneByteEverySecond => {
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+                .iter()
+                .cycle()
+            {
+                if conn.write_all(&[*byte]).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+        Behaviour::ClosesAfterHeaders => {
+            let _ = conn
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"access_tok")
+                .await;
+        }
+        Behaviour::Resets => {
+            let _ = conn.set_zero_linger();
+        }
+        Behaviour::Html500 => {
+            let body = "<html><body><h1>Internal Server Error</h1></body></html>";
+            let _ = conn
+                .write_all(format!("HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes())
+                .await;
+        }
+        Behaviour::MalformedJson => {
+            let _ = conn
+                .write_all(
+                    json("{\"access_token\": \"abc\", ", Some("application/json")).as_bytes(),
+                )
+                .await;
+        }
+        Behaviour::WrongShapeJson => {
+            let _ = conn
+                .write_all(json("[1, 2, 3]", Some("application/json")).as_bytes())
+                .await;
+        }
+        Behaviour::DuplicateKeys => {
+            let _ = conn
+                .write_all(
+                    json(
+                        "{\"token_type\":\"Bearer\",\"token_type\":\"evil\",\"expires_in\":1}",
+                        Some("application/json"),
+                    )
+                    .as_bytes(),
+                )
+                .await;
+        }
+        Behaviour::FiftyMegabytes => {
+            let total = 50 * 1024 * 1024;
+            let _ = conn
+                .write_all(format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {total}\r\n\r\n").as_bytes())
+                .await;
+            let chunk = vec![b' '; 64 * 1024];
+            for _ in 0..(total / chunk.len()) {
+                if conn.write_all(&chunk).await.is_err() {
+                    return;
+                }
+            }
+        }
+        Behaviour::NoContentType => {
+            let _ = conn
+                .write_all(json("{\"error\":\"invalid_grant\"}", None).as_bytes())
+                .await;
+        }
+        Behaviour::SetCookieFlood => {
+            let mut head = String::from("HTTP/1.1 200 OK\r\n");
+            for i in 0..5000 {
+                head.push_str(&format!("Set-Cookie: c{i}=x\r\n"));
+            }
+            head.push_str("Content-Length: 2\r\n\r\n{}");
+            let _ = conn.write_all(head.as_bytes()).await;
+        }
+        Behaviour::NotHttp => {
+            let _ = conn.write_all(b"SSH-2.0-OpenSSH_9.6\r\n").await;
+        }
+        Behaviour::RedirectLoop => {
+            let _ = conn
+                .write_all(b"HTTP/1.1 302 Found\r\nLocation: /v2/token\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .await;
+        }
+    }
+}
+
+/// A hostile server on 127.0.0.1 with one behaviour; its URL.
+async fn hostile(b: Behaviour) -> Url {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let port = listener.local_addr().expect("an address").port();
+    tokio::spawn(async move {
+        while let Ok((conn, _)) = listener.accept().await {
+            tokio::spawn(serve(conn, b));
+        }
+    });
+    Url::parse(&format!("http://127.0.0.1:{port}/v2/token")).expect("a URL")
+}
+
+/// How one exchange with a hostile server ended, and when.
+async fn exchange(
+    b: Behaviour,
+) -> (
+    Result<sfmc_oauth_conformance::http::TokenOutcome, HttpError>,
+    Duration,
+) {
+    let url = hostile(b).await;
+    let client = TokenClient::new(true).expect("a client");
+    let started = Instant::now();
+    let call = HttpCall::json("{\"grant_type\":\"authorization_code\"}".into(), []);
+    let r = client.send(&url, &call).await;
+    (r, started.elapsed())
+}
+
+/// Generous: the request deadline, plus room for a busy machine.
+fn bound() -> Duration {
+    REQUEST_TIMEOUT + Duration::from_secs(10)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_and_trickling_servers_end_at_the_request_deadline_as_environment_failures() {
+    // Both at once: each waits for the 15 s deadline.
+    let (silent, trickle) = tokio::join!(
+        exchange(Behaviour::NeverAnswers),
+        exchange(Behaviour::OneByteEverySecond)
+    );
+    for (name, (r, took)) in [("never answers", silent), ("one byte a second", trickle)] {
+        eprintln!("{name}: {took:?}");
+        match r {
+            Err(e @ HttpError::Timeout { .. }) => {
+                assert_eq!(e.exit_code(), 3, "{name}");
+                assert!(e.to_string().contains("within 15 s"), "{name}: {e}");
+            }
+            other => panic!("{name}: {:?}", other.map(|o| o.status)),
+        }
+        assert!(
+            took >= REQUEST_TIMEOUT - Duration::from_secs(1),
+            "{name}: {took:?}"
+        );
+        assert!(took < bound(), "{name}: {took:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_before_any_answer_is_an_environment_failure() {
+    let (r, took) = exchange(Behaviour::Resets).await;
+    match r {
+        Err(e @ HttpError::Unreachable { .. }) => assert_eq!(e.exit_code(), 3),
+        other => panic!("{:?}", other.map(|o| o.status)),
+    }
+    assert!(took < bound(), "{took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_is_not_http_or_has_a_flood_of_headers_is_the_target_s_fault() {
+    for b in [Behaviour::NotHttp, Behaviour::SetCookieFlood] {
+        let (r, took) = exchange(b).await;
+        match r {
+            Err(e @ HttpError::Malformed { .. }) => {
+                assert_eq!(e.exit_code(), 4, "{b:?}");
+            }
+            other => panic!("{b:?}: {:?}", other.map(|o| o.status)),
+        }
+        assert!(took < bound(), "{b:?}: {took:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_breaks_off_is_judged_with_what_arrived() {
+    let (r, took) = exchange(Behaviour::ClosesAfterHeaders).await;
+    let o = r.expect("the head arrived: an answer to judge");
+    assert_eq!(o.status, 200);
+    assert!(o.body_broken.is_some(), "the break is recorded");
+    assert!(o.redacted_json().is_none(), "no JSON to take tokens from");
+    assert!(
+        o.redacted_text.contains("{\"access_tok"),
+        "{}",
+        o.redacted_text
+    );
+    assert!(
+        o.redacted_text.contains("the body broke off"),
+        "{}",
+        o.redacted_text
+    );
+    assert!(took < bound(), "{took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_answers_are_answers_to_judge_with_their_evidence() {
+    for b in [
+        Behaviour::Html500,
+        Behaviour::MalformedJson,
+        Behaviour::WrongShapeJson,
+        Behaviour::DuplicateKeys,
+        Behaviour::NoContentType,
+        Behaviour::RedirectLoop,
+    ] {
+        let (r, took) = exchange(b).await;
+        let o = r.unwrap_or_else(|e| panic!("{b:?}: {e}"));
+        assert!(took < bound(), "{b:?}: {took:?}");
+        assert!(o.tokens().and_then(|t| t.access_token).is_none(), "{b:?}");
+        // The evidence: the status, the headers and the body as it came.
+        assert_eq!(o.exchange.status, Some(o.status), "{b:?}");
+        match b {
+            Behaviour::Html500 => {
+                assert_eq!(o.status, 500);
+                assert!(o.redacted_text.contains("Internal Server Error"));
+            }
+            Behaviour::MalformedJson => assert!(o.redacted_json().is_none()),
+            Behaviour::WrongShapeJson => {
+                assert!(o.redacted_json().is_some_and(|j| j.is_array()));
+            }
+            Behaviour::NoContentType => assert!(o.header("content-type").is_none()),
+            // Never followed: the one 302 is the answer.
+            Behaviour::RedirectLoop => assert_eq!(o.status, 302),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifty_megabyte_body_is_read_up_to_the_cap_only() {
+    let (r, took) = exchange(Behaviour::FiftyMegabytes).await;
+    let o = r.expect("an answer");
+    assert!(o.body_truncated, "cut at the cap");
+    assert!(
+        o.redacted_text.len() <= MAX_BODY + 200,
+        "{}",
+        o.redacted_text.len()
+    );
+    assert!(took < bound(), "{took:?}");
+}
