@@ -395,7 +395,8 @@ impl Prepared {
         if let Some(per_second) = pace {
             http = http.paced(per_second);
         }
-        let mut driver = None;
+        let driver: Option<ChromeDriver> = None;
+        let mut owned_driver: Option<(PathBuf, ChromeDriver)> = None;
         let mut catcher = None;
         let (browsers, owns_browsers) = match (&config.browsers, plan.needs_browser) {
             (_, false) => (None, false),
@@ -418,7 +419,7 @@ impl Prepared {
                         let binary = driver::locate(chromedriver.as_deref())?;
                         let d = ChromeDriver::start(&binary).await?;
                         let url = d.url();
-                        driver = Some(d);
+                        owned_driver = Some((binary, d));
                         url
                     }
                 };
@@ -427,14 +428,19 @@ impl Prepared {
                 let c = crate::catcher::Catcher::start(&hosts).await?;
                 let routes = c.browser_routes(&routes);
                 catcher = Some(c);
-                let pool = BrowserPool::new(BrowserConfig {
+                let config = BrowserConfig {
                     webdriver_url: url,
                     chrome: chrome.clone(),
                     loopback_only: target.loopback_only,
                     catcher: Some(routes),
                     only_hosts: crate::catcher::target_hosts(&target),
                     profile: profile.clone(),
-                });
+                };
+                // The pool owns the driver it may have to start again.
+                let pool = match owned_driver.take() {
+                    Some((binary, d)) => BrowserPool::with_driver(config, binary, d),
+                    None => BrowserPool::new(config),
+                };
                 (Some(Arc::new(pool)), true)
             }
         };
@@ -578,6 +584,7 @@ impl Started {
         if self.owns_browsers {
             if let Some(pool) = &self.ctx.browsers {
                 pool.close_all().await;
+                pool.stop_driver().await;
             }
         }
         if let Some(mut d) = self.driver.take() {

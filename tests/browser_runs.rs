@@ -206,3 +206,126 @@ fn a_persistent_browser_profile_is_used_one_browser_at_a_time_and_never_cleared(
         "no profile was written to {dir}"
     );
 }
+
+/// Live ChromeDriver processes whose parent is `parent` (the run).
+fn chromedrivers_of(parent: u32) -> Vec<i32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...
+        let Some((head, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let mut fields = rest.split_whitespace();
+        let (state, ppid) = (
+            fields.next(),
+            fields.next().and_then(|p| p.parse::<u32>().ok()),
+        );
+        if head.ends_with("(chromedriver") && ppid == Some(parent) && state != Some("Z") {
+            if let Some(pid) = head.split_whitespace().next().and_then(|p| p.parse().ok()) {
+                out.push(pid);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_chromedriver_killed_mid_run_is_started_again_and_once_it_cannot_be_the_run_ends_with_3() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let reports = tempfile::tempdir().expect("a report folder");
+    // A ChromeDriver that starts twice, then refuses: the second kill cannot be recovered from.
+    let wrapper = tmp.path().join("chromedriver-twice");
+    let count = tmp.path().join("starts");
+    let real = sfmc_oauth_conformance::browser::driver::locate(None).expect("ChromeDriver");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho x >> '{c}'\nif [ \"$(wc -l < '{c}')\" -gt 2 ]; then echo 'refusing to start' >&2; exit 1; fi\nexec '{real}' \"$@\"\n",
+            c = count.display(),
+            real = real.display()
+        ),
+    )
+    .expect("a wrapper");
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("executable");
+    let wrapper_arg = wrapper.display().to_string();
+    let report_dir = reports.path().display().to_string();
+    let child = command(
+        &[
+            "run",
+            "--color",
+            "never",
+            "--chromedriver",
+            &wrapper_arg,
+            "--report-dir",
+            &report_dir,
+        ],
+        tmp.path(),
+    )
+    .spawn()
+    .expect("start sfmc-conformance");
+    let run_pid = child.id();
+    // Kill the driver once a browser is up, then its successor.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut killed = Vec::new();
+    while killed.len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "killed {killed:?} only"
+        );
+        let browsers = common::live_processes_mentioning(&tmp.path().display().to_string())
+            .iter()
+            .any(|p| p.contains("chromium"));
+        let drivers = chromedrivers_of(run_pid);
+        if let (true, Some(pid)) = (browsers, drivers.iter().find(|p| !killed.contains(*p))) {
+            // SAFETY: a ChromeDriver our run started.
+            unsafe {
+                libc::kill(*pid, libc::SIGKILL);
+            }
+            killed.push(*pid);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let r = finish(child, LIMIT);
+    assert_eq!(
+        r.code,
+        Some(3),
+        "stdout:\n{}\nstderr:\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("warning: ChromeDriver died; started again (1 of at most 3)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("ChromeDriver died and could not be started again"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    // The reports of what ran are written, and no process is left behind.
+    let summary = std::fs::read_to_string(reports.path().join("latest").join("summary.md"))
+        .expect("a summary");
+    assert!(summary.contains("| failed |"), "{summary}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_nothing_left_but(tmp.path(), &["chromedriver-twice", "starts"]);
+}
+
+/// [`assert_nothing_left`], with some files the test made itself.
+fn assert_nothing_left_but(tmp: &std::path::Path, ours: &[&str]) {
+    for f in ours {
+        let _ = std::fs::remove_file(tmp.join(f));
+    }
+    assert_nothing_left(tmp);
+}

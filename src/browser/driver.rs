@@ -107,6 +107,13 @@ impl ChromeDriver {
         Ok(driver)
     }
 
+    /// Whether the ChromeDriver process has ended (it was killed, or it crashed).
+    pub fn exited(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_none_or(|c| matches!(c.try_wait(), Ok(Some(_)) | Err(_)))
+    }
+
     /// The WebDriver URL.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)

@@ -112,12 +112,29 @@ impl BrowserConfig {
     }
 }
 
-/// Idle sessions, reused.
+/// Idle sessions, reused; and, when the pool started it, the ChromeDriver behind them, which it
+/// starts again (at most [`MAX_DRIVER_RESTARTS`] times) when it has died in the middle of a run.
 #[derive(Debug)]
 pub struct BrowserPool {
     config: BrowserConfig,
     idle: Mutex<Vec<Browser>>,
+    /// The WebDriver URL now (it changes when the driver is started again).
+    url: Mutex<String>,
+    driver: tokio::sync::Mutex<Option<OwnedDriver>>,
+    /// Why no browser can be started any more, once the driver could not be started again.
+    dead: Mutex<Option<String>>,
 }
+
+/// A ChromeDriver the pool started, with the binary to start it again.
+#[derive(Debug)]
+struct OwnedDriver {
+    binary: PathBuf,
+    driver: super::ChromeDriver,
+    restarts: usize,
+}
+
+/// How many times a run starts ChromeDriver again after it died.
+pub const MAX_DRIVER_RESTARTS: usize = 3;
 
 impl BrowserPool {
     /// Whether its browsers keep a persistent profile (`--browser-profile`): their login
@@ -128,21 +145,62 @@ impl BrowserPool {
 
     pub fn new(config: BrowserConfig) -> Self {
         Self {
+            url: Mutex::new(config.webdriver_url.clone()),
             config,
             idle: Mutex::new(Vec::new()),
+            driver: tokio::sync::Mutex::new(None),
+            dead: Mutex::new(None),
         }
     }
 
-    /// An idle session, or a new one.
+    /// A pool that owns `driver` (started from `binary`): it stops it in [`Self::stop_driver`],
+    /// and starts it again if it dies during the run.
+    pub fn with_driver(
+        config: BrowserConfig,
+        binary: PathBuf,
+        driver: super::ChromeDriver,
+    ) -> Self {
+        let pool = Self::new(BrowserConfig {
+            webdriver_url: driver.url(),
+            ..config
+        });
+        *pool.driver.try_lock().expect("a new lock is free") = Some(OwnedDriver {
+            binary,
+            driver,
+            restarts: 0,
+        });
+        pool
+    }
+
+    /// An idle session, or a new one. When the pool's own ChromeDriver has died, it is started
+    /// again and the session asked for once more; when it cannot be, every later call fails at
+    /// once with why.
     pub async fn acquire(&self) -> Result<Browser, BrowserError> {
         if let Some(b) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
             return Ok(b);
         }
+        if let Some(why) = self.dead.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Err(BrowserError::Session(why));
+        }
+        match self.connect().await {
+            Err(BrowserError::Session(e)) if self.restart_driver().await? => {
+                self.connect().await.map_err(|again| {
+                    BrowserError::Session(format!(
+                        "{e}; after ChromeDriver was started again: {again}"
+                    ))
+                })
+            }
+            other => other,
+        }
+    }
+
+    async fn connect(&self) -> Result<Browser, BrowserError> {
+        let url = self.url.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let connect = async {
             fantoccini::ClientBuilder::rustls()
                 .map_err(|e| BrowserError::Session(e.to_string()))?
                 .capabilities(self.config.capabilities())
-                .connect(&self.config.webdriver_url)
+                .connect(&url)
                 .await
                 .map_err(|e| BrowserError::Session(e.to_string()))
         };
@@ -152,6 +210,56 @@ impl BrowserPool {
                 cmd: "start a browser",
                 secs: 30,
             }),
+        }
+    }
+
+    /// Starts the pool's ChromeDriver again if it has died: `Ok(true)` when it did (the idle
+    /// sessions, which died with it, are dropped), `Ok(false)` when there is nothing to restart
+    /// (not the pool's, or still alive), `Err` when it could not be started again.
+    async fn restart_driver(&self) -> Result<bool, BrowserError> {
+        let mut guard = self.driver.lock().await;
+        let Some(owned) = guard.as_mut() else {
+            return Ok(false);
+        };
+        let current = self.url.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if owned.driver.url() != current {
+            return Ok(true); // another scenario restarted it meanwhile
+        }
+        if !owned.driver.exited() {
+            return Ok(false);
+        }
+        let fail = |why: String| {
+            *self.dead.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.clone());
+            BrowserError::Session(why)
+        };
+        if owned.restarts >= MAX_DRIVER_RESTARTS {
+            return Err(fail(format!(
+                "ChromeDriver died again after {MAX_DRIVER_RESTARTS} restarts; no browser can be started"
+            )));
+        }
+        owned.driver.stop().await;
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        match super::ChromeDriver::start(&owned.binary).await {
+            Ok(d) => {
+                owned.restarts += 1;
+                *self.url.lock().unwrap_or_else(|p| p.into_inner()) = d.url();
+                owned.driver = d;
+                eprintln!(
+                    "warning: ChromeDriver died; started again ({} of at most {MAX_DRIVER_RESTARTS})",
+                    owned.restarts
+                );
+                Ok(true)
+            }
+            Err(e) => Err(fail(format!(
+                "ChromeDriver died and could not be started again: {e}"
+            ))),
+        }
+    }
+
+    /// Stops the pool's own ChromeDriver, and every browser it started.
+    pub async fn stop_driver(&self) {
+        if let Some(mut owned) = self.driver.lock().await.take() {
+            owned.driver.stop().await;
         }
     }
 

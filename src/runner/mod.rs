@@ -5,6 +5,7 @@
 //! and pass on what each scenario left behind.
 
 mod aux;
+mod canary;
 pub mod features;
 pub mod params;
 mod steps;

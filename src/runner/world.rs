@@ -72,7 +72,7 @@ pub struct Authorization {
 pub struct OAuthWorld {
     ctx: Arc<Context>,
     /// This scenario's own canary listener: a request it hears was caused by this scenario.
-    canary: wiremock::MockServer,
+    canary: super::canary::Canary,
     pub check: Check,
     pub app: Option<AppKind>,
     pub request: Option<AuthorizeRequest>,
@@ -135,7 +135,9 @@ impl OAuthWorld {
             Failure::scenario("no run in progress: start scenarios with `sfmc-conformance run`")
         })?;
         let redactor = Redactor::of(ctx.target.secrets());
-        let canary = wiremock::MockServer::start().await;
+        let canary = super::canary::Canary::start()
+            .await
+            .map_err(|e| Failure::scenario(format!("cannot start the canary listener: {e}")))?;
         Ok(Self {
             ctx,
             canary,
@@ -325,7 +327,7 @@ impl OAuthWorld {
 
     /// How many requests this scenario's canary has received (it must stay at zero).
     pub async fn canary_heard(&self) -> usize {
-        self.canary.received_requests().await.map_or(0, |r| r.len())
+        self.canary.heard()
     }
 
     /// The run's context (helpers, HTTP client).
