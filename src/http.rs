@@ -47,6 +47,14 @@ pub enum HttpError {
     /// the target, not the environment.
     #[error("the target's answer at {url} is not valid HTTP: {cause}")]
     Malformed { url: String, cause: String },
+    /// The TLS checks of the target failed: an untrusted, expired or wrong-host certificate, or
+    /// no protocol version in common (TLS 1.0 only). Nothing was sent; no check can be judged.
+    #[error("TLS checks failed at {url}: {cause}{}", certificate.as_deref().map(|c| format!("; the server's certificate: {c}")).unwrap_or_default())]
+    Tls {
+        url: String,
+        cause: String,
+        certificate: Option<String>,
+    },
     #[error("the target kept throttling {url}: still 429 after {retries} pauses for Retry-After")]
     Throttled { url: String, retries: usize },
 }
@@ -268,7 +276,17 @@ impl TokenClient {
         if let Some(body) = &call.body {
             b = b.body(body.clone());
         }
-        let sent = b.send().await.map_err(|e| classify(endpoint, e))?;
+        let sent = match b.send().await {
+            Ok(sent) => sent,
+            Err(e) => {
+                let mut e = classify(endpoint, e);
+                // Say what the certificate is: its subject, issuer and dates.
+                if let HttpError::Tls { certificate, .. } = &mut e {
+                    *certificate = crate::tls::describe_certificate(endpoint).await;
+                }
+                return Err(e);
+            }
+        };
         let status = sent.status().as_u16();
         let headers = sent.headers().clone();
         let (bytes, truncated, broken) = read_bounded(sent, endpoint).await?;
@@ -417,7 +435,13 @@ fn classify(endpoint: &Url, e: reqwest::Error) -> HttpError {
             cause = format!("{cause}: {s}");
             src = s.source();
         }
-        if MALFORMED.iter().any(|m| cause.contains(m)) {
+        if TLS.iter().any(|m| cause.contains(m)) {
+            HttpError::Tls {
+                url: endpoint.to_string(),
+                cause,
+                certificate: None,
+            }
+        } else if MALFORMED.iter().any(|m| cause.contains(m)) {
             HttpError::Malformed {
                 url: endpoint.to_string(),
                 cause,
@@ -430,6 +454,15 @@ fn classify(endpoint: &Url, e: reqwest::Error) -> HttpError {
         }
     }
 }
+
+/// How rustls says that the TLS checks failed.
+const TLS: &[&str] = &[
+    "invalid peer certificate",
+    "peer is incompatible",
+    "received fatal alert",
+    "HandshakeFailure",
+    "ProtocolVersion",
+];
 
 /// How hyper says that an answer's head was not HTTP (its `Display` of a parse error): the target
 /// answered, wrongly.

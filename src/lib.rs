@@ -28,4 +28,5 @@ pub mod secret;
 pub mod session;
 pub mod simulator;
 pub mod target;
+pub mod tls;
 pub mod totp;

@@ -271,3 +271,85 @@ async fn a_fifty_megabyte_body_is_read_up_to_the_cap_only() {
     );
     assert!(took < bound(), "{took:?}");
 }
+
+/// A TLS server on 127.0.0.1 showing a certificate for `names`, valid from `from` to `to`
+/// (years); its URL.
+async fn tls_server(names: &[&str], from: i32, to: i32) -> Url {
+    use std::sync::Arc;
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
+            .expect("params");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, names[0]);
+    params.not_before = rcgen::date_time_ymd(from, 1, 1);
+    params.not_after = rcgen::date_time_ymd(to, 1, 1);
+    let key = rcgen::KeyPair::generate().expect("a key");
+    let cert = params.self_signed(&key).expect("a certificate");
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .expect("a config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let port = listener.local_addr().expect("an address").port();
+    tokio::spawn(async move {
+        while let Ok((conn, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(conn).await {
+                    let mut buf = [0u8; 4096];
+                    let _ = tls.read(&mut buf).await;
+                    let _ = tls
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+                        .await;
+                }
+            });
+        }
+    });
+    Url::parse(&format!("https://127.0.0.1:{port}/v2/token")).expect("a URL")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_that_fails_tls_checks_is_reported_as_such_with_its_subject_and_dates() {
+    for (what, names, from, to, expect) in [
+        ("self-signed", &["127.0.0.1"][..], 2020, 2099, "valid from"),
+        ("expired", &["127.0.0.1"][..], 2001, 2002, "(expired)"),
+        (
+            "wrong host",
+            &["other.example"][..],
+            2020,
+            2099,
+            "other.example",
+        ),
+    ] {
+        let url = tls_server(names, from, to).await;
+        let client = TokenClient::new(true).expect("a client");
+        let started = Instant::now();
+        let r = client.send(&url, &HttpCall::get()).await;
+        match r {
+            Err(e @ HttpError::Tls { .. }) => {
+                let text = e.to_string();
+                eprintln!("{what}: {text}");
+                assert!(
+                    text.starts_with("TLS checks failed at https://127.0.0.1:"),
+                    "{what}: {text}"
+                );
+                assert!(
+                    text.contains(&format!("subject `CN={}`", names[0])),
+                    "{what}: {text}"
+                );
+                assert!(text.contains(expect), "{what}: {text}");
+                assert_eq!(e.exit_code(), 3, "{what}");
+            }
+            other => panic!("{what}: {:?}", other.map(|o| o.status)),
+        }
+        assert!(started.elapsed() < bound(), "{what}");
+    }
+}

@@ -591,9 +591,9 @@ impl OAuthWorld {
                 self.evidence.push(o.exchange.clone());
                 Ok(o)
             }
-            Err(e @ (HttpError::Unreachable { .. } | HttpError::Client(_))) => {
-                Err(self.environment(e))
-            }
+            Err(
+                e @ (HttpError::Unreachable { .. } | HttpError::Client(_) | HttpError::Tls { .. }),
+            ) => Err(self.environment(e)),
             // Throttling is the environment's, never another check's failure (TE-03 has it).
             Err(e @ HttpError::Throttled { .. }) => Err(self.environment(e)),
             // No answer within the deadline: nothing to judge (issue 11: exit 3, with the
