@@ -2,6 +2,7 @@
 //! They exist only on the simulator; a live target has none of them.
 //!
 //! - `GET /__admin/journal`: every exchange so far, redacted, as JSON.
+//! - `GET /__admin/stats`: how many tokens, codes, sessions and journal entries it holds.
 //! - `POST /__admin/clock` `{"advance_seconds": N}`: moves the clock forward.
 //! - `POST /__admin/throttle` `{"enabled": true}`: 429 on every other request.
 //! - `POST /__admin/integration` `{"client_id": ..., "redirect_uris": [...], "scopes": [...]}`:
@@ -52,6 +53,21 @@ pub fn queue_change(shared: &Shared, changed: Integration) {
 
 pub fn handle(shared: &Shared, req: &Request) -> Reply {
     match (req.method.as_str(), req.url.path()) {
+        ("GET", "/__admin/stats") => {
+            let st = shared.state();
+            Reply::json_plain(
+                200,
+                &json!({
+                    "access_tokens": st.access_tokens.len(),
+                    "refresh_tokens": st.refresh_tokens.len(),
+                    "codes": st.codes.len(),
+                    "pending": st.pending.len(),
+                    "sessions": st.sessions.len(),
+                    "journal": st.journal.len(),
+                    "issued": st.issued,
+                }),
+            )
+        }
         ("GET", "/__admin/journal") => {
             Reply::json_plain(200, &serde_json::to_value(&shared.state().journal).unwrap_or_default())
         }

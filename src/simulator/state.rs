@@ -108,6 +108,8 @@ pub struct State {
     pub family_access: HashMap<u64, String>,
     /// Rotations per family (for the `refresh-chain-limit` fault).
     pub family_rotations: HashMap<u64, u32>,
+    /// Tokens issued so far (expired ones are dropped every so many).
+    pub issued: u64,
 }
 
 impl State {

@@ -38,6 +38,8 @@ const KNOWN: &[&str] = &[
     "password",
 ];
 /// How long a spent refresh token stays usable under the `refresh-grace-window` fault.
+/// Every how many issued tokens the expired ones are dropped.
+const PRUNE_EVERY: u64 = 1000;
 const REFRESH_GRACE: Duration = Duration::from_secs(10);
 /// How long a redeemed code stays redeemable under the `code-reuse-window` fault.
 const REUSE_WINDOW: Duration = Duration::from_secs(2);
@@ -680,10 +682,28 @@ fn issue(
         used_at: None,
         username: username.clone(),
     };
-    if st.access_tokens.len() > 50_000 {
-        // A long-running mock forgets expired tokens instead of growing without end.
+    // A long-running mock forgets expired tokens instead of growing without end: every
+    // PRUNE_EVERY tokens it issues, it drops those that have expired.
+    st.issued += 1;
+    if st.issued % PRUNE_EVERY == 0 || st.access_tokens.len() > 50_000 {
         st.access_tokens.retain(|_, t| t.expires > now);
         st.refresh_tokens.retain(|_, t| t.expires > now);
+        // A family none of whose tokens is alive is forgotten with them.
+        let live: std::collections::HashSet<u64> = st
+            .access_tokens
+            .values()
+            .chain(st.refresh_tokens.values())
+            .map(|t| t.family)
+            .collect();
+        st.family_access.retain(|f, _| live.contains(f));
+        st.family_rotations.retain(|f, _| live.contains(f));
+        let State {
+            spared,
+            access_tokens,
+            refresh_tokens,
+            ..
+        } = &mut *st;
+        spared.retain(|t| access_tokens.contains_key(t) || refresh_tokens.contains_key(t));
     }
     let access = mint(st, "access_token");
     st.access_tokens
