@@ -40,7 +40,7 @@ pub enum HttpError {
     Client(String),
     #[error("target unreachable at {url}: {cause}")]
     Unreachable { url: String, cause: String },
-    #[error("target did not answer {url} within {secs} s (the request timeout)")]
+    #[error("target did not answer {url} within {secs} s (the request or connect timeout)")]
     Timeout { url: String, secs: u64 },
     /// The target answered, but not in HTTP: a head hyper cannot parse (a bad status line, a
     /// header that is not one, a head too large such as a flood of Set-Cookie). A verdict about
@@ -424,9 +424,15 @@ impl HttpCall {
 
 fn classify(endpoint: &Url, e: reqwest::Error) -> HttpError {
     if e.is_timeout() {
+        // A connection that was never accepted hit the connect timeout, not the request's.
+        let secs = if e.is_connect() {
+            CONNECT_TIMEOUT.as_secs()
+        } else {
+            REQUEST_TIMEOUT.as_secs()
+        };
         HttpError::Timeout {
             url: endpoint.to_string(),
-            secs: REQUEST_TIMEOUT.as_secs(),
+            secs,
         }
     } else {
         let mut cause = e.to_string();

@@ -489,7 +489,17 @@ impl ScenarioResult {
                 failure = Some(f);
                 messages.push(message);
             }
-            Ending::HookFailed => verdict = Verdict::Failed,
+            Ending::HookFailed => {
+                // The scenario could not start (its World, its canary): nothing was asked of the
+                // target, so no verdict about it.
+                let f = Failure::environment(
+                    &check,
+                    "the scenario could not start (its before hook failed)",
+                );
+                verdict = Verdict::Failed;
+                messages.push(f.to_string());
+                failure = Some(f);
+            }
         }
         Self {
             check,

@@ -182,8 +182,9 @@ impl BrowserPool {
         if let Some(why) = self.dead.lock().unwrap_or_else(|p| p.into_inner()).clone() {
             return Err(BrowserError::Session(why));
         }
+        let url = self.url.lock().unwrap_or_else(|p| p.into_inner()).clone();
         match self.connect().await {
-            Err(BrowserError::Session(e)) if self.restart_driver().await? => {
+            Err(BrowserError::Session(e)) if self.restart_driver(&url).await? => {
                 self.connect().await.map_err(|again| {
                     BrowserError::Session(format!(
                         "{e}; after ChromeDriver was started again: {again}"
@@ -213,17 +214,17 @@ impl BrowserPool {
         }
     }
 
-    /// Starts the pool's ChromeDriver again if it has died: `Ok(true)` when it did (the idle
+    /// Starts the pool's ChromeDriver again if it has died (`failed_at`: the URL a session could
+    /// not start on): `Ok(true)` when it did, or another scenario did meanwhile (the idle
     /// sessions, which died with it, are dropped), `Ok(false)` when there is nothing to restart
     /// (not the pool's, or still alive), `Err` when it could not be started again.
-    async fn restart_driver(&self) -> Result<bool, BrowserError> {
+    async fn restart_driver(&self, failed_at: &str) -> Result<bool, BrowserError> {
         let mut guard = self.driver.lock().await;
         let Some(owned) = guard.as_mut() else {
             return Ok(false);
         };
-        let current = self.url.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if owned.driver.url() != current {
-            return Ok(true); // another scenario restarted it meanwhile
+        if owned.driver.url() != failed_at {
+            return Ok(true); // another scenario started it again meanwhile: try the new one
         }
         if !owned.driver.exited() {
             return Ok(false);
