@@ -819,7 +819,18 @@ fn write_reports(
         report.attach_steps(&json);
     }
     let root = run.reports.as_deref().unwrap_or(Path::new("."));
-    let written = crate::report::write_run(&dir.partial, &report).and_then(|files| {
+    let json_failed = run
+        .ctx
+        .json_failed
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let written = match json_failed {
+        Some(e) => Err(std::io::Error::other(format!("cucumber.json: {e}"))),
+        None => Ok(()),
+    }
+    .and_then(|()| crate::report::write_run(&dir.partial, &report))
+    .and_then(|files| {
         if let Some(text) = throttle_evidence(&run.ctx.http.throttles()) {
             use std::io::Write as _;
             let mut f = std::fs::OpenOptions::new()

@@ -140,3 +140,71 @@ fn a_report_folder_that_becomes_unwritable_exits_3_and_leaves_the_previous_run_a
     assert_complete(&reports.join(&latest_before));
     common::assert_nothing_left(&work);
 }
+
+#[test]
+fn a_full_disk_exits_3_with_one_line_and_leaves_the_previous_run_alone() {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let reports = tmp.path().join("reports");
+    let arg = reports.display().to_string();
+    let args = [
+        "run",
+        "--tags",
+        "@TR-01",
+        "--color",
+        "never",
+        "--report-dir",
+        &arg,
+    ];
+    let first = finish(command(&args, tmp.path()).spawn().expect("start"), LIMIT);
+    assert_eq!(first.code, Some(0), "{first:?}");
+    let before = run_folders(&reports);
+    let latest_before = std::fs::read_link(reports.join("latest")).expect("latest");
+
+    // A disk that fills at 2 KB: every file the run writes past that fails (EFBIG, as ENOSPC
+    // would), cucumber's JSON report among them.
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(&work).expect("a folder");
+    // Enough scenarios that cucumber's JSON outgrows its buffer during the run.
+    let many = [
+        "run",
+        "--tags",
+        "@RU-05",
+        "--color",
+        "never",
+        "--report-dir",
+        &arg,
+    ];
+    let mut cmd = command(&many, &work);
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 2048,
+                rlim_max: 2048,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
+            Ok(())
+        });
+    }
+    let r = finish(cmd.spawn().expect("start the second run"), LIMIT);
+    assert_eq!(r.code, Some(3), "{r:?}");
+    assert!(
+        r.stderr
+            .lines()
+            .any(|l| l.starts_with("error: the reports could not be written")),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_eq!(
+        run_folders(&reports),
+        before,
+        "no new or half-written folder"
+    );
+    assert_eq!(
+        std::fs::read_link(reports.join("latest")).expect("latest"),
+        latest_before
+    );
+    common::assert_nothing_left(&work);
+}

@@ -59,6 +59,8 @@ pub struct Context {
     records: Mutex<Vec<ScenarioRecord>>,
     /// A login failed: no scenario signs in again.
     pub login_failed: std::sync::atomic::AtomicBool,
+    /// Why cucumber's JSON report could not be written (a full disk), if it could not.
+    pub json_failed: Arc<Mutex<Option<String>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -84,6 +86,7 @@ impl Context {
             shots: Mutex::new(Vec::new()),
             records: Mutex::new(Vec::new()),
             login_failed: std::sync::atomic::AtomicBool::new(false),
+            json_failed: Arc::default(),
         }
     }
 
@@ -188,6 +191,7 @@ pub fn take_records(ctx: &Context) -> Vec<ScenarioRecord> {
 
 async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
     let selection = opts.selection.clone();
+    let json_failed = ctx.json_failed.clone();
     let pass = opts.pass;
     let coloring = if opts.color {
         writer::Coloring::Auto
@@ -251,6 +255,7 @@ async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
                 .summarized()
                 .tee::<OAuthWorld, _>(writer::Json::for_tee(json_output(
                     opts.cucumber_json.as_deref(),
+                    json_failed,
                 )))
                 .normalized(),
         )
@@ -271,10 +276,58 @@ async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
         .await;
 }
 
-fn json_output(path: Option<&std::path::Path>) -> Box<dyn std::io::Write> {
-    match path.and_then(|p| std::fs::File::create(p).ok()) {
-        Some(f) => Box::new(std::io::BufWriter::new(f)),
-        None => Box::new(std::io::sink()),
+/// Where cucumber writes its JSON report. Cucumber panics when a write fails; this writer
+/// records the failure instead (the session then ends the run with exit 3, nothing half-written
+/// kept), and ignores what follows.
+fn json_output(
+    path: Option<&std::path::Path>,
+    failed: Arc<Mutex<Option<String>>>,
+) -> Box<dyn std::io::Write> {
+    let Some(path) = path else {
+        return Box::new(std::io::sink());
+    };
+    match std::fs::File::create(path) {
+        Ok(f) => Box::new(Recorded {
+            inner: std::io::BufWriter::new(f),
+            failed,
+        }),
+        Err(e) => {
+            *lock(&failed) = Some(format!("{}: {e}", path.display()));
+            Box::new(std::io::sink())
+        }
+    }
+}
+
+/// A writer whose first failure is recorded, and which then takes everything without writing.
+struct Recorded<W> {
+    inner: W,
+    failed: Arc<Mutex<Option<String>>>,
+}
+
+impl<W: std::io::Write> Recorded<W> {
+    fn guard(&mut self, r: std::io::Result<()>) -> std::io::Result<()> {
+        if let Err(e) = r {
+            lock(&self.failed).get_or_insert_with(|| e.to_string());
+        }
+        Ok(())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Recorded<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if lock(&self.failed).is_none() {
+            let r = self.inner.write_all(buf);
+            self.guard(r)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if lock(&self.failed).is_none() {
+            let r = self.inner.flush();
+            self.guard(r)?;
+        }
+        Ok(())
     }
 }
 
