@@ -219,7 +219,6 @@ impl Failure {
         }
     }
 
-    /// The environment failed (`cause` already redacted).
     /// A bug in the harness: `cause` says where a step panicked and why.
     pub fn harness(check: &Check, cause: impl Into<String>) -> Self {
         Self {
@@ -228,6 +227,7 @@ impl Failure {
         }
     }
 
+    /// The environment failed (`cause` already redacted).
     pub fn environment(check: &Check, cause: impl Into<String>) -> Self {
         Self {
             kind: FailureKind::Environment,

@@ -21,7 +21,7 @@ fn assert_one_line_cause(stderr: &str, needle: &str) {
 fn help_lists_the_exit_codes_and_exits_0() {
     let (r, _tmp) = run(&["run", "--help"], LIMIT);
     assert_eq!(r.code, Some(0), "{r:?}");
-    for code in ["0 ", "1 ", "2 ", "3 ", "4 ", "130"] {
+    for code in ["0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "130"] {
         assert!(
             r.stdout.contains(&format!("  {code}")),
             "exit code {code} missing:\n{}",

@@ -1,6 +1,6 @@
 //! The report folder under stress: two runs at once, a folder that becomes unwritable in the
-//! middle of a run, and an interrupted run. `latest` always names a complete run, and nothing is
-//! left half-written.
+//! middle of a run, and a full disk. `latest` always names a complete run, and nothing is left
+//! half-written. (The interrupted run's reports: `browser_runs::ctrl_c_stops_the_run…`.)
 
 mod common;
 

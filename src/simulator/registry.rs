@@ -360,7 +360,6 @@ impl Registry {
         self.first(IntegrationKind::Public)
     }
 
-    /// The first user without a verification-code step, else the first user.
     /// Moves every `https://` redirect URI on a loopback IP literal to `http://` (the
     /// `loopback-any-port` variation: RFC 8252 §7.3 is about `http` loopback URIs).
     pub fn use_http_loopback(&mut self) {
@@ -380,6 +379,7 @@ impl Registry {
         }
     }
 
+    /// The first user without a verification-code step, else the first user.
     pub fn default_user(&self) -> Option<&TestUser> {
         self.users
             .iter()

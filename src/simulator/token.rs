@@ -37,9 +37,9 @@ const KNOWN: &[&str] = &[
     "username",
     "password",
 ];
-/// How long a spent refresh token stays usable under the `refresh-grace-window` fault.
 /// Every how many issued tokens the expired ones are dropped.
 const PRUNE_EVERY: u64 = 1000;
+/// How long a spent refresh token stays usable under the `refresh-grace-window` fault.
 const REFRESH_GRACE: Duration = Duration::from_secs(10);
 /// How long a redeemed code stays redeemable under the `code-reuse-window` fault.
 const REUSE_WINDOW: Duration = Duration::from_secs(2);
