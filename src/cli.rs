@@ -307,10 +307,6 @@ fn run_command(cli: Cli) -> ExitCode {
         });
     ExitCode::from(match outcome {
         Ok(code) => code,
-        Err(SessionError::Interrupted) => {
-            eprintln!("{}", SessionError::Interrupted);
-            exit::INTERRUPTED
-        }
         Err(e) => {
             eprintln!("error: {e}");
             e.exit_code()

@@ -168,8 +168,6 @@ pub enum SessionError {
     Output(#[from] serde_json::Error),
     #[error(transparent)]
     Catcher(#[from] crate::catcher::CatcherError),
-    #[error("interrupted: browsers and ChromeDriver stopped")]
-    Interrupted,
 }
 
 impl Exit for SessionError {
@@ -188,7 +186,6 @@ impl Exit for SessionError {
             Self::Catcher(e) => e.exit_code(),
             Self::Name(_) | Self::Usage(_) => exit::USAGE,
             Self::ReportDir { .. } | Self::Runtime(_) | Self::Output(_) => exit::ENVIRONMENT,
-            Self::Interrupted => exit::INTERRUPTED,
         }
     }
 }
@@ -395,7 +392,6 @@ impl Prepared {
         if let Some(per_second) = pace {
             http = http.paced(per_second);
         }
-        let driver: Option<ChromeDriver> = None;
         let mut owned_driver: Option<(PathBuf, ChromeDriver)> = None;
         let mut catcher = None;
         let (browsers, owns_browsers) = match (&config.browsers, plan.needs_browser) {
@@ -486,7 +482,6 @@ impl Prepared {
                 config.screenshots,
             )),
             owns_browsers,
-            driver,
             catcher,
             _simulator: simulator,
             report_dir: None,
@@ -569,7 +564,6 @@ pub struct Started {
     report_dir: Option<ReportDir>,
     /// Whether the session started the browsers (and so closes them).
     owns_browsers: bool,
-    driver: Option<ChromeDriver>,
     /// The local catcher at the redirect URIs, when this session started the browsers.
     catcher: Option<crate::catcher::Catcher>,
     /// The embedded simulator, kept alive for the run: dropping it stops the server.
@@ -586,9 +580,6 @@ impl Started {
                 pool.close_all().await;
                 pool.stop_driver().await;
             }
-        }
-        if let Some(mut d) = self.driver.take() {
-            d.stop().await;
         }
     }
 

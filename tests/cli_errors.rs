@@ -17,6 +17,12 @@ fn assert_one_line_cause(stderr: &str, needle: &str) {
     assert!(!stderr.contains("panicked"), "a panic trace:\n{stderr}");
 }
 
+/// `run` on the feature files of `tests/fixtures/NAME`, without colours.
+fn run_fixture(name: &str) -> (common::Run, tempfile::TempDir) {
+    let dir = format!("tests/fixtures/{name}");
+    run(&["run", "--features", &dir, "--color", "never"], LIMIT)
+}
+
 #[test]
 fn help_lists_the_exit_codes_and_exits_0() {
     let (r, _tmp) = run(&["run", "--help"], LIMIT);
@@ -67,16 +73,7 @@ fn a_feature_that_does_not_parse_exits_2_before_anything_starts() {
 
 #[test]
 fn an_undefined_step_fails_the_run_with_exit_2_and_is_not_a_pass() {
-    let (r, _tmp) = run(
-        &[
-            "run",
-            "--features",
-            "tests/fixtures/undefined",
-            "--color",
-            "never",
-        ],
-        LIMIT,
-    );
+    let (r, _tmp) = run_fixture("undefined");
     assert_eq!(r.code, Some(2), "{r:?}");
     assert_eq!(
         r.closing_line(),
@@ -89,16 +86,7 @@ fn an_undefined_step_fails_the_run_with_exit_2_and_is_not_a_pass() {
 
 #[test]
 fn a_failed_check_exits_4() {
-    let (r, _tmp) = run(
-        &[
-            "run",
-            "--features",
-            "tests/fixtures/nonconformant",
-            "--color",
-            "never",
-        ],
-        LIMIT,
-    );
+    let (r, _tmp) = run_fixture("nonconformant");
     assert_eq!(r.code, Some(4), "{r:?}");
     assert_eq!(r.closing_line(), "0 passed, 1 failed, 0 skipped");
     assert!(
@@ -207,16 +195,7 @@ fn output_into_a_closed_pipe_ends_quietly() {
 
 #[test]
 fn a_bug_in_step_code_is_a_harness_error_that_names_the_scenario_exit_5() {
-    let (r, _tmp) = run(
-        &[
-            "run",
-            "--features",
-            "tests/fixtures/harness_bug",
-            "--color",
-            "never",
-        ],
-        LIMIT,
-    );
+    let (r, _tmp) = run_fixture("harness_bug");
     assert_eq!(r.code, Some(5), "{r:?}");
     // Never a pass: the check that fails as a check beside it is still judged.
     assert_eq!(r.closing_line(), "0 passed, 2 failed, 0 skipped");

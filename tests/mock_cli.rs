@@ -94,19 +94,7 @@ fn mock_prints_where_it_listens_first_then_clients_and_users_but_no_secrets() {
     assert!(out.contains("sentinel.user@example.com"), "{out}");
     assert!(!out.contains("SENTINEL"), "a secret was printed:\n{out}");
     // It answers while it runs.
-    let base = first.trim_start_matches("listening on ").trim().to_owned();
-    let addr = base.trim_start_matches("http://").to_owned();
-    let mut conn = std::net::TcpStream::connect(&addr).expect("the mock accepts connections");
-    conn.set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("a timeout");
-    std::io::Write::write_all(
-        &mut conn,
-        b"GET /v2/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    )
-    .expect("write");
-    let mut answer = String::new();
-    let _ = std::io::Read::read_to_string(&mut conn, &mut answer);
-    assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+    assert_eq!(status_of(&port_of(&out), "/v2/token", None), "405");
     // SAFETY: signalling the child we spawned.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
@@ -124,12 +112,7 @@ fn show_secrets_prints_them() {
         "--show-secrets",
     ]);
     assert!(out.contains("SENTINELwebSecret7Qx2Lm9Z"), "{out}");
-    // SAFETY: signalling the child we spawned.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
-    let r = finish(child, LIMIT);
-    assert_eq!(r.code, Some(0));
+    stop(child);
 }
 
 /// The status of `GET path` on 127.0.0.1:`port`, with `auth` as the Authorization header.

@@ -133,7 +133,6 @@ async fn a_long_running_mock_answers_every_request_and_drops_expired_tokens() {
     }
     let second = stats(&base).await;
     let elapsed = started.elapsed().as_secs_f64();
-    let (other1, other2) = (other1, other2);
     let end_kb = rss_kb(pid);
     let rate = (ok1 + ok2) as f64 / elapsed;
     eprintln!(

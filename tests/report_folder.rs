@@ -40,21 +40,15 @@ fn assert_complete(dir: &Path) {
 fn two_runs_at_once_write_two_complete_folders_and_latest_names_one() {
     let tmp = tempfile::tempdir().expect("a temporary folder");
     let reports = tmp.path().join("reports");
-    let arg = reports.display().to_string();
-    let args = [
-        "run",
-        "--tags",
-        "@TR-01",
-        "--color",
-        "never",
-        "--report-dir",
-        &arg,
-    ];
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     std::fs::create_dir_all(&a).expect("a");
     std::fs::create_dir_all(&b).expect("b");
-    let first = command(&args, &a).spawn().expect("start the first run");
-    let second = command(&args, &b).spawn().expect("start the second run");
+    let first = run_command(&a, &reports, "@TR-01")
+        .spawn()
+        .expect("start the first run");
+    let second = run_command(&b, &reports, "@TR-01")
+        .spawn()
+        .expect("start the second run");
     let (r1, r2) = (finish(first, LIMIT), finish(second, LIMIT));
     assert_eq!((r1.code, r2.code), (Some(0), Some(0)), "{r1:?}\n{r2:?}");
     let names = run_folders(&reports);
@@ -75,33 +69,86 @@ fn two_runs_at_once_write_two_complete_folders_and_latest_names_one() {
     common::assert_nothing_left(&b);
 }
 
+/// A report folder under `tmp` that already holds one complete run: what a failed run must
+/// leave alone.
+struct Previous {
+    reports: std::path::PathBuf,
+    folders: Vec<String>,
+    latest: std::path::PathBuf,
+}
+
+impl Previous {
+    fn record(tmp: &Path) -> Self {
+        let reports = tmp.join("reports");
+        let first = finish(
+            run_command(tmp, &reports, "@TR-01").spawn().expect("start"),
+            LIMIT,
+        );
+        assert_eq!(first.code, Some(0), "{first:?}");
+        Self {
+            folders: run_folders(&reports),
+            latest: std::fs::read_link(reports.join("latest")).expect("latest"),
+            reports,
+        }
+    }
+
+    /// The run `r` ended with exit 3 and one line saying the reports could not be written, and
+    /// left no new or half-written folder; `latest` still names the complete previous run.
+    fn assert_untouched_by(&self, r: &common::Run) {
+        assert_eq!(r.code, Some(3), "{r:?}");
+        assert!(
+            r.stderr
+                .lines()
+                .any(|l| l.starts_with("error: the reports could not be written")),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        assert_eq!(
+            run_folders(&self.reports),
+            self.folders,
+            "no new or half-written folder"
+        );
+        assert_eq!(
+            std::fs::read_link(self.reports.join("latest")).expect("latest"),
+            self.latest
+        );
+        assert_complete(&self.reports.join(&self.latest));
+    }
+}
+
+/// `run --tags TAGS --color never --report-dir REPORTS`, from `cwd` (its TMPDIR too).
+fn run_command(cwd: &Path, reports: &Path, tags: &str) -> std::process::Command {
+    let reports = reports.display().to_string();
+    command(
+        &[
+            "run",
+            "--tags",
+            tags,
+            "--color",
+            "never",
+            "--report-dir",
+            &reports,
+        ],
+        cwd,
+    )
+}
+
 #[test]
 fn a_report_folder_that_becomes_unwritable_exits_3_and_leaves_the_previous_run_alone() {
     let tmp = tempfile::tempdir().expect("a temporary folder");
-    let reports = tmp.path().join("reports");
-    let arg = reports.display().to_string();
-    let args = [
-        "run",
-        "--tags",
-        "@TR-01",
-        "--color",
-        "never",
-        "--report-dir",
-        &arg,
-    ];
-    let first = finish(command(&args, tmp.path()).spawn().expect("start"), LIMIT);
-    assert_eq!(first.code, Some(0), "{first:?}");
-    let before = run_folders(&reports);
-    let latest_before = std::fs::read_link(reports.join("latest")).expect("latest");
-
+    let previous = Previous::record(tmp.path());
+    let reports = &previous.reports;
     let work = tmp.path().join("work");
     std::fs::create_dir_all(&work).expect("a folder");
-    let child = command(&args, &work).spawn().expect("start the second run");
+    let child = run_command(&work, reports, "@TR-01")
+        .spawn()
+        .expect("start the second run");
     // Once the run's folder exists, something else takes its place: a plain file, as a full or
     // vanished disk would leave the run unable to write there.
     let deadline = Instant::now() + Duration::from_secs(60);
     let partial = loop {
-        let found = run_folders(&reports)
+        let found = run_folders(reports)
             .into_iter()
             .find(|n| n.ends_with(".partial"));
         if let Some(n) = found {
@@ -113,68 +160,21 @@ fn a_report_folder_that_becomes_unwritable_exits_3_and_leaves_the_previous_run_a
     std::fs::remove_dir_all(&partial).expect("remove the partial folder");
     std::fs::write(&partial, "not a folder").expect("a file in its place");
     let r = finish(child, LIMIT);
-    assert_eq!(r.code, Some(3), "{r:?}");
-    let errors: Vec<&str> = r
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("error:"))
-        .collect();
-    assert!(
-        errors
-            .iter()
-            .any(|l| l.contains("the reports could not be written")),
-        "{}",
-        r.stderr
-    );
-    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     std::fs::remove_file(&partial).expect("our file");
-    assert_eq!(
-        run_folders(&reports),
-        before,
-        "no new or half-written folder"
-    );
-    assert_eq!(
-        std::fs::read_link(reports.join("latest")).expect("latest"),
-        latest_before
-    );
-    assert_complete(&reports.join(&latest_before));
+    previous.assert_untouched_by(&r);
     common::assert_nothing_left(&work);
 }
 
 #[test]
 fn a_full_disk_exits_3_with_one_line_and_leaves_the_previous_run_alone() {
     let tmp = tempfile::tempdir().expect("a temporary folder");
-    let reports = tmp.path().join("reports");
-    let arg = reports.display().to_string();
-    let args = [
-        "run",
-        "--tags",
-        "@TR-01",
-        "--color",
-        "never",
-        "--report-dir",
-        &arg,
-    ];
-    let first = finish(command(&args, tmp.path()).spawn().expect("start"), LIMIT);
-    assert_eq!(first.code, Some(0), "{first:?}");
-    let before = run_folders(&reports);
-    let latest_before = std::fs::read_link(reports.join("latest")).expect("latest");
-
+    let previous = Previous::record(tmp.path());
     // A disk that fills at 2 KB: every file the run writes past that fails (EFBIG, as ENOSPC
     // would), cucumber's JSON report among them.
     let work = tmp.path().join("work");
     std::fs::create_dir_all(&work).expect("a folder");
     // Enough scenarios that cucumber's JSON outgrows its buffer during the run.
-    let many = [
-        "run",
-        "--tags",
-        "@RU-05",
-        "--color",
-        "never",
-        "--report-dir",
-        &arg,
-    ];
-    let mut cmd = command(&many, &work);
+    let mut cmd = run_command(&work, &previous.reports, "@RU-05");
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
         std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
@@ -188,23 +188,6 @@ fn a_full_disk_exits_3_with_one_line_and_leaves_the_previous_run_alone() {
         });
     }
     let r = finish(cmd.spawn().expect("start the second run"), LIMIT);
-    assert_eq!(r.code, Some(3), "{r:?}");
-    assert!(
-        r.stderr
-            .lines()
-            .any(|l| l.starts_with("error: the reports could not be written")),
-        "{}",
-        r.stderr
-    );
-    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-    assert_eq!(
-        run_folders(&reports),
-        before,
-        "no new or half-written folder"
-    );
-    assert_eq!(
-        std::fs::read_link(reports.join("latest")).expect("latest"),
-        latest_before
-    );
+    previous.assert_untouched_by(&r);
     common::assert_nothing_left(&work);
 }

@@ -160,16 +160,14 @@ impl BrowserPool {
         binary: PathBuf,
         driver: super::ChromeDriver,
     ) -> Self {
-        let pool = Self::new(BrowserConfig {
-            webdriver_url: driver.url(),
-            ..config
-        });
-        *pool.driver.try_lock().expect("a new lock is free") = Some(OwnedDriver {
-            binary,
-            driver,
-            restarts: 0,
-        });
-        pool
+        Self {
+            driver: tokio::sync::Mutex::new(Some(OwnedDriver {
+                binary,
+                driver,
+                restarts: 0,
+            })),
+            ..Self::new(config)
+        }
     }
 
     /// An idle session, or a new one. When the pool's own ChromeDriver has died, it is started
@@ -182,10 +180,10 @@ impl BrowserPool {
         if let Some(why) = self.dead.lock().unwrap_or_else(|p| p.into_inner()).clone() {
             return Err(BrowserError::Session(why));
         }
-        let url = self.url.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        match self.connect().await {
+        let url = self.current_url();
+        match self.connect(&url).await {
             Err(BrowserError::Session(e)) if self.restart_driver(&url).await? => {
-                self.connect().await.map_err(|again| {
+                self.connect(&self.current_url()).await.map_err(|again| {
                     BrowserError::Session(format!(
                         "{e}; after ChromeDriver was started again: {again}"
                     ))
@@ -195,13 +193,17 @@ impl BrowserPool {
         }
     }
 
-    async fn connect(&self) -> Result<Browser, BrowserError> {
-        let url = self.url.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    /// The WebDriver URL now.
+    fn current_url(&self) -> String {
+        self.url.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    async fn connect(&self, url: &str) -> Result<Browser, BrowserError> {
         let connect = async {
             fantoccini::ClientBuilder::rustls()
                 .map_err(|e| BrowserError::Session(e.to_string()))?
                 .capabilities(self.config.capabilities())
-                .connect(&url)
+                .connect(url)
                 .await
                 .map_err(|e| BrowserError::Session(e.to_string()))
         };

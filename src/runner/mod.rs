@@ -305,28 +305,24 @@ struct Recorded<W> {
 }
 
 impl<W: std::io::Write> Recorded<W> {
-    fn guard(&mut self, r: std::io::Result<()>) -> std::io::Result<()> {
-        if let Err(e) = r {
-            lock(&self.failed).get_or_insert_with(|| e.to_string());
+    /// Runs `op` on the inner writer unless an earlier write failed; records its failure.
+    fn unless_failed(&mut self, op: impl FnOnce(&mut W) -> std::io::Result<()>) {
+        if lock(&self.failed).is_none() {
+            if let Err(e) = op(&mut self.inner) {
+                *lock(&self.failed) = Some(e.to_string());
+            }
         }
-        Ok(())
     }
 }
 
 impl<W: std::io::Write> std::io::Write for Recorded<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if lock(&self.failed).is_none() {
-            let r = self.inner.write_all(buf);
-            self.guard(r)?;
-        }
+        self.unless_failed(|w| w.write_all(buf));
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        if lock(&self.failed).is_none() {
-            let r = self.inner.flush();
-            self.guard(r)?;
-        }
+        self.unless_failed(std::io::Write::flush);
         Ok(())
     }
 }

@@ -591,18 +591,19 @@ impl OAuthWorld {
                 self.evidence.push(o.exchange.clone());
                 Ok(o)
             }
-            Err(
-                e @ (HttpError::Unreachable { .. } | HttpError::Client(_) | HttpError::Tls { .. }),
-            ) => Err(self.environment(e)),
-            // Throttling is the environment's, never another check's failure (TE-03 has it).
-            Err(e @ HttpError::Throttled { .. }) => Err(self.environment(e)),
-            // No answer within the deadline: nothing to judge (issue 11: exit 3, with the
-            // timeout that was hit).
-            Err(e @ HttpError::Timeout { .. }) => Err(self.environment(e)),
-            // An answer that is not HTTP is the target's.
-            Err(e @ HttpError::Malformed { .. }) => {
-                Err(self.fail("the target answers in HTTP", "a parsable HTTP response", e))
+            Err(e) => Err(self.http_failure(e)),
+        }
+    }
+
+    /// What a call that produced no answer to judge means: an answer that is not HTTP is the
+    /// target's; everything else (unreachable, TLS checks failed, no answer within the deadline,
+    /// throttled, which TE-03 judges) is the environment's.
+    fn http_failure(&mut self, e: HttpError) -> Failure {
+        match e {
+            e @ HttpError::Malformed { .. } => {
+                self.fail("the target answers in HTTP", "a parsable HTTP response", e)
             }
+            e => self.environment(e),
         }
     }
 
@@ -622,14 +623,7 @@ impl OAuthWorld {
                     }
                     self.batch.push(o);
                 }
-                Err(e @ HttpError::Malformed { .. }) => {
-                    return Err(self.fail(
-                        "the target answers in HTTP",
-                        "a parsable HTTP response",
-                        e,
-                    ))
-                }
-                Err(e) => return Err(self.environment(e)),
+                Err(e) => return Err(self.http_failure(e)),
             }
         }
         Ok(())
