@@ -320,6 +320,7 @@ impl RunArgs {
             features: self.features.dir,
             tags: self.tags,
             name: self.name,
+            only: None,
             concurrency: self.concurrency,
             intrusive: self.intrusive,
             slow: self.slow,

@@ -370,6 +370,8 @@ pub struct ScenarioRecord {
     pub observed: Observed,
     pub evidence: Vec<Exchange>,
     pub screenshots: Vec<usize>,
+    /// The simulator's faults the scenario consulted, by name (empty against a live target).
+    pub consulted: Vec<String>,
 }
 
 /// The scenario differs from its baseline snapshot.
@@ -422,6 +424,9 @@ pub struct ScenarioResult {
     pub screenshots: Vec<usize>,
     /// The scenario's steps with their status, from cucumber's JSON report.
     pub steps: Vec<StepRecord>,
+    /// The simulator's faults the scenario consulted, by name: a fault it did not consult
+    /// cannot have changed it (the mutation matrix selects a fault's scenarios by this).
+    pub consulted: Vec<String>,
 }
 
 impl ScenarioResult {
@@ -439,6 +444,7 @@ impl ScenarioResult {
             observed: _,
             evidence,
             screenshots,
+            consulted,
         } = record;
         let mut verdict = judgements
             .iter()
@@ -513,6 +519,7 @@ impl ScenarioResult {
             evidence,
             screenshots,
             steps: Vec::new(),
+            consulted,
         }
     }
 
@@ -664,6 +671,7 @@ mod tests {
             observed: Observed::default(),
             evidence: vec![],
             screenshots: vec![],
+            consulted: vec![],
         }
     }
 

@@ -74,6 +74,8 @@ pub struct SessionConfig {
     pub tags: Option<String>,
     /// A regular expression scenario names must match.
     pub name: Option<String>,
+    /// Only these scenarios, when given (the mutation matrix's selection for a fault's row).
+    pub only: Option<Arc<std::collections::HashSet<crate::outcome::Location>>>,
     /// Scenarios at once (default: 2 against the embedded simulator, the target file's
     /// `concurrency`, 1, against a live target).
     pub concurrency: Option<usize>,
@@ -110,6 +112,7 @@ impl SessionConfig {
             features: features.to_owned(),
             tags: None,
             name: None,
+            only: None,
             concurrency: None,
             intrusive: false,
             slow: false,
@@ -489,6 +492,7 @@ impl Prepared {
                 features: config.features.clone(),
                 selection: plan.selection.clone(),
                 name,
+                only: config.only.clone(),
                 // One browser at a time can use a persistent profile.
                 concurrency: if persistent {
                     1

@@ -3,11 +3,17 @@
 //! trip (fail, warn, or report a finding). A check no fault trips, and a fault that trips
 //! nothing, are defects. One ChromeDriver and two browsers serve every run.
 //!
+//! The conformant row runs the whole suite, one scenario at a time, and notes which faults each
+//! scenario made the simulator consult; a fault's row then runs the scenarios that consulted it
+//! (see `common::matrix::Coverage`): a scenario that never reached a fault's branch cannot
+//! trip with it on.
+//!
 //! `SFMC_MATRIX_FAULTS=a,b` runs only those rows (for working on a fault); CI runs them all.
+//! `SFMC_MATRIX_FULL=1` runs every row on the whole suite, as the matrix was first established.
 
 mod common;
 
-use common::matrix::{environment, SharedBrowsers};
+use common::matrix::{environment, Coverage, SharedBrowsers};
 use sfmc_oauth_conformance::runner::features;
 use sfmc_oauth_conformance::simulator::Fault;
 use std::collections::BTreeSet;
@@ -145,22 +151,48 @@ async fn each_fault_trips_exactly_its_checks() {
     let only: Option<Vec<String>> = std::env::var("SFMC_MATRIX_FAULTS")
         .ok()
         .map(|v| v.split(',').map(str::to_owned).collect());
+    let full = std::env::var_os("SFMC_MATRIX_FULL").is_some();
     let browsers = SharedBrowsers::start().await;
     let mut wrong = Vec::new();
     let mut observed = Vec::new();
-    let names = std::iter::once("none").chain(Fault::ALL.iter().map(|f| f.name()));
-    for name in names {
+    // The conformant row, always run: it must be clean, and it says which scenarios consult
+    // which fault.
+    let started = std::time::Instant::now();
+    let conformant = browsers.run_conformant().await;
+    let coverage = Coverage::of(&conformant);
+    let clean = conformant.tripped_checks();
+    eprintln!(
+        "    (\"none\", &[{}]), // {:.1} s, {} scenarios",
+        clean
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", "),
+        started.elapsed().as_secs_f64(),
+        conformant.results.len()
+    );
+    if !clean.is_empty() || !environment(&conformant).is_empty() {
+        wrong.push(format!(
+            "none: expected nothing, got {clean:?}; environment failures: {:?}",
+            environment(&conformant)
+        ));
+    }
+    for f in Fault::ALL {
+        let name = f.name();
         let expected = row(name).unwrap_or(&[]);
         if only.as_ref().is_some_and(|o| !o.iter().any(|x| x == name)) {
             continue;
         }
-        let faults = if name == "none" {
-            vec![]
-        } else {
-            vec![name.parse::<Fault>().expect("a known fault")]
-        };
         let started = std::time::Instant::now();
-        let tally = browsers.run(&faults, &[]).await;
+        let (tally, ran) = if full {
+            let t = browsers.run(&[*f], &[]).await;
+            let n = t.results.len();
+            (t, n)
+        } else {
+            let selected = coverage.of_fault(name);
+            let n = selected.len();
+            (browsers.run_only(&[*f], selected).await, n)
+        };
         let got: BTreeSet<String> = tally.tripped_checks();
         let want: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
         let row = format!(
@@ -170,7 +202,10 @@ async fn each_fault_trips_exactly_its_checks() {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        eprintln!("{row} // {:.1} s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "{row} // {:.1} s, {ran} scenarios",
+            started.elapsed().as_secs_f64()
+        );
         observed.push(row);
         if got != want {
             wrong.push(format!(

@@ -271,6 +271,7 @@ mod tests {
                 observations: vec![],
                 evidence: vec![exchange.clone()],
                 screenshots: vec![0],
+                consulted: vec![],
                 steps: vec![StepRecord {
                     keyword: "Then".into(),
                     text: format!("the {check} check holds"),

@@ -29,6 +29,9 @@ pub struct RunOptions {
     /// The scenarios to run: the user's tags and the target's capabilities.
     pub selection: features::Selection,
     pub name: Option<regex::Regex>,
+    /// Only these scenarios, when given (the mutation matrix runs a fault's row on the
+    /// scenarios that consulted the fault).
+    pub only: Option<Arc<std::collections::HashSet<Location>>>,
     pub concurrency: usize,
     pub fail_fast: bool,
     pub color: bool,
@@ -201,6 +204,7 @@ async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
     // `--name` is applied with the tags in `filter_run` below: cucumber's own name filter would
     // replace that filter, not narrow it.
     let name = opts.name.clone();
+    let only = opts.only.clone();
     let cli = cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty> {
         runner: cucumber::runner::basic::Cli {
             concurrency: Some(opts.concurrency.max(1)),
@@ -246,6 +250,7 @@ async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
                     observed: end.observed,
                     evidence: end.evidence,
                     screenshots: end.screenshots,
+                    consulted: end.consulted,
                 });
             }
             .boxed_local()
@@ -272,6 +277,9 @@ async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
             selection.runs(&tags)
                 && pass.takes(&tags)
                 && name.as_ref().is_none_or(|n| n.is_match(&scenario.name))
+                && only
+                    .as_ref()
+                    .is_none_or(|o| o.contains(&location(feature, scenario)))
         })
         .await;
 }

@@ -55,6 +55,8 @@ pub struct ScenarioEnd {
     pub observed: Observed,
     pub evidence: Vec<crate::evidence::Exchange>,
     pub screenshots: Vec<usize>,
+    /// The target's faults this scenario consulted (the simulator's), by name.
+    pub consulted: Vec<String>,
 }
 
 /// One authorization as the browser saw it.
@@ -117,6 +119,8 @@ pub struct OAuthWorld {
     pub shots: Vec<usize>,
     /// Observations a PROBE records whatever it concludes.
     pub observations: Vec<String>,
+    /// The simulator's watch of the faults this scenario consults.
+    watch: Option<u64>,
 }
 
 impl fmt::Debug for OAuthWorld {
@@ -169,12 +173,14 @@ impl OAuthWorld {
             second: None,
             evidence: Vec::new(),
             shots: Vec::new(),
+            watch: None,
         })
     }
 
     /// Before hook: note the check the scenario implements.
     pub(super) fn begin(&mut self, scenario: &cucumber::gherkin::Scenario) {
         self.check = Check::from_tags(&scenario.tags);
+        self.watch = self.ctx.target.controls().map(|c| c.watch());
     }
 
     fn raised(&self) -> std::sync::MutexGuard<'_, Vec<Failure>> {
@@ -210,6 +216,10 @@ impl OAuthWorld {
                 _ => b.close().await,
             }
         }
+        let consulted = match (self.watch.take(), self.ctx.target.controls()) {
+            (Some(id), Some(c)) => c.consulted(id),
+            _ => Vec::new(),
+        };
         let mut evidence = std::mem::take(&mut self.evidence);
         for e in &mut evidence {
             e.request_body = self.clean(&e.request_body);
@@ -236,6 +246,7 @@ impl OAuthWorld {
             observed,
             evidence,
             screenshots: std::mem::take(&mut self.shots),
+            consulted,
         }
     }
 

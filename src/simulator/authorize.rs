@@ -221,30 +221,30 @@ fn request_error(
     scopes: &[String],
 ) -> Option<(OAuthErrorCode, String)> {
     let e = |code: OAuthErrorCode, d: String| Some((code, d));
-    if !shared.fault(Fault::DuplicateParametersAccepted) {
-        if let Some(name) = p.repeated().first() {
+    // A fault is consulted only where it changes the answer (see `Shared::fault`).
+    if let Some(name) = p.repeated().first() {
+        if !shared.fault(Fault::DuplicateParametersAccepted) {
             return e(
                 OAuthErrorCode::InvalidRequest,
                 format!("The {name} parameter was sent more than once."),
             );
         }
     }
-    if !shared.fault(Fault::ResponseTypeUnchecked) {
-        match p.one("response_type") {
-            Some("code") => {}
-            Some(other) => {
-                return e(
-                    OAuthErrorCode::UnsupportedResponseType,
-                    format!("The response type `{other}` is not supported. Use `code`."),
-                )
-            }
-            None => {
-                return e(
-                    OAuthErrorCode::InvalidRequest,
-                    "The response_type parameter is missing.".into(),
-                )
-            }
+    match p.one("response_type") {
+        Some("code") => {}
+        Some(other) if !shared.fault(Fault::ResponseTypeUnchecked) => {
+            return e(
+                OAuthErrorCode::UnsupportedResponseType,
+                format!("The response type `{other}` is not supported. Use `code`."),
+            )
         }
+        None if !shared.fault(Fault::ResponseTypeUnchecked) => {
+            return e(
+                OAuthErrorCode::InvalidRequest,
+                "The response_type parameter is missing.".into(),
+            )
+        }
+        _ => {}
     }
     if int.kind == IntegrationKind::ServerToServer {
         return e(
@@ -263,24 +263,22 @@ fn request_error(
             format!("The scope `{bad}` is not granted to this integration."),
         );
     }
-    if shared.fault(Fault::ScopeOrderSensitive) {
-        let positions: Vec<usize> = scopes
-            .iter()
-            .filter_map(|s| int.scopes.iter().position(|g| g == s))
-            .collect();
-        if positions.windows(2).any(|w| w[0] > w[1]) {
-            return e(
-                OAuthErrorCode::InvalidScope,
-                "The scopes are not in the expected order.".into(),
-            );
-        }
+    let positions: Vec<usize> = scopes
+        .iter()
+        .filter_map(|s| int.scopes.iter().position(|g| g == s))
+        .collect();
+    if positions.windows(2).any(|w| w[0] > w[1]) && shared.fault(Fault::ScopeOrderSensitive) {
+        return e(
+            OAuthErrorCode::InvalidScope,
+            "The scopes are not in the expected order.".into(),
+        );
     }
-    let plain_ok = shared.settings().allow_plain_pkce || shared.fault(Fault::PkcePlainAccepted);
-    let any_method = shared.fault(Fault::PkceMethodUnchecked);
+    let plain_ok = || shared.settings().allow_plain_pkce || shared.fault(Fault::PkcePlainAccepted);
+    let any_method = || shared.fault(Fault::PkceMethodUnchecked);
     match (p.one("code_challenge"), p.one("code_challenge_method")) {
         (None, None) | (Some(_), Some("S256")) => {}
-        (Some(_), None | Some("plain")) if plain_ok => {}
-        (Some(_), Some(m)) if any_method && m != "plain" => {}
+        (Some(_), None | Some("plain")) if plain_ok() => {}
+        (Some(_), Some(m)) if m != "plain" && any_method() => {}
         (Some(_), None) => {
             return e(
                 OAuthErrorCode::InvalidRequest,
@@ -334,7 +332,9 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
     } else {
         Params::form(req.url.query().unwrap_or("").as_bytes())
     };
-    let first_wins = shared.fault(Fault::DuplicateParametersAccepted);
+    // Which of repeated parameters counts matters only when a parameter is repeated.
+    let first_wins =
+        p.0.values().any(|v| v.len() > 1) && shared.fault(Fault::DuplicateParametersAccepted);
     let single = |name: &str| match p.0.get(name).map(Vec::as_slice) {
         Some([v]) => Some(v.clone()),
         Some([v, ..]) if first_wins => Some(v.clone()),
@@ -360,8 +360,8 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
             "Invalid client identifier. Use the client ID in Marketing Cloud Installed Packages.",
         );
     };
-    if shared.fault(Fault::UnknownParameterRejected) {
-        if let Some(unknown) = p.0.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+    if let Some(unknown) = p.0.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        if shared.fault(Fault::UnknownParameterRejected) {
             return error_page(
                 shared,
                 400,
@@ -370,7 +370,8 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
             );
         }
     }
-    let last_wins = shared.fault(Fault::RedirectUriLastWins);
+    let last_wins = p.0.get("redirect_uri").is_some_and(|v| v.len() > 1)
+        && shared.fault(Fault::RedirectUriLastWins);
     let given: Vec<String> = match p.0.get("redirect_uri") {
         Some(v) if first_wins || last_wins => v[..1].to_vec(),
         Some(v) => v.clone(),
@@ -447,11 +448,11 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
     } else {
         scopes
     };
-    if shared.fault(Fault::EarlyErrorRedirect) {
-        if let Some((code, d)) = deferred_error
-            .as_ref()
-            .filter(|(c, _)| *c == OAuthErrorCode::InvalidScope)
-        {
+    if let Some((code, d)) = deferred_error
+        .as_ref()
+        .filter(|(c, _)| *c == OAuthErrorCode::InvalidScope)
+    {
+        if shared.fault(Fault::EarlyErrorRedirect) {
             return error_redirect(shared, &redirect_uri, state.as_deref(), code.clone(), d);
         }
     }
@@ -558,7 +559,13 @@ fn complete(shared: &Shared, p: &Pending, username: &str) -> Reply {
 
 /// The state as the redirect carries it: the same, or bent by a state fault.
 fn bent_state(shared: &Shared, state: &str) -> String {
-    if shared.fault(Fault::StateTruncated) {
+    // No state fault changes a short state with nothing to escape or encode.
+    let bendable = state.chars().count() > 255
+        || state.contains(['&', '<', '>', '"'])
+        || encode(state) != state;
+    if !bendable {
+        state.to_owned()
+    } else if shared.fault(Fault::StateTruncated) {
         state.chars().take(255).collect()
     } else if shared.fault(Fault::StateHtmlEscaped) {
         state

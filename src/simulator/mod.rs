@@ -108,6 +108,15 @@ pub(crate) struct Shared {
     variations: Vec<Variation>,
     state: Mutex<State>,
     admin: Mutex<AdminAccess>,
+    /// The faults each open watch saw consulted (see [`Simulator::watch`]).
+    watches: Mutex<Watches>,
+}
+
+/// Open watches: each collects every fault consulted while it is open.
+#[derive(Default)]
+struct Watches {
+    next: u64,
+    open: std::collections::BTreeMap<u64, std::collections::BTreeSet<Fault>>,
 }
 
 /// Who may use the admin routes (`/__admin/`: journal, clock, throttle, integration).
@@ -179,6 +188,7 @@ impl Shared {
             variations: config.variations,
             state: Mutex::new(state),
             admin: Mutex::new(AdminAccess::Open),
+            watches: Mutex::new(Watches::default()),
         }
     }
 
@@ -187,7 +197,13 @@ impl Shared {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether fault `f` is on. Every branch a fault bends asks here, and only where its answer
+    /// can change what the simulator does: the open watches note that `f` was consulted.
     pub(crate) fn fault(&self, f: Fault) -> bool {
+        let mut watches = self.watches.lock().unwrap_or_else(|p| p.into_inner());
+        for seen in watches.open.values_mut() {
+            seen.insert(f);
+        }
         self.faults.has(f)
     }
 
@@ -330,6 +346,32 @@ impl Simulator {
     /// The faults it runs with.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
+    }
+
+    /// Starts noting every fault the simulator consults, whether on or off, until
+    /// [`Simulator::unwatch`]. A fault no request consulted while a scenario ran cannot have
+    /// changed that scenario: the mutation matrix runs a fault's row on the scenarios that
+    /// consulted it in the conformant run.
+    pub fn watch(&self) -> u64 {
+        let mut w = self
+            .shared
+            .watches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        w.next += 1;
+        let id = w.next;
+        w.open.insert(id, Default::default());
+        id
+    }
+
+    /// Ends watch `id`: the faults consulted while it was open (and any other watch was too).
+    pub fn unwatch(&self, id: u64) -> std::collections::BTreeSet<Fault> {
+        let mut w = self
+            .shared
+            .watches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        w.open.remove(&id).unwrap_or_default()
     }
 
     /// The allowed variations it runs with.

@@ -25,6 +25,14 @@ impl Controls for Simulator {
             .collect()
     }
 
+    fn watch(&self) -> u64 {
+        Simulator::watch(self)
+    }
+
+    fn consulted(&self, id: u64) -> Vec<String> {
+        self.unwatch(id).iter().map(|f| f.to_string()).collect()
+    }
+
     fn journal(&self) -> Vec<serde_json::Value> {
         Simulator::journal(self)
             .iter()

@@ -155,13 +155,14 @@ fn read_request(shared: &Shared, req: &Request) -> Result<TokenRequest, Reply> {
             p.0.entry(k).or_insert(v);
         }
     }
-    if !shared.fault(Fault::DuplicateParametersAccepted) {
-        if let Some(name) = p.repeated().first() {
+    // A fault is consulted only where it changes the answer (see `Shared::fault`).
+    if let Some(name) = p.repeated().first() {
+        if !shared.fault(Fault::DuplicateParametersAccepted) {
             return bad(&format!("The {name} parameter was sent more than once."));
         }
     }
-    if shared.fault(Fault::UnknownParameterRejected) {
-        if let Some(unknown) = p.0.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+    if let Some(unknown) = p.0.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        if shared.fault(Fault::UnknownParameterRejected) {
             return bad(&format!("Unknown parameter {unknown}."));
         }
     }
@@ -169,9 +170,13 @@ fn read_request(shared: &Shared, req: &Request) -> Result<TokenRequest, Reply> {
         .headers
         .get("authorization")
         .and_then(|v| v.to_str().ok());
-    let basic_ok = settings.accept_basic && !shared.fault(Fault::BasicAuthUnsupported);
     let basic = match header {
-        Some(h) if basic_ok && h.len() > 6 && h[..6].eq_ignore_ascii_case("basic ") => {
+        Some(h)
+            if settings.accept_basic
+                && h.len() > 6
+                && h[..6].eq_ignore_ascii_case("basic ")
+                && !shared.fault(Fault::BasicAuthUnsupported) =>
+        {
             match decode_basic(&h[6..]) {
                 Some(pair) => Some(pair),
                 None => {
@@ -234,7 +239,7 @@ pub fn token(shared: &Shared, req: &Request) -> Reply {
             )
         }
     };
-    if shared.fault(Fault::ClientIdOptional) && r.basic.is_none() && !r.p.has("client_id") {
+    if r.basic.is_none() && !r.p.has("client_id") && shared.fault(Fault::ClientIdOptional) {
         let owner =
             r.p.one("code")
                 .and_then(|c| shared.state().codes.get(c).map(|g| g.client_id.clone()));
@@ -322,8 +327,8 @@ fn authorization_code(shared: &Shared, int: &Integration, p: &Params) -> Reply {
             "The code parameter is missing.",
         );
     };
-    let unbound_redirect = shared.fault(Fault::CodeNotBoundToRedirectUri);
-    if p.one("redirect_uri").is_none() && !unbound_redirect {
+    let unbound_redirect = || shared.fault(Fault::CodeNotBoundToRedirectUri);
+    if p.one("redirect_uri").is_none() && !unbound_redirect() {
         return error_reply(
             shared,
             400,
@@ -336,9 +341,11 @@ fn authorization_code(shared: &Shared, int: &Integration, p: &Params) -> Reply {
     let Some(grant) = st.codes.get(code).cloned() else {
         return invalid_grant("The authorization code is invalid.");
     };
-    let in_window = shared.fault(Fault::CodeReuseWindow)
-        && grant.first_used.is_some_and(|t| now < t + REUSE_WINDOW);
-    if grant.used && !shared.fault(Fault::CodeReusable) && !in_window {
+    let in_window = || {
+        grant.first_used.is_some_and(|t| now < t + REUSE_WINDOW)
+            && shared.fault(Fault::CodeReuseWindow)
+    };
+    if grant.used && !shared.fault(Fault::CodeReusable) && !in_window() {
         // RFC 6749 §4.1.2: deny, and revoke what the first redemption issued.
         if let (Some(f), false) = (grant.family, shared.fault(Fault::CodeReuseKeepsTokens)) {
             st.revoke_family(f);
@@ -351,10 +358,13 @@ fn authorization_code(shared: &Shared, int: &Integration, p: &Params) -> Reply {
         }
         return invalid_grant("The authorization code has already been used.");
     }
-    let ttl = if shared.fault(Fault::CodeLifetimeHour) {
+    // The faulty lifetime matters only for a code one lifetime calls expired and the other not.
+    let lifetime = Duration::from_secs(shared.settings().code_lifetime_secs);
+    let differs = (grant.issued + lifetime <= now) != (grant.issued + FAULTY_CODE_TTL <= now);
+    let ttl = if differs && shared.fault(Fault::CodeLifetimeHour) {
         FAULTY_CODE_TTL
     } else {
-        Duration::from_secs(shared.settings().code_lifetime_secs)
+        lifetime
     };
     if grant.issued + ttl <= now {
         return invalid_grant("The authorization code has expired.");
@@ -362,7 +372,7 @@ fn authorization_code(shared: &Shared, int: &Integration, p: &Params) -> Reply {
     if grant.client_id != int.client_id && !shared.fault(Fault::CodeNotBoundToClient) {
         return invalid_grant("The authorization code was issued to another client.");
     }
-    if p.one("redirect_uri") != Some(grant.redirect_uri.as_str()) && !unbound_redirect {
+    if p.one("redirect_uri") != Some(grant.redirect_uri.as_str()) && !unbound_redirect() {
         return invalid_grant(
             "The redirect_uri does not match the one of the authorization request.",
         );
@@ -438,12 +448,13 @@ fn check_pkce(
     verifier: Option<&str>,
 ) -> Result<(), Reply> {
     let invalid_grant = |d: &str| Err(error_reply(shared, 400, OAuthErrorCode::InvalidGrant, d));
-    if int.pkce == PkceMode::Ignored || shared.fault(Fault::PkceIgnored) {
+    if int.pkce == PkceMode::Ignored {
         return Ok(());
     }
-    let plain_ok = shared.settings().allow_plain_pkce || shared.fault(Fault::PkcePlainAccepted);
-    let syntax_checked = !shared.fault(Fault::VerifierSyntaxUnchecked);
-    match (challenge, verifier) {
+    // Each fault is consulted only where it changes the answer (see `Shared::fault`).
+    let plain_ok = || shared.settings().allow_plain_pkce || shared.fault(Fault::PkcePlainAccepted);
+    let syntax_checked = || !shared.fault(Fault::VerifierSyntaxUnchecked);
+    let verdict = match (challenge, verifier) {
         (None, None) if shared.settings().pkce_at_token_only && int.pkce == PkceMode::Required => {
             Err(error_reply(
                 shared,
@@ -465,16 +476,22 @@ fn check_pkce(
         (None, Some(_)) => invalid_grant(
             "A code_verifier was sent but the authorization request had no code_challenge.",
         ),
-        (Some(_), Some(v)) if syntax_checked && !crate::oauth::pkce::verifier_is_well_formed(v) => {
+        (Some(_), Some(v))
+            if !crate::oauth::pkce::verifier_is_well_formed(v) && syntax_checked() =>
+        {
             invalid_grant("The code_verifier is not 43 to 128 unreserved characters.")
         }
         (Some((c, m)), Some(v)) if m != "plain" && challenge_of(shared, v) == *c => Ok(()),
         (Some((c, m)), Some(v))
-            if plain_ok && (m == "plain" || shared.fault(Fault::PkcePlainAccepted)) && v == c =>
+            if v == c && plain_ok() && (m == "plain" || shared.fault(Fault::PkcePlainAccepted)) =>
         {
             Ok(())
         }
         (Some(_), Some(_)) => invalid_grant("The code_verifier does not match the code_challenge."),
+    };
+    match verdict {
+        Err(_) if shared.fault(Fault::PkceIgnored) => Ok(()),
+        v => v,
     }
 }
 

@@ -84,6 +84,10 @@ pub trait Controls: Send + Sync + fmt::Debug {
     fn faults(&self) -> Vec<String>;
     /// Every exchange so far, redacted, one JSON object each.
     fn journal(&self) -> Vec<serde_json::Value>;
+    /// Starts noting which faults the target consults (see `Simulator::watch`).
+    fn watch(&self) -> u64;
+    /// Ends watch `id`: the names of the faults consulted while it was open.
+    fn consulted(&self, id: u64) -> Vec<String>;
 }
 
 /// A target description that cannot be used.

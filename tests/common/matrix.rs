@@ -3,9 +3,10 @@
 
 use sfmc_oauth_conformance::browser::{driver, BrowserConfig, BrowserPool, ChromeDriver};
 use sfmc_oauth_conformance::catcher::{self, Catcher};
-use sfmc_oauth_conformance::outcome::Tally;
+use sfmc_oauth_conformance::outcome::{Location, Tally};
 use sfmc_oauth_conformance::session::{self, Browsers, SessionConfig, TargetSpec};
 use sfmc_oauth_conformance::simulator::{Fault, Registry, Variation};
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -76,6 +77,29 @@ impl SharedBrowsers {
         self.run_config(config).await
     }
 
+    /// The whole suite against the conformant simulator, one scenario at a time, so that each
+    /// scenario's result names exactly the faults it consulted (see [`Coverage`]).
+    pub async fn run_conformant(&self) -> Tally {
+        let mut config = SessionConfig::quiet_simulator(
+            &super::root().join("features"),
+            &[],
+            Browsers::Shared(self.pool.clone()),
+        );
+        config.concurrency = Some(1);
+        self.run_config(config).await
+    }
+
+    /// The scenarios in `only` against a simulator with `faults`.
+    pub async fn run_only(&self, faults: &[Fault], only: HashSet<Location>) -> Tally {
+        let mut config = SessionConfig::quiet_simulator(
+            &super::root().join("features"),
+            faults,
+            Browsers::Shared(self.pool.clone()),
+        );
+        config.only = Some(Arc::new(only));
+        self.run_config(config).await
+    }
+
     /// The scenarios `tags` selects against a simulator with faults given by name (the
     /// parameterized `redirect-uri-accept=TEMPLATE` among them).
     pub async fn run_named(&self, faults: &[String], tags: &str) -> Tally {
@@ -113,4 +137,33 @@ pub fn environment(tally: &Tally) -> Vec<String> {
         .environment()
         .map(|(r, f)| format!("{}: {}", r.location, f.what))
         .collect()
+}
+
+/// Which scenarios of the conformant run consulted each fault. The simulator notes every fault
+/// it asks about while a scenario runs, on or off, at the branch the fault would bend: a
+/// scenario that never asked about a fault behaves the same with it on, and passes as it did in
+/// the conformant run. A fault's row therefore runs only the scenarios that asked (the test
+/// selection of mutation testing tools, which run a mutant only against the tests that reach
+/// it). The rows' expected check ids were established on whole-suite runs, and
+/// `SFMC_MATRIX_FULL=1` runs every row on the whole suite again.
+pub struct Coverage(BTreeMap<String, HashSet<Location>>);
+
+impl Coverage {
+    pub fn of(conformant: &Tally) -> Self {
+        let mut by_fault: BTreeMap<String, HashSet<Location>> = BTreeMap::new();
+        for r in &conformant.results {
+            for f in &r.consulted {
+                by_fault
+                    .entry(f.clone())
+                    .or_default()
+                    .insert(r.location.clone());
+            }
+        }
+        Self(by_fault)
+    }
+
+    /// The scenarios that consulted `fault`.
+    pub fn of_fault(&self, fault: &str) -> HashSet<Location> {
+        self.0.get(fault).cloned().unwrap_or_default()
+    }
 }

@@ -1,0 +1,263 @@
+//! Where a run's time goes, phase by phase: `cargo bench --bench phases`.
+//!
+//! Prints min, median and max over `SFMC_BENCH_RUNS` runs (default 5) of:
+//! - starting ChromeDriver, and starting a browser session on it;
+//! - a login through the browser (fill the form, submit, land on the redirect URI), an
+//!   authorization with the browser's login session (SSO), a token exchange and a refresh: the
+//!   steps of `benches/features/phases.feature`, timed by cucumber, five samples per run;
+//! - one scenario of each kind (the catalogue's areas), writing the reports, and the whole suite:
+//!   `sfmc-conformance run` on the catalogue.
+//!
+//! Against the embedded simulator by default; `SFMC_BENCH_TARGET=targets/x.toml` takes the same
+//! figures against a target file (its secrets from the environment, as for `run`).
+//! Needs ChromeDriver and Chromium, as `run` does. Only loopback is contacted unless the target
+//! file says otherwise.
+
+use serde_json::Value;
+use sfmc_oauth_conformance::browser::{driver, BrowserConfig, BrowserPool, ChromeDriver};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument selects phases by name.
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let runs: usize = std::env::var("SFMC_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5)
+        .max(1);
+    let target = std::env::var("SFMC_BENCH_TARGET").ok();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut table = Table::default();
+    println!(
+        "sfmc-conformance phases, {runs} runs, against {}",
+        target.as_deref().unwrap_or("the embedded simulator")
+    );
+    let wants = |phase: &str| filter.as_ref().is_none_or(|f| phase.contains(f.as_str()));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    if wants("chromedriver") || wants("session") {
+        rt.block_on(browser_start(runs, &mut table));
+    }
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    if wants("flow") {
+        for i in 0..runs {
+            let out = run_suite(
+                &root,
+                &root.join("benches/features"),
+                tmp.path(),
+                target.as_deref(),
+                &format!("flows-{i}"),
+            );
+            for (kind, step, phase) in [
+                (
+                    "A login through",
+                    "the user signs in through the browser",
+                    "flow: login through the browser",
+                ),
+                (
+                    "An authorization with",
+                    "the user has authorized the app in the browser",
+                    "flow: authorization with the login session (SSO)",
+                ),
+                (
+                    "An authorization with",
+                    "the app redeems the code at the token endpoint",
+                    "flow: token exchange",
+                ),
+                ("A refresh", "the app refreshes its tokens", "flow: refresh"),
+            ] {
+                for d in step_durations(&out.cucumber, kind, step) {
+                    table.add(phase, d);
+                }
+            }
+        }
+    }
+    if wants("suite") || wants("scenario") || wants("reports") {
+        for i in 0..runs {
+            let out = run_suite(
+                &root,
+                &root.join("features"),
+                tmp.path(),
+                target.as_deref(),
+                &format!("suite-{i}"),
+            );
+            table.add("suite: whole catalogue (wall time)", out.wall);
+            table.add("suite: writing the reports", out.reports);
+            for (area, durations) in scenario_durations(&out.cucumber) {
+                for d in durations {
+                    table.add(&format!("scenario: {area}"), d);
+                }
+            }
+        }
+    }
+    table.print();
+}
+
+/// Starting ChromeDriver, then a browser session on it.
+async fn browser_start(runs: usize, table: &mut Table) {
+    let binary = driver::locate(None).expect("ChromeDriver (run .ci/install-browser)");
+    for _ in 0..runs {
+        let t0 = Instant::now();
+        let mut chromedriver = ChromeDriver::start(&binary)
+            .await
+            .expect("ChromeDriver starts");
+        table.add("start ChromeDriver", t0.elapsed());
+        let pool = BrowserPool::new(BrowserConfig {
+            webdriver_url: chromedriver.url(),
+            chrome: PathBuf::from(
+                std::env::var("SFMC_CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            ),
+            loopback_only: true,
+            catcher: None,
+            only_hosts: Vec::new(),
+            profile: None,
+        });
+        let t0 = Instant::now();
+        let browser = pool.acquire().await.expect("a browser session starts");
+        table.add("start a browser session", t0.elapsed());
+        browser.close().await;
+        pool.close_all().await;
+        chromedriver.stop().await;
+    }
+}
+
+struct SuiteRun {
+    wall: Duration,
+    /// From cucumber's summary to the line naming the written reports.
+    reports: Duration,
+    cucumber: Value,
+}
+
+/// `sfmc-conformance run` on `features`, its reports in `tmp/<name>`.
+fn run_suite(
+    root: &Path,
+    features: &Path,
+    tmp: &Path,
+    target: Option<&str>,
+    name: &str,
+) -> SuiteRun {
+    let reports = tmp.join(name);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sfmc-conformance"));
+    cmd.current_dir(root)
+        .arg("run")
+        .arg("--features")
+        .arg(features)
+        .arg("--report-dir")
+        .arg(&reports)
+        .arg("--snapshots")
+        .arg(tmp.join("snapshots"))
+        .args(["--color", "never"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some(t) = target {
+        cmd.arg("--target").arg(t);
+    }
+    let t0 = Instant::now();
+    let mut child = cmd.spawn().expect("sfmc-conformance starts");
+    let mut summary = None;
+    let mut written = None;
+    for line in BufReader::new(child.stdout.take().expect("stdout")).lines() {
+        let line = line.unwrap_or_default();
+        if line.starts_with("[Summary]") {
+            summary = Some(t0.elapsed());
+        }
+        if line.starts_with("reports: ") {
+            written = Some(t0.elapsed());
+        }
+    }
+    let status = child.wait().expect("sfmc-conformance ends");
+    let wall = t0.elapsed();
+    assert!(
+        status.code() == Some(0),
+        "`run` on {} ended with {status}: the benchmark times passing runs",
+        features.display()
+    );
+    let json = std::fs::read(reports.join("latest/cucumber.json")).expect("cucumber.json");
+    SuiteRun {
+        wall,
+        reports: written.unwrap_or(wall) - summary.unwrap_or(wall),
+        cucumber: serde_json::from_slice(&json).expect("cucumber.json parses"),
+    }
+}
+
+fn scenarios(cucumber: &Value) -> impl Iterator<Item = (&Value, &Value)> {
+    cucumber.as_array().into_iter().flatten().flat_map(|f| {
+        f["elements"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(move |e| (f, e))
+    })
+}
+
+fn nanos(v: &Value) -> Duration {
+    Duration::from_nanos(v["result"]["duration"].as_u64().unwrap_or(0))
+}
+
+/// The durations of `step` in the scenarios whose name starts with `scenario`.
+fn step_durations(cucumber: &Value, scenario: &str, step: &str) -> Vec<Duration> {
+    scenarios(cucumber)
+        .filter(|(_, e)| e["name"].as_str().is_some_and(|n| n.starts_with(scenario)))
+        .flat_map(|(_, e)| e["steps"].as_array().into_iter().flatten())
+        .filter(|s| s["name"] == step)
+        .map(nanos)
+        .collect()
+}
+
+/// Each scenario's duration (hooks and steps), by area (the feature file's folder).
+fn scenario_durations(cucumber: &Value) -> BTreeMap<String, Vec<Duration>> {
+    let mut out: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
+    for (f, e) in scenarios(cucumber) {
+        let area = f["uri"]
+            .as_str()
+            .and_then(|u| u.split('/').rev().nth(1))
+            .unwrap_or("other")
+            .to_owned();
+        let total: Duration = ["before", "steps", "after"]
+            .iter()
+            .flat_map(|k| e[*k].as_array().into_iter().flatten())
+            .map(nanos)
+            .sum();
+        out.entry(area).or_default().push(total);
+    }
+    out
+}
+
+/// Samples by phase, printed as min, median and max.
+#[derive(Default)]
+struct Table(Vec<(String, Vec<Duration>)>);
+
+impl Table {
+    fn add(&mut self, phase: &str, d: Duration) {
+        match self.0.iter_mut().find(|(p, _)| p == phase) {
+            Some((_, v)) => v.push(d),
+            None => self.0.push((phase.to_owned(), vec![d])),
+        }
+    }
+
+    fn print(&self) {
+        println!(
+            "{:<52} {:>6} {:>10} {:>10} {:>10}",
+            "phase", "n", "min ms", "median ms", "max ms"
+        );
+        for (phase, v) in &self.0 {
+            let mut v = v.clone();
+            v.sort();
+            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+            println!(
+                "{phase:<52} {:>6} {:>10.1} {:>10.1} {:>10.1}",
+                v.len(),
+                ms(v[0]),
+                ms(v[v.len() / 2]),
+                ms(v[v.len() - 1])
+            );
+        }
+    }
+}
