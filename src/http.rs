@@ -57,6 +57,10 @@ pub enum HttpError {
     },
     #[error("the target kept throttling {url}: still 429 after {retries} pauses for Retry-After")]
     Throttled { url: String, retries: usize },
+    /// The URL says `http://` and the server at its host and port speaks TLS: a mistake in the
+    /// set-up (the target file's URL), not a verdict about the target.
+    #[error("the server at {url} speaks TLS, but the URL says http://: use https:// (the server's certificate: {certificate})")]
+    TlsBehindHttp { url: String, certificate: String },
 }
 
 impl crate::exit::Exit for HttpError {
@@ -283,6 +287,19 @@ impl TokenClient {
                 // Say what the certificate is: its subject, issuer and dates.
                 if let HttpError::Tls { certificate, .. } = &mut e {
                     *certificate = crate::tls::describe_certificate(endpoint).await;
+                }
+                // An answer that is not HTTP from an http:// URL: perhaps a TLS port.
+                if matches!(
+                    e,
+                    HttpError::Malformed { .. } | HttpError::Unreachable { .. }
+                ) && endpoint.scheme() == "http"
+                {
+                    if let Some(certificate) = crate::tls::describe_certificate(endpoint).await {
+                        e = HttpError::TlsBehindHttp {
+                            url: endpoint.to_string(),
+                            certificate,
+                        };
+                    }
                 }
                 return Err(e);
             }

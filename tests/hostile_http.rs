@@ -353,3 +353,27 @@ async fn a_certificate_that_fails_tls_checks_is_reported_as_such_with_its_subjec
         assert!(started.elapsed() < bound(), "{what}");
     }
 }
+
+/// An `http://` URL that points at a TLS port is a mistake in the set-up, not the target's
+/// fault: exit 3, with the fix (`https://`) and the certificate the port shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_url_that_points_at_a_tls_port_is_a_set_up_problem() {
+    let mut url = tls_server(&["127.0.0.1"], 2020, 2099).await;
+    url.set_scheme("http").expect("http");
+    let client = TokenClient::new(true).expect("a client");
+    let started = Instant::now();
+    let call = HttpCall::json("{\"grant_type\":\"authorization_code\"}".into(), []);
+    match client.send(&url, &call).await {
+        Err(e @ HttpError::TlsBehindHttp { .. }) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("speaks TLS, but the URL says http://: use https://"),
+                "{text}"
+            );
+            assert!(text.contains("subject `CN=127.0.0.1`"), "{text}");
+            assert_eq!(e.exit_code(), 3);
+        }
+        other => panic!("{:?}", other.map(|o| o.status)),
+    }
+    assert!(started.elapsed() < bound());
+}
