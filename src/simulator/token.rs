@@ -359,14 +359,16 @@ fn authorization_code(shared: &Shared, int: &Integration, p: &Params) -> Reply {
         return invalid_grant("The authorization code has already been used.");
     }
     // The faulty lifetime matters only for a code one lifetime calls expired and the other not.
+    // (A lifetime too long to add to a time never ends.)
+    let expired_after = |ttl| grant.issued.checked_add(ttl).is_some_and(|end| end <= now);
     let lifetime = Duration::from_secs(shared.settings().code_lifetime_secs);
-    let differs = (grant.issued + lifetime <= now) != (grant.issued + FAULTY_CODE_TTL <= now);
+    let differs = expired_after(lifetime) != expired_after(FAULTY_CODE_TTL);
     let ttl = if differs && shared.fault(Fault::CodeLifetimeHour) {
         FAULTY_CODE_TTL
     } else {
         lifetime
     };
-    if grant.issued + ttl <= now {
+    if expired_after(ttl) {
         return invalid_grant("The authorization code has expired.");
     }
     if grant.client_id != int.client_id && !shared.fault(Fault::CodeNotBoundToClient) {
