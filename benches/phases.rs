@@ -46,15 +46,12 @@ fn main() {
         rt.block_on(browser_start(runs, &mut table));
     }
     let tmp = tempfile::tempdir().expect("a temporary folder");
+    let run = |features: &Path, name: String| {
+        run_suite(&root, features, tmp.path(), target.as_deref(), &name)
+    };
     if wants("flow") {
         for i in 0..runs {
-            let out = run_suite(
-                &root,
-                &root.join("benches/features"),
-                tmp.path(),
-                target.as_deref(),
-                &format!("flows-{i}"),
-            );
+            let out = run(&root.join("benches/features"), format!("flows-{i}"));
             for (kind, step, phase) in [
                 (
                     "A login through",
@@ -81,13 +78,7 @@ fn main() {
     }
     if wants("suite") || wants("scenario") || wants("reports") {
         for i in 0..runs {
-            let out = run_suite(
-                &root,
-                &root.join("features"),
-                tmp.path(),
-                target.as_deref(),
-                &format!("suite-{i}"),
-            );
+            let out = run(&root.join("features"), format!("suite-{i}"));
             table.add("suite: whole catalogue (wall time)", out.wall);
             table.add("suite: writing the reports", out.reports);
             for (area, durations) in scenario_durations(&out.cucumber) {

@@ -466,7 +466,7 @@ fn enc(s: &str) -> String {
 }
 
 /// Builds a flow's next request from what this simulator answered so far; `None` ends the flow.
-type Next = Box<dyn Fn(&[Reply]) -> Option<wiremock::Request>>;
+type Next = std::rc::Rc<dyn Fn(&[Reply]) -> Option<wiremock::Request>>;
 
 /// One generated authorization code flow, as the features send it: an authorize request with
 /// one of their variations, the login, a token request with one of theirs, perhaps a reuse of
@@ -531,7 +531,7 @@ fn flow(rng: &mut Rng, registry: &Registry) -> Vec<Next> {
         .collect::<Vec<_>>()
         .join("&");
     let user = registry.users[0].clone();
-    let login: Next = Box::new(move |h| {
+    let login: Next = std::rc::Rc::new(move |h| {
         let (rid, csrf) = support::form_fields(&String::from_utf8_lossy(&h.last()?.body));
         let form = format!(
             "r={}&csrf={}&username={}&password={}",
@@ -586,10 +586,10 @@ fn flow(rng: &mut Rng, registry: &Registry) -> Vec<Next> {
         }
         Some(req(Method::POST, "/v2/token", Some(b), None))
     };
-    let redeem = std::rc::Rc::new(redeem);
-    let refresh = std::rc::Rc::new(refresh);
+    let redeem: Next = std::rc::Rc::new(redeem);
+    let refresh: Next = std::rc::Rc::new(refresh);
     let mut steps: Vec<Next> = vec![
-        Box::new(move |_| {
+        std::rc::Rc::new(move |_| {
             Some(req(
                 Method::GET,
                 &format!("/v2/authorize?{query}"),
@@ -597,24 +597,21 @@ fn flow(rng: &mut Rng, registry: &Registry) -> Vec<Next> {
                 None,
             ))
         }),
-        Box::new(|h| {
+        std::rc::Rc::new(|h| {
             let loc = h.last()?.header_value("Location")?;
             loc.starts_with("/login?r=")
                 .then(|| req(Method::GET, loc, None, None))
         }),
         login,
+        redeem.clone(),
     ];
-    let r = redeem.clone();
-    steps.push(Box::new(move |h| r(h)));
     if rng.chance(30) {
         // The same code again.
-        let r = redeem.clone();
-        steps.push(Box::new(move |h| r(h)));
+        steps.push(redeem);
     }
-    let f = refresh.clone();
-    steps.push(Box::new(move |h| f(h)));
-    // The same refresh token again.
-    steps.push(Box::new(move |h| refresh(h)));
+    // A refresh, then the same refresh token again.
+    steps.push(refresh.clone());
+    steps.push(refresh);
     steps
 }
 

@@ -364,7 +364,7 @@ impl Simulator {
         id
     }
 
-    /// Ends watch `id`: the faults consulted while it was open (and any other watch was too).
+    /// Ends watch `id`: the faults consulted while it was open (by any request, whoever sent it).
     pub fn unwatch(&self, id: u64) -> std::collections::BTreeSet<Fault> {
         let mut w = self
             .shared

@@ -65,11 +65,7 @@ impl SharedBrowsers {
         variations: &[Variation],
         tags: Option<&str>,
     ) -> Tally {
-        let mut config = SessionConfig::quiet_simulator(
-            &super::root().join("features"),
-            faults,
-            Browsers::Shared(self.pool.clone()),
-        );
+        let mut config = self.config(faults);
         if let TargetSpec::Simulator { variations: v, .. } = &mut config.target {
             *v = variations.iter().map(|x| x.name().to_owned()).collect();
         }
@@ -80,22 +76,14 @@ impl SharedBrowsers {
     /// The whole suite against the conformant simulator, one scenario at a time, so that each
     /// scenario's result names exactly the faults it consulted (see [`Coverage`]).
     pub async fn run_conformant(&self) -> Tally {
-        let mut config = SessionConfig::quiet_simulator(
-            &super::root().join("features"),
-            &[],
-            Browsers::Shared(self.pool.clone()),
-        );
+        let mut config = self.config(&[]);
         config.concurrency = Some(1);
         self.run_config(config).await
     }
 
     /// The scenarios in `only` against a simulator with `faults`.
     pub async fn run_only(&self, faults: &[Fault], only: HashSet<Location>) -> Tally {
-        let mut config = SessionConfig::quiet_simulator(
-            &super::root().join("features"),
-            faults,
-            Browsers::Shared(self.pool.clone()),
-        );
+        let mut config = self.config(faults);
         config.only = Some(Arc::new(only));
         self.run_config(config).await
     }
@@ -103,16 +91,21 @@ impl SharedBrowsers {
     /// The scenarios `tags` selects against a simulator with faults given by name (the
     /// parameterized `redirect-uri-accept=TEMPLATE` among them).
     pub async fn run_named(&self, faults: &[String], tags: &str) -> Tally {
-        let mut config = SessionConfig::quiet_simulator(
-            &super::root().join("features"),
-            &[],
-            Browsers::Shared(self.pool.clone()),
-        );
+        let mut config = self.config(&[]);
         if let TargetSpec::Simulator { faults: f, .. } = &mut config.target {
             *f = faults.to_vec();
         }
         config.tags = Some(tags.to_owned());
         self.run_config(config).await
+    }
+
+    /// A quiet session against a simulator with `faults`, on the shared browsers.
+    fn config(&self, faults: &[Fault]) -> SessionConfig {
+        SessionConfig::quiet_simulator(
+            &super::root().join("features"),
+            faults,
+            Browsers::Shared(self.pool.clone()),
+        )
     }
 
     async fn run_config(&self, config: SessionConfig) -> Tally {
