@@ -109,6 +109,7 @@ async fn browser_start(runs: usize, table: &mut Table) {
             catcher: None,
             only_hosts: Vec::new(),
             profile: None,
+            page_load: sfmc_oauth_conformance::timeouts::Timeouts::default().page_load,
         });
         let t0 = Instant::now();
         let browser = pool.acquire().await.expect("a browser session starts");

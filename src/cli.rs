@@ -151,6 +151,20 @@ struct MockArgs {
     /// Print the client secrets and passwords too (they are hidden by default).
     #[arg(long)]
     show_secrets: bool,
+    /// Open connections one client address may hold; past it a connection is answered 503 and
+    /// closed (slow-loris clients cannot starve the others).
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections_per_client: u32,
+    /// Seconds a request's headers may take to arrive; an idle kept-alive connection is closed
+    /// after as long.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: u64,
+    /// Seconds a request's body may take to arrive after its headers (then 408).
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    body_timeout: u64,
+    /// Largest request body accepted, in bytes (then 413).
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..=1024 * 1024 * 1024))]
+    max_body: u64,
     /// List the faults, with the checks each should make fail, and exit.
     #[arg(long)]
     list_faults: bool,
@@ -246,6 +260,38 @@ struct RunArgs {
     /// Colour the progress output: auto or never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "never"])]
     color: String,
+    #[command(flatten)]
+    timeouts: TimeoutArgs,
+}
+
+/// The time limits; each one hit ends its scenario as an environment failure (exit 3).
+#[derive(Debug, clap::Args)]
+struct TimeoutArgs {
+    /// Seconds one HTTP request (token, refresh, REST probe) may take, connect to last byte.
+    #[arg(long, env = "SFMC_REQUEST_TIMEOUT", value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    request_timeout: u64,
+    /// Seconds one page load in the browser may take (other browser commands: 5 s more).
+    #[arg(long, env = "SFMC_PAGE_LOAD_TIMEOUT", value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    page_load_timeout: u64,
+    /// Seconds one step may take, whatever it waits for (a live target's real-time waits do not
+    /// count).
+    #[arg(long, env = "SFMC_STEP_TIMEOUT", value_name = "SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    step_timeout: u64,
+    /// Seconds one scenario may take, its steps together (real-time waits do not count).
+    #[arg(long, env = "SFMC_SCENARIO_TIMEOUT", value_name = "SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    scenario_timeout: u64,
+}
+
+impl TimeoutArgs {
+    fn timeouts(&self) -> crate::timeouts::Timeouts {
+        use std::time::Duration;
+        crate::timeouts::Timeouts {
+            request: Duration::from_secs(self.request_timeout),
+            page_load: Duration::from_secs(self.page_load_timeout),
+            step: Duration::from_secs(self.step_timeout),
+            scenario: Duration::from_secs(self.scenario_timeout),
+        }
+    }
 }
 
 /// Entry point of the binary.
@@ -354,6 +400,7 @@ impl RunArgs {
             screenshots: true,
             color: self.color == "auto",
             quiet: false,
+            timeouts: self.timeouts.timeouts(),
         }
     }
 }
@@ -418,7 +465,13 @@ async fn mock(args: MockArgs) -> Result<u8, SessionError> {
             "--admin-token: the token is empty".into(),
         ));
     }
-    let sim = Simulator::start_on(args.bind, args.port, args.sim.config()?).await?;
+    let limits = crate::simulator::server::Limits {
+        per_client: args.max_connections_per_client as usize,
+        header_timeout: std::time::Duration::from_secs(args.header_timeout),
+        body_timeout: std::time::Duration::from_secs(args.body_timeout),
+        max_body: args.max_body as usize,
+    };
+    let sim = Simulator::start_with(args.bind, args.port, args.sim.config()?, limits).await?;
     let token = args
         .admin_token
         .map(|t| crate::secret::Secret::new("AdminToken", t));
@@ -434,6 +487,13 @@ async fn mock(args: MockArgs) -> Result<u8, SessionError> {
     let signals = interrupted();
     crate::say!("listening on {}", sim.uri());
     crate::say!("admin routes: {admin}");
+    crate::say!(
+        "limits: {} connections per client, headers within {} s, body within {} s, body up to {} bytes",
+        limits.per_client,
+        limits.header_timeout.as_secs(),
+        limits.body_timeout.as_secs(),
+        limits.max_body
+    );
     let reg = sim.registry();
     let shown = |s: &Option<crate::secret::Secret>| match s {
         Some(s) if args.show_secrets => format!(" secret {}", s.expose()),

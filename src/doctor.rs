@@ -227,6 +227,7 @@ async fn browser_checks(
         catcher: Some(catcher.browser_routes(&routes)),
         only_hosts: crate::catcher::target_hosts(target),
         profile: config.profile.clone(),
+        page_load: crate::timeouts::Timeouts::default().page_load,
     });
     let result = sign_in_and_redeem(config, target, http, &pool).await;
     pool.close_all().await;

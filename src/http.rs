@@ -40,7 +40,7 @@ pub enum HttpError {
     Client(String),
     #[error("target unreachable at {url}: {cause}")]
     Unreachable { url: String, cause: String },
-    #[error("target did not answer {url} within {secs} s (the request or connect timeout)")]
+    #[error("target did not answer {url} within {secs} s (the connect timeout, or the request timeout: --request-timeout)")]
     Timeout { url: String, secs: u64 },
     /// The target answered, but not in HTTP: a head hyper cannot parse (a bad status line, a
     /// header that is not one, a head too large such as a flood of Set-Cookie). A verdict about
@@ -126,6 +126,8 @@ pub struct TokenClient {
     throttles: std::sync::Arc<std::sync::Mutex<Vec<Throttle>>>,
     /// A live target: a 429 pauses the traffic and the request is sent again.
     live: bool,
+    /// One request's limit, connect to last byte (`--request-timeout`).
+    request_timeout: Duration,
 }
 
 /// At most `per_second` requests a second: each request waits for its slot.
@@ -173,7 +175,14 @@ impl TokenClient {
             pace: None,
             throttles: Default::default(),
             live: false,
+            request_timeout: REQUEST_TIMEOUT,
         })
+    }
+
+    /// The same client, each request bounded by `limit` (connect to last byte).
+    pub fn with_request_timeout(mut self, limit: Duration) -> Self {
+        self.request_timeout = limit;
+        self
     }
 
     /// Waits for one pacing slot, and returns a client that sends without pacing: for a burst
@@ -187,6 +196,7 @@ impl TokenClient {
             pace: None,
             throttles: self.throttles.clone(),
             live: self.live,
+            request_timeout: self.request_timeout,
         }
     }
 
@@ -271,7 +281,10 @@ impl TokenClient {
         if let Some(q) = &call.query {
             url.set_query(Some(q));
         }
-        let mut b = self.client.request(call.method.clone(), url.clone());
+        let mut b = self
+            .client
+            .request(call.method.clone(), url.clone())
+            .timeout(self.request_timeout);
         let mut shown_headers = Vec::new();
         for (k, v) in &call.headers {
             b = b.header(k.as_str(), v.as_str());
@@ -283,7 +296,7 @@ impl TokenClient {
         let sent = match b.send().await {
             Ok(sent) => sent,
             Err(e) => {
-                let mut e = classify(endpoint, e);
+                let mut e = classify(endpoint, e, self.request_timeout);
                 // Say what the certificate is: its subject, issuer and dates.
                 if let HttpError::Tls { certificate, .. } = &mut e {
                     *certificate = crate::tls::describe_certificate(endpoint).await;
@@ -306,7 +319,7 @@ impl TokenClient {
         };
         let status = sent.status().as_u16();
         let headers = sent.headers().clone();
-        let (bytes, truncated, broken) = read_bounded(sent, endpoint).await?;
+        let (bytes, truncated, broken) = read_bounded(sent, endpoint, self.request_timeout).await?;
         let mut text = String::from_utf8_lossy(&bytes).into_owned();
         let json: Option<Value> = serde_json::from_slice(&bytes).ok();
         // Tokens in the response become secrets of this exchange too.
@@ -439,13 +452,13 @@ impl HttpCall {
     }
 }
 
-fn classify(endpoint: &Url, e: reqwest::Error) -> HttpError {
+fn classify(endpoint: &Url, e: reqwest::Error, request_timeout: Duration) -> HttpError {
     if e.is_timeout() {
         // A connection that was never accepted hit the connect timeout, not the request's.
         let secs = if e.is_connect() {
             CONNECT_TIMEOUT.as_secs()
         } else {
-            REQUEST_TIMEOUT.as_secs()
+            request_timeout.as_secs()
         };
         HttpError::Timeout {
             url: endpoint.to_string(),
@@ -504,6 +517,7 @@ const MALFORMED: &[&str] = &[
 async fn read_bounded(
     mut resp: reqwest::Response,
     endpoint: &Url,
+    request_timeout: Duration,
 ) -> Result<(Vec<u8>, bool, Option<String>), HttpError> {
     let mut out = Vec::new();
     loop {
@@ -511,7 +525,7 @@ async fn read_bounded(
             Ok(Some(c)) => c,
             Ok(None) => return Ok((out, false, None)),
             Err(e) => {
-                return match classify(endpoint, e) {
+                return match classify(endpoint, e, request_timeout) {
                     t @ HttpError::Timeout { .. } => Err(t),
                     HttpError::Unreachable { cause, .. } | HttpError::Malformed { cause, .. } => {
                         Ok((out, false, Some(cause)))

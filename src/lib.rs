@@ -28,5 +28,6 @@ pub mod secret;
 pub mod session;
 pub mod simulator;
 pub mod target;
+pub mod timeouts;
 pub mod tls;
 pub mod totp;

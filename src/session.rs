@@ -102,6 +102,8 @@ pub struct SessionConfig {
     pub color: bool,
     /// Print nothing (the mutation matrix runs the suite many times).
     pub quiet: bool,
+    /// The time limits: per request, per page load, per step and per scenario.
+    pub timeouts: crate::timeouts::Timeouts,
 }
 
 impl SessionConfig {
@@ -131,6 +133,7 @@ impl SessionConfig {
             screenshots: false,
             color: false,
             quiet: true,
+            timeouts: crate::timeouts::Timeouts::default(),
         }
     }
 }
@@ -391,7 +394,8 @@ impl Prepared {
         if !config.quiet {
             print_plan(&target, &plan);
         }
-        let mut http = TokenClient::new(target.loopback_only)?;
+        let mut http =
+            TokenClient::new(target.loopback_only)?.with_request_timeout(config.timeouts.request);
         if let Some(per_second) = pace {
             http = http.paced(per_second);
         }
@@ -434,6 +438,7 @@ impl Prepared {
                     catcher: Some(routes),
                     only_hosts: crate::catcher::target_hosts(&target),
                     profile: profile.clone(),
+                    page_load: config.timeouts.page_load,
                 };
                 // The pool owns the driver it may have to start again.
                 let pool = match owned_driver.take() {
@@ -476,14 +481,17 @@ impl Prepared {
                     dir,
                 }
             }),
-            ctx: Arc::new(Context::new(
-                target,
-                browsers,
-                http,
-                config.strict,
-                Aux::start().await,
-                config.screenshots,
-            )),
+            ctx: Arc::new(
+                Context::new(
+                    target,
+                    browsers,
+                    http,
+                    config.strict,
+                    Aux::start().await,
+                    config.screenshots,
+                )
+                .with_timeouts(config.timeouts),
+            ),
             owns_browsers,
             catcher,
             _simulator: simulator,

@@ -68,7 +68,7 @@ fn start_mock(args: &[&str]) -> (std::process::Child, String, tempfile::TempDir)
     let mut first = String::new();
     out.read_line(&mut first).expect("a first line");
     let mut rest = String::new();
-    for _ in 0..8 {
+    for _ in 0..32 {
         let mut line = String::new();
         if out.read_line(&mut line).unwrap_or(0) == 0 || line.starts_with("endpoints:") {
             rest.push_str(&line);

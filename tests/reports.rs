@@ -238,6 +238,7 @@ fn a_run_writes_every_report_without_a_secret_and_the_html_shows_its_screenshots
         catcher: None,
         only_hosts: vec![],
         profile: None,
+        page_load: sfmc_oauth_conformance::timeouts::Timeouts::default().page_load,
         });
         let b = pool.acquire().await.expect("a browser");
         b.open(&format!("file://{}", html.display())).await.expect("opens");

@@ -28,6 +28,8 @@ pub struct BrowserConfig {
     /// A persistent Chromium profile (`--browser-profile`): a browser trusted after one manual
     /// sign-in is reused. One browser at a time can use it.
     pub profile: Option<PathBuf>,
+    /// A page load's limit (ChromeDriver's `pageLoad`); other commands get a margin more.
+    pub page_load: Duration,
 }
 
 /// How the browser reaches the local catcher: `MAP host[:port] 127.0.0.1:<catcher>` rules, and
@@ -100,7 +102,11 @@ impl BrowserConfig {
         let caps = json!({
             "browserName": "chrome",
             "pageLoadStrategy": "eager",
-            "timeouts": {"pageLoad": 15000, "script": 5000, "implicit": 0},
+            "timeouts": {
+                "pageLoad": u64::try_from(self.page_load.as_millis()).unwrap_or(u64::MAX),
+                "script": 5000,
+                "implicit": 0
+            },
             // The network log is the evidence that the browser went nowhere it should not.
             "goog:loggingPrefs": {"performance": "ALL"},
             "goog:chromeOptions": {"binary": self.chrome, "args": args},
@@ -208,7 +214,7 @@ impl BrowserPool {
                 .map_err(|e| BrowserError::Session(e.to_string()))
         };
         match tokio::time::timeout(Duration::from_secs(30), connect).await {
-            Ok(client) => Ok(Browser::new(client?)),
+            Ok(client) => Ok(Browser::new(client?, self.config.page_load)),
             Err(_) => Err(BrowserError::Timeout {
                 cmd: "start a browser",
                 secs: 30,
@@ -299,6 +305,7 @@ mod tests {
                 vec!["mc1.auth.marketingcloudapis.com".into()]
             },
             profile: None,
+            page_load: crate::timeouts::Timeouts::default().page_load,
             catcher: catcher.then(|| CatcherRoutes {
                 map_rules: vec!["MAP 127.0.0.1:80 127.0.0.1:4444".into()],
                 spki_arg: "--ignore-certificate-errors-spki-list=k".into(),

@@ -9,8 +9,6 @@ use serde_json::{json, Value};
 use std::future::Future;
 use std::time::Duration;
 
-/// Deadline for one browser command, navigation included.
-pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a click may take to start its navigation.
 pub const NAVIGATION_WAIT: Duration = Duration::from_secs(10);
 /// How long a login step waits for its element (the next page of a multi-page login loading).
@@ -27,6 +25,9 @@ pub enum BrowserError {
     Command { cmd: &'static str, cause: String },
     #[error("the browser did not finish `{cmd}` within {secs} s")]
     Timeout { cmd: &'static str, secs: u64 },
+    /// ChromeDriver gave up on a page load at the page-load limit.
+    #[error("the page at {url} did not finish loading within {secs} s (the page-load timeout: --page-load-timeout)")]
+    PageLoad { url: String, secs: u64 },
     #[error("the page has no element `{0}`")]
     MissingElement(String),
     /// A login step's element never appeared: a wrong password, a changed page, a question the
@@ -61,14 +62,19 @@ impl BrowserError {
 #[derive(Debug)]
 pub struct Browser {
     client: Client,
+    /// How long a page load may take (ChromeDriver's `pageLoad` for this session).
+    page_load: Duration,
+    /// How long one command may take: a page load's limit and a margin.
+    limit: Duration,
 }
 
 async fn bounded<T, E: std::fmt::Display>(
+    limit: Duration,
     cmd: &'static str,
     f: impl Future<Output = Result<T, E>>,
 ) -> Result<T, BrowserError> {
     let started = std::time::Instant::now();
-    let result = tokio::time::timeout(COMMAND_TIMEOUT, f).await;
+    let result = tokio::time::timeout(limit, f).await;
     if std::env::var_os("SFMC_TRACE_BROWSER").is_some() {
         eprintln!("browser: {cmd} took {} ms", started.elapsed().as_millis());
     }
@@ -80,7 +86,7 @@ async fn bounded<T, E: std::fmt::Display>(
         }),
         Err(_) => Err(BrowserError::Timeout {
             cmd,
-            secs: COMMAND_TIMEOUT.as_secs(),
+            secs: limit.as_secs(),
         }),
     }
 }
@@ -158,6 +164,7 @@ impl Browser {
     /// Every request the browser sent since the last call (the log is drained on read).
     pub async fn network_requests(&self) -> Result<Vec<NetRequest>, BrowserError> {
         let v = bounded(
+            self.limit,
             "read the network log",
             self.client.issue_cmd(ReadLog("performance")),
         )
@@ -203,17 +210,22 @@ impl Browser {
 
     /// Switches into the first frame of the page, and back out with [`Browser::leave_frame`].
     pub async fn enter_first_frame(&self) -> Result<(), BrowserError> {
-        bounded("enter a frame", self.client.enter_frame(0)).await
+        bounded(self.limit, "enter a frame", self.client.enter_frame(0)).await
     }
 
     /// Back to the top-level page.
     pub async fn leave_frame(&self) -> Result<(), BrowserError> {
-        bounded("leave a frame", self.client.enter_parent_frame()).await
+        bounded(
+            self.limit,
+            "leave a frame",
+            self.client.enter_parent_frame(),
+        )
+        .await
     }
 
     /// The cookies the browser holds for the current page.
     pub async fn cookies(&self) -> Result<Vec<CookieFacts>, BrowserError> {
-        let all = bounded("read cookies", self.client.get_all_cookies()).await?;
+        let all = bounded(self.limit, "read cookies", self.client.get_all_cookies()).await?;
         Ok(all
             .iter()
             .map(|c| CookieFacts {
@@ -227,31 +239,62 @@ impl Browser {
 
     /// Runs a script in the page and returns its result.
     pub async fn eval(&self, script: &str) -> Result<Value, BrowserError> {
-        bounded("run a script", self.client.execute(script, Vec::new())).await
+        bounded(
+            self.limit,
+            "run a script",
+            self.client.execute(script, Vec::new()),
+        )
+        .await
     }
 
     /// A PNG of the viewport.
     pub async fn screenshot(&self) -> Result<Vec<u8>, BrowserError> {
-        bounded("take a screenshot", self.client.screenshot()).await
+        bounded(self.limit, "take a screenshot", self.client.screenshot()).await
     }
 
-    pub(crate) fn new(client: Client) -> Self {
-        Self { client }
+    /// A session whose page loads may each take `page_load` (its capabilities say so).
+    pub(crate) fn new(client: Client, page_load: Duration) -> Self {
+        Self {
+            client,
+            page_load,
+            limit: page_load + crate::timeouts::COMMAND_MARGIN,
+        }
     }
 
     /// Navigates to `url` and waits for the page (after every redirect) to load. A navigation that
     /// ends on the browser's own error page (nothing listening at the redirect URI, say) is not an
     /// error: the URL it ended on is what the checks read.
     pub async fn open(&self, url: &str) -> Result<(), BrowserError> {
-        match bounded("navigate", self.client.goto(url)).await {
+        match bounded(self.limit, "navigate", self.client.goto(url)).await {
             Err(BrowserError::Command { cause, .. }) if cause.contains("net::ERR_") => Ok(()),
+            // ChromeDriver's own page-load limit (`timeout: Timed out receiving message from
+            // renderer`): said in the user's terms, with where the page was (no query).
+            Err(BrowserError::Command { cause, .. }) if cause.contains("timeout") => {
+                let shown = url::Url::parse(url).map_or_else(
+                    |_| "the target".to_owned(),
+                    |mut u| {
+                        u.set_query(None);
+                        u.set_fragment(None);
+                        u.to_string()
+                    },
+                );
+                Err(BrowserError::PageLoad {
+                    url: shown,
+                    secs: self.page_load.as_secs(),
+                })
+            }
             other => other,
         }
     }
 
     /// The URL of the current page, exactly as the browser reports it.
     pub async fn current_url(&self) -> Result<String, BrowserError> {
-        let v = bounded("read the URL", self.client.issue_cmd(RawCurrentUrl)).await?;
+        let v = bounded(
+            self.limit,
+            "read the URL",
+            self.client.issue_cmd(RawCurrentUrl),
+        )
+        .await?;
         v.as_str().map(str::to_owned).ok_or(BrowserError::Command {
             cmd: "read the URL",
             cause: format!("not a string: {v}"),
@@ -261,6 +304,7 @@ impl Browser {
     /// Whether an element matches the CSS `selector`.
     pub async fn has(&self, selector: &str) -> Result<bool, BrowserError> {
         let found = bounded(
+            self.limit,
             "find elements",
             self.client.find_all(Locator::Css(selector)),
         )
@@ -270,31 +314,42 @@ impl Browser {
 
     /// The page's title.
     pub async fn title(&self) -> Result<String, BrowserError> {
-        bounded("read the title", self.client.title()).await
+        bounded(self.limit, "read the title", self.client.title()).await
     }
 
     /// Types `value` into the element matching `selector`.
     pub async fn fill(&self, selector: &str, value: &Secret) -> Result<(), BrowserError> {
         let el = self.find(selector).await?;
         // Clearing costs a round trip and a re-render; only a prefilled field needs it.
-        let current = bounded("read a field", el.prop("value")).await?;
+        let current = bounded(self.limit, "read a field", el.prop("value")).await?;
         if current.is_some_and(|v| !v.is_empty()) {
-            bounded("clear a field", el.clear()).await?;
+            bounded(self.limit, "clear a field", el.clear()).await?;
         }
-        bounded("type into a field", el.send_keys(value.expose())).await
+        bounded(
+            self.limit,
+            "type into a field",
+            el.send_keys(value.expose()),
+        )
+        .await
     }
 
     /// Clicks the element matching `selector` and waits for the navigation it starts.
     pub async fn click(&self, selector: &str) -> Result<(), BrowserError> {
         let el = self.find(selector).await?;
-        match bounded("click", el.click()).await {
+        match bounded(self.limit, "click", el.click()).await {
             Err(BrowserError::Command { cause, .. }) if cause.contains("net::ERR_") => Ok(()),
             other => other,
         }
     }
 
     async fn find(&self, selector: &str) -> Result<fantoccini::elements::Element, BrowserError> {
-        match bounded("find an element", self.client.find(Locator::Css(selector))).await {
+        match bounded(
+            self.limit,
+            "find an element",
+            self.client.find(Locator::Css(selector)),
+        )
+        .await
+        {
             Err(BrowserError::Command { cause, .. }) if cause.contains("no such element") => {
                 Err(BrowserError::MissingElement(selector.to_owned()))
             }
@@ -362,6 +417,7 @@ impl Browser {
                 return self.wait_for_url_change(&before).await;
             }
             let ready = bounded(
+                self.limit,
                 "read the page's state",
                 self.client.execute("return document.readyState", vec![]),
             )
@@ -429,6 +485,7 @@ impl Browser {
     /// Forgets every cookie, so the next authorize meets the login page again.
     pub async fn clear_login_session(&self) -> Result<(), BrowserError> {
         bounded(
+            self.limit,
             "clear cookies",
             self.client
                 .issue_cmd(Cdp("Network.clearBrowserCookies", json!({}))),

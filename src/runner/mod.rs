@@ -7,6 +7,7 @@
 mod aux;
 mod canary;
 pub mod features;
+mod limits;
 pub mod params;
 mod steps;
 pub mod world;
@@ -16,7 +17,7 @@ use crate::http::TokenClient;
 use crate::outcome::{Ending, Location, ScenarioRecord, Screenshot};
 use crate::target::Target;
 pub use aux::Aux;
-use cucumber::{event, writer, World as _, WriterExt as _};
+use cucumber::{event, writer, WriterExt as _};
 use futures::FutureExt as _;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -64,6 +65,9 @@ pub struct Context {
     pub login_failed: std::sync::atomic::AtomicBool,
     /// Why cucumber's JSON report could not be written (a full disk), if it could not.
     pub json_failed: Arc<Mutex<Option<String>>>,
+    /// The step and scenario limits (the request and page-load limits are the client's and the
+    /// browsers').
+    pub timeouts: crate::timeouts::Timeouts,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -90,7 +94,14 @@ impl Context {
             records: Mutex::new(Vec::new()),
             login_failed: std::sync::atomic::AtomicBool::new(false),
             json_failed: Arc::default(),
+            timeouts: crate::timeouts::Timeouts::default(),
         }
+    }
+
+    /// The same context with the step and scenario limits of `timeouts`.
+    pub fn with_timeouts(mut self, timeouts: crate::timeouts::Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
     }
 
     /// Whether the browsers keep a persistent profile (`--browser-profile`): its login session
@@ -213,7 +224,8 @@ async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
         },
         ..Default::default()
     };
-    OAuthWorld::cucumber()
+    cucumber::Cucumber::new()
+        .steps(limits::bounded_steps())
         .max_concurrent_scenarios(opts.concurrency.max(1))
         .which_scenario(move |feature, rule, scenario| {
             let serial = feature

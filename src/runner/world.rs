@@ -121,6 +121,8 @@ pub struct OAuthWorld {
     pub observations: Vec<String>,
     /// The simulator's watch of the faults this scenario consults.
     watch: Option<u64>,
+    /// When the running step and the scenario must end.
+    deadlines: super::limits::Deadlines,
 }
 
 impl fmt::Debug for OAuthWorld {
@@ -174,6 +176,7 @@ impl OAuthWorld {
             evidence: Vec::new(),
             shots: Vec::new(),
             watch: None,
+            deadlines: Default::default(),
         })
     }
 
@@ -181,6 +184,15 @@ impl OAuthWorld {
     pub(super) fn begin(&mut self, scenario: &cucumber::gherkin::Scenario) {
         self.check = Check::from_tags(&scenario.tags);
         self.watch = self.ctx.target.controls().map(|c| c.watch());
+        self.deadlines.start_scenario(self.ctx.timeouts.scenario);
+    }
+
+    pub(super) fn deadlines(&self) -> &super::limits::Deadlines {
+        &self.deadlines
+    }
+
+    pub(super) fn timeouts(&self) -> crate::timeouts::Timeouts {
+        self.ctx.timeouts
     }
 
     fn raised(&self) -> std::sync::MutexGuard<'_, Vec<Failure>> {
@@ -417,7 +429,9 @@ impl OAuthWorld {
     }
 
     /// Lets `d` pass: the simulator's clock moves at once; a live target is waited for.
+    /// The wait counts against neither the step's nor the scenario's time limit.
     pub async fn wait(&mut self, d: std::time::Duration) {
+        self.deadlines.extend(d);
         self.ctx.target.wait(d).await;
     }
 

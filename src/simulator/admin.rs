@@ -2,7 +2,8 @@
 //! They exist only on the simulator; a live target has none of them.
 //!
 //! - `GET /__admin/journal`: every exchange so far, redacted, as JSON.
-//! - `GET /__admin/stats`: how many tokens, codes, sessions and journal entries it holds.
+//! - `GET /__admin/stats`: how many tokens, codes, sessions and journal entries it holds, and
+//!   how many connections are open and were refused (a client past its limit).
 //! - `POST /__admin/clock` `{"advance_seconds": N}`: moves the clock forward.
 //! - `POST /__admin/throttle` `{"enabled": true}`: 429 on every other request.
 //! - `POST /__admin/integration` `{"client_id": ..., "redirect_uris": [...], "scopes": [...]}`:
@@ -65,6 +66,8 @@ pub fn handle(shared: &Shared, req: &Request) -> Reply {
                     "sessions": st.sessions.len(),
                     "journal": st.journal.len(),
                     "issued": st.issued,
+                    "connections_open": shared.connections.open(),
+                    "connections_refused": shared.connections.refused(),
                 }),
             )
         }

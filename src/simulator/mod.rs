@@ -1,5 +1,5 @@
-//! The embedded Marketing Cloud authorization server simulator, built on wiremock with one
-//! stateful responder. It follows `sfmc-oauth-facts.md` where public sources say how Marketing
+//! The embedded Marketing Cloud authorization server simulator: one stateful responder behind
+//! its own bounded HTTP/1.1 server ([`server`]). It follows `sfmc-oauth-facts.md` where public sources say how Marketing
 //! Cloud behaves, and RFC 6749 / RFC 9700 where they are silent; each such choice is a setting
 //! ([`registry::Settings`]). Named [`faults`] break one rule each, so every check can be shown to
 //! fail.
@@ -17,6 +17,7 @@ mod params;
 pub mod registry;
 mod reply;
 mod resource;
+pub mod server;
 mod state;
 pub mod target;
 mod token;
@@ -45,7 +46,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use url::Url;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::Request;
 
 /// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -87,9 +88,9 @@ impl Default for SimConfig {
 
 /// A running simulator. Dropping it stops the server.
 pub struct Simulator {
-    server: MockServer,
+    server: server::Server,
     /// The login pages' own origin, under the `login-on-second-origin` variation.
-    login_server: Option<MockServer>,
+    login_server: Option<server::Server>,
     shared: Arc<Shared>,
 }
 
@@ -110,6 +111,8 @@ pub(crate) struct Shared {
     admin: Mutex<AdminAccess>,
     /// The faults each open watch saw consulted (see [`Simulator::watch`]).
     watches: Mutex<Watches>,
+    /// Connections open and refused, over its servers.
+    connections: Arc<server::Stats>,
 }
 
 /// Open watches: each collects every fault consulted while it is open.
@@ -189,6 +192,7 @@ impl Shared {
             state: Mutex::new(state),
             admin: Mutex::new(AdminAccess::Open),
             watches: Mutex::new(Watches::default()),
+            connections: Arc::default(),
         }
     }
 
@@ -265,43 +269,54 @@ impl Simulator {
         port: u16,
         config: SimConfig,
     ) -> Result<Self, SimError> {
-        let listener = TcpListener::bind((ip, port)).map_err(|e| SimError::Bind {
-            ip,
-            port,
-            cause: e.to_string(),
-        })?;
-        let server = MockServer::builder()
-            .listener(listener)
-            .disable_request_recording()
-            .start()
-            .await;
-        let login_server = if config.registry.settings.login_on_second_origin {
-            let listener = TcpListener::bind(("127.0.0.2", 0)).map_err(|e| SimError::Bind {
-                ip: std::net::Ipv4Addr::new(127, 0, 0, 2).into(),
-                port: 0,
-                cause: format!("the login origin: {e}"),
-            })?;
-            Some(
-                MockServer::builder()
-                    .listener(listener)
-                    .disable_request_recording()
-                    .start()
-                    .await,
-            )
+        Self::start_with(ip, port, config, server::Limits::default()).await
+    }
+
+    /// Starts on `ip:port` with `limits` on what each client may hold (`mock` as a service).
+    pub async fn start_with(
+        ip: std::net::IpAddr,
+        port: u16,
+        config: SimConfig,
+        limits: server::Limits,
+    ) -> Result<Self, SimError> {
+        let bind = |ip: std::net::IpAddr, port: u16, what: &str| {
+            TcpListener::bind((ip, port)).map_err(|e| SimError::Bind {
+                ip,
+                port,
+                cause: format!("{what}{e}"),
+            })
+        };
+        let listener = bind(ip, port, "")?;
+        let login_listener = if config.registry.settings.login_on_second_origin {
+            Some(bind(
+                std::net::Ipv4Addr::new(127, 0, 0, 2).into(),
+                0,
+                "the login origin: ",
+            )?)
         } else {
             None
         };
-        let shared = Arc::new(Shared::new(
-            config,
-            login_server.as_ref().map(MockServer::uri),
-        ));
-        for s in std::iter::once(&server).chain(login_server.as_ref()) {
-            Mock::given(wiremock::matchers::any())
-                .respond_with(Dispatch(shared.clone()))
-                .named("Marketing Cloud authorization server simulator")
-                .mount(s)
-                .await;
-        }
+        let login_base = login_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| format!("http://{a}"));
+        let shared = Arc::new(Shared::new(config, login_base));
+        let serve = |listener: TcpListener| {
+            let local = listener.local_addr().ok();
+            let handler: server::Handler = {
+                let shared = shared.clone();
+                Arc::new(move |req: &Request| dispatch(&shared, req))
+            };
+            server::Server::start(listener, limits, handler, shared.connections.clone()).map_err(
+                |e| SimError::Bind {
+                    ip: local.map_or(ip, |a| a.ip()),
+                    port: local.map_or(port, |a| a.port()),
+                    cause: e.to_string(),
+                },
+            )
+        };
+        let server = serve(listener)?;
+        let login_server = login_listener.map(serve).transpose()?;
         Ok(Self {
             server,
             login_server,
@@ -330,7 +345,7 @@ impl Simulator {
 
     /// The login pages' origin when it is not the simulator's own (a variation).
     pub fn login_origin(&self) -> Option<String> {
-        self.login_server.as_ref().map(MockServer::uri)
+        self.login_server.as_ref().map(server::Server::uri)
     }
 
     /// The port it listens on.
@@ -405,20 +420,18 @@ impl Simulator {
     }
 }
 
-struct Dispatch(Arc<Shared>);
-
-impl Respond for Dispatch {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let reply = std::panic::catch_unwind(AssertUnwindSafe(|| self.0.handle(request)))
-            .unwrap_or_else(|_| {
-                token::error_reply(
-                    &self.0,
-                    500,
-                    OAuthErrorCode::ServerError,
-                    "The simulator failed on this request.",
-                )
-            });
-        journal::record(&self.0, request, &reply);
-        reply.into_template()
-    }
+/// Answers one request as the HTTP server does: a panic in a handler is a 500, and every
+/// exchange is journalled.
+fn dispatch(shared: &Shared, request: &Request) -> Reply {
+    let reply = std::panic::catch_unwind(AssertUnwindSafe(|| shared.handle(request)))
+        .unwrap_or_else(|_| {
+            token::error_reply(
+                shared,
+                500,
+                OAuthErrorCode::ServerError,
+                "The simulator failed on this request.",
+            )
+        });
+    journal::record(shared, request, &reply);
+    reply
 }

@@ -1,8 +1,6 @@
-//! A response as the simulator builds it, readable by the journal before it becomes wiremock's
-//! `ResponseTemplate`.
+//! A response as the simulator builds it, readable by the journal before the server sends it.
 
 use serde_json::Value;
-use wiremock::ResponseTemplate;
 
 /// Status, headers and body of one simulator response.
 #[derive(Debug, Clone)]
@@ -86,23 +84,5 @@ impl Reply {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
-    }
-
-    /// Into wiremock's response.
-    pub fn into_template(self) -> ResponseTemplate {
-        let mut t = ResponseTemplate::new(self.status);
-        let mut content_type = "application/octet-stream".to_owned();
-        for (k, v) in &self.headers {
-            if k.eq_ignore_ascii_case("content-type") {
-                content_type = v.clone();
-            } else {
-                t = t.append_header(k.as_str(), v.as_str());
-            }
-        }
-        if self.body.is_empty() {
-            t
-        } else {
-            t.set_body_raw(self.body, &content_type)
-        }
     }
 }

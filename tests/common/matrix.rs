@@ -44,6 +44,7 @@ impl SharedBrowsers {
             // The login origin of the `login-on-second-origin` variation.
             only_hosts: vec!["127.0.0.2".into()],
             profile: None,
+            page_load: sfmc_oauth_conformance::timeouts::Timeouts::default().page_load,
         }));
         Self {
             chromedriver,

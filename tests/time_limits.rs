@@ -1,0 +1,151 @@
+//! The four time limits of a run (`--request-timeout`, `--page-load-timeout`, `--step-timeout`,
+//! `--scenario-timeout`), each hit for real: the simulator runs as `mock` in its own process and a
+//! target file points one endpoint at a loopback server that accepts and never answers. Each run
+//! must end within a bound, as an environment failure (exit 3) naming the limit and its option,
+//! with its reports written and nothing left behind. Bounds are generous: "bounded", not "fast".
+
+mod common;
+
+use common::{assert_nothing_left, command, finish};
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::Duration;
+
+const ENV: &[(&str, &str)] = &[
+    ("SIM_WEB_SECRET", "live-web-secret-0000000001"),
+    ("SIM_WEB2_SECRET", "live-web-secret-0000000002"),
+    ("SIM_PASSWORD", "live-Passw0rd-for-the-sim"),
+];
+const SCENARIO: &str = "^A web app redeems its code with its client secret$";
+
+/// A loopback port that accepts connections and never answers (held until the test ends).
+fn silent_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let addr = listener.local_addr().expect("its address");
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming().flatten() {
+            held.push(c);
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// `mock` with the integrations of `targets/simulator.toml`, on a free port.
+fn start_mock(tmp: &Path) -> (std::process::Child, String) {
+    let mut cmd = command(
+        &[
+            "mock",
+            "--port",
+            "0",
+            "--integrations",
+            "targets/simulator-integrations.toml",
+        ],
+        tmp,
+    );
+    cmd.envs(ENV.iter().copied());
+    let mut child = cmd.spawn().expect("start the mock");
+    let base = common::listening_on(&mut child, "the mock");
+    (child, base)
+}
+
+/// Runs SCENARIO with `limits` against the mock, `endpoint` (`authorize_endpoint` or
+/// `token_endpoint`) pointed at a silent server; asserts the environment failure that `names`
+/// the limit, within `bound`, with reports and nothing left behind.
+fn hit(endpoint: &str, limits: &[&str], names: &str, bound: Duration) {
+    let tmp = tempfile::tempdir().expect("a folder");
+    let mock_tmp = tempfile::tempdir().expect("a folder");
+    let (mut mock, base) = start_mock(mock_tmp.path());
+    let silent = silent_server();
+    let file = std::fs::read_to_string(common::root().join("targets/simulator.toml"))
+        .expect("the example target file")
+        .replace("http://127.0.0.1:4567", &base);
+    let path = if endpoint == "token_endpoint" {
+        "v2/token"
+    } else {
+        "v2/authorize"
+    };
+    let file = file.replace(
+        &format!("{endpoint} = \"{base}/{path}\""),
+        &format!("{endpoint} = \"{silent}/{path}\""),
+    );
+    assert!(file.contains(&silent), "the endpoint was replaced");
+    let reports = tmp.path().join("reports");
+    let target = tmp.path().join("target.toml");
+    std::fs::write(&target, file).expect("write the target file");
+    let run_tmp = tmp.path().join("tmp");
+    std::fs::create_dir(&run_tmp).expect("a TMPDIR");
+    let mut args = vec![
+        "run",
+        "--target",
+        target.to_str().expect("a path"),
+        "-n",
+        SCENARIO,
+        "--color",
+        "never",
+        "--report-dir",
+        reports.to_str().expect("a path"),
+    ];
+    args.extend_from_slice(limits);
+    let mut cmd = command(&args, &run_tmp);
+    cmd.envs(ENV.iter().copied());
+    let r = finish(
+        cmd.spawn().expect("start the run"),
+        Duration::from_secs(300),
+    );
+    let _ = mock.kill();
+    let _ = mock.wait();
+
+    assert_eq!(r.code, Some(3), "{limits:?}: {r:?}");
+    assert!(
+        r.stderr.contains("environment failure") && r.stderr.contains(names),
+        "{limits:?} names {names:?}: {}",
+        r.stderr
+    );
+    assert!(r.elapsed < bound, "{limits:?} took {:?}", r.elapsed);
+    let summary = std::fs::read_to_string(reports.join("latest/summary.md"))
+        .unwrap_or_else(|e| panic!("{limits:?}: the reports were written: {e}"));
+    assert!(summary.contains(names), "{summary}");
+    assert_nothing_left(&run_tmp);
+    eprintln!("{limits:?}: exit 3 in {:.1?}: {names}", r.elapsed);
+}
+
+#[test]
+fn a_token_endpoint_that_never_answers_ends_at_the_request_timeout() {
+    hit(
+        "token_endpoint",
+        &["--request-timeout", "2"],
+        "within 2 s (the connect timeout, or the request timeout: --request-timeout)",
+        Duration::from_secs(90),
+    );
+}
+
+#[test]
+fn a_step_longer_than_its_limit_ends_at_the_step_timeout() {
+    hit(
+        "token_endpoint",
+        &["--request-timeout", "600", "--step-timeout", "3"],
+        "the step did not end within its time limit of 3 s (--step-timeout)",
+        Duration::from_secs(90),
+    );
+}
+
+#[test]
+fn a_scenario_longer_than_its_limit_ends_at_the_scenario_timeout() {
+    hit(
+        "token_endpoint",
+        &["--request-timeout", "600", "--scenario-timeout", "4"],
+        "the scenario did not end within its time limit of 4 s (--scenario-timeout)",
+        Duration::from_secs(90),
+    );
+}
+
+#[test]
+fn a_login_page_that_never_loads_ends_at_the_page_load_timeout() {
+    hit(
+        "authorize_endpoint",
+        &["--page-load-timeout", "2"],
+        "did not finish loading within 2 s (the page-load timeout: --page-load-timeout)",
+        Duration::from_secs(90),
+    );
+}
