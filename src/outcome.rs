@@ -372,6 +372,26 @@ pub struct ScenarioRecord {
     pub screenshots: Vec<usize>,
     /// The simulator's faults the scenario consulted, by name (empty against a live target).
     pub consulted: Vec<String>,
+    /// The feature's name, and the scenario's own tags (for cucumber's JSON of an interrupted
+    /// run, which cucumber itself never writes).
+    pub feature: String,
+    pub tags: Vec<String>,
+    /// Its steps, background first, each as it ran or `skipped`.
+    pub steps: Vec<StepRun>,
+}
+
+/// One step of a scenario: how it ended, or `skipped` when it never ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepRun {
+    /// `Given`, `When`, `Then`, `And`, `But`.
+    pub keyword: String,
+    pub text: String,
+    pub line: usize,
+    /// `passed`, `failed` or `skipped`.
+    pub status: &'static str,
+    /// What a failed step said.
+    pub error: Option<String>,
+    pub duration: std::time::Duration,
 }
 
 /// The scenario differs from its baseline snapshot.
@@ -445,6 +465,7 @@ impl ScenarioResult {
             evidence,
             screenshots,
             consulted,
+            ..
         } = record;
         let mut verdict = judgements
             .iter()
@@ -672,6 +693,9 @@ mod tests {
             evidence: vec![],
             screenshots: vec![],
             consulted: vec![],
+            feature: String::new(),
+            tags: vec![],
+            steps: vec![],
         }
     }
 

@@ -609,6 +609,22 @@ impl Started {
         // Interrupted: what ended before it is judged and reported, marked interrupted.
         let interrupted = records.is_none();
         let records = records.unwrap_or_else(|| runner::take_records(&self.ctx));
+        if interrupted {
+            // Cucumber writes its JSON only when its run ends: write it from what ended.
+            if let Some(json) = &self.options.cucumber_json {
+                let _ = std::fs::remove_file(json.with_file_name("cucumber-slow.json"));
+                if let Err(e) = std::fs::write(
+                    json,
+                    serde_json::to_string(&runner::cucumber_json(&records)).unwrap_or_default(),
+                ) {
+                    *self
+                        .ctx
+                        .json_failed
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                }
+            }
+        }
         Ok(Finished {
             records,
             run: self,
@@ -648,12 +664,14 @@ impl Started {
                 slow.concurrency
             );
         }
-        let mut records = runner::run(self.ctx.clone(), &slow).await;
+        let slow_records = runner::run(self.ctx.clone(), &slow).await;
+        // Held by the context, not here: a Ctrl-C during the second pass keeps them.
+        runner::put_back(&self.ctx, slow_records);
         let rest = RunOptions {
             pass: Pass::NotSlow,
             ..self.options.clone()
         };
-        records.extend(runner::run(self.ctx.clone(), &rest).await);
+        let records = runner::run(self.ctx.clone(), &rest).await;
         if let (Some(json), Some(slow_json)) = (json, slow_json) {
             merge_cucumber_json(&slow_json, &json);
         }

@@ -143,6 +143,8 @@ fn ctrl_c_stops_the_run_and_leaves_no_browser_behind() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Let some scenarios end first.
+    std::thread::sleep(Duration::from_secs(6));
     // SAFETY: signalling the child we spawned.
     unsafe {
         libc::kill(pid, libc::SIGINT);
@@ -164,6 +166,47 @@ fn ctrl_c_stops_the_run_and_leaves_no_browser_behind() {
         "{summary}"
     );
     assert!(latest.join("report.html").is_file());
+    // Cucumber writes its JSON only when its run ends; the interrupted run's holds every
+    // scenario that ended (as many as junit.xml, made from the run's own results), each with its
+    // steps and their results.
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(latest.join("cucumber.json")).expect("cucumber.json"),
+    )
+    .expect("cucumber.json is JSON");
+    let elements: Vec<&serde_json::Value> = json
+        .as_array()
+        .expect("an array of features")
+        .iter()
+        .flat_map(|f| f["elements"].as_array().expect("elements"))
+        .collect();
+    let junit = std::fs::read_to_string(latest.join("junit.xml")).expect("junit.xml");
+    // junit.xml also lists the checks that were not applicable, as skipped.
+    let not_applicable: usize = junit
+        .split("skipped=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .expect("junit.xml counts its skipped tests");
+    assert!(!elements.is_empty(), "no scenario ended in 6 s");
+    assert_eq!(
+        elements.len(),
+        junit.matches("<testcase").count() - not_applicable,
+        "cucumber.json holds every scenario that ended"
+    );
+    for e in &elements {
+        let steps = e["steps"].as_array().expect("steps");
+        assert!(!steps.is_empty(), "{e}");
+        assert!(
+            steps.iter().all(|s| s["result"]["status"].is_string()),
+            "{e}"
+        );
+    }
+    assert!(
+        elements.iter().any(|e| e["steps"]
+            .as_array()
+            .is_some_and(|s| s.iter().all(|s| s["result"]["status"] == "passed"))),
+        "a scenario that passed shows its steps passed"
+    );
     assert_nothing_left(tmp.path());
 }
 

@@ -12,6 +12,7 @@ use super::world::OAuthWorld;
 use cucumber::codegen::{LazyRegex, StepConstructor, WorldInventory};
 use cucumber::step::{Collection, Context as StepContext, Location};
 use futures::future::LocalBoxFuture;
+use futures::FutureExt as _;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -52,18 +53,80 @@ fn bounded_step(world: &mut OAuthWorld, ctx: StepContext) -> LocalBoxFuture<'_, 
             // Cucumber matched this same collection's regexes: unreachable in practice.
             _ => panic!("no step definition for `{}`", ctx.step.value),
         };
+        let line = ctx.step.position.line;
+        let started = std::time::Instant::now();
         let deadlines = world.deadlines().clone();
         deadlines.start_step(world.timeouts().step);
-        let expired = tokio::select! {
+        let ended = tokio::select! {
             biased;
-            () = step(world, ctx) => None,
-            which = deadlines.expired() => Some(which),
+            r = std::panic::AssertUnwindSafe(step(world, ctx)).catch_unwind() => Ok(r),
+            which = deadlines.expired() => Err(which),
         };
-        if let Some(limit) = expired {
-            let failure = world.environment(limit);
-            panic!("{failure}");
+        // A failed step panics (cucumber's way): with its own payload, or with the failure a
+        // limit made, after the step is noted for the reports.
+        let panic: Option<Box<dyn std::any::Any + Send>> = match ended {
+            Ok(Ok(())) => None,
+            Ok(Err(payload)) => Some(payload),
+            Err(limit) => Some(Box::new(world.environment(limit).to_string())),
+        };
+        world.note_step(Ran {
+            line,
+            error: panic.as_deref().map(panic_text),
+            duration: started.elapsed(),
+        });
+        if let Some(payload) = panic {
+            std::panic::resume_unwind(payload);
         }
     })
+}
+
+/// What a step ran into: where it is in its feature file, what it failed with, how long it took.
+#[derive(Debug, Clone)]
+pub struct Ran {
+    pub line: usize,
+    pub error: Option<String>,
+    pub duration: Duration,
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "the step panicked".to_owned())
+}
+
+/// The scenario's steps (its background's first), each as it ran, or skipped.
+pub fn steps_of(
+    feature: &cucumber::gherkin::Feature,
+    rule: Option<&cucumber::gherkin::Rule>,
+    scenario: &cucumber::gherkin::Scenario,
+    ran: &[Ran],
+) -> Vec<crate::outcome::StepRun> {
+    let background = feature
+        .background
+        .iter()
+        .chain(rule.and_then(|r| r.background.as_ref()))
+        .flat_map(|b| b.steps.iter());
+    background
+        .chain(scenario.steps.iter())
+        .map(|s| {
+            let line = s.position.line;
+            let done = ran.iter().find(|r| r.line == line);
+            crate::outcome::StepRun {
+                keyword: s.keyword.trim().to_owned(),
+                text: s.value.clone(),
+                line,
+                status: match done {
+                    Some(Ran { error: None, .. }) => "passed",
+                    Some(_) => "failed",
+                    None => "skipped",
+                },
+                error: done.and_then(|r| r.error.clone()),
+                duration: done.map(|r| r.duration).unwrap_or_default(),
+            }
+        })
+        .collect()
 }
 
 /// Which limit passed.

@@ -203,6 +203,64 @@ pub fn take_records(ctx: &Context) -> Vec<ScenarioRecord> {
     std::mem::take(&mut *lock(&ctx.records))
 }
 
+/// Hands `records` (an earlier pass's) back, to be returned with the next pass's, or taken by
+/// [`take_records`] should the run be interrupted.
+pub fn put_back(ctx: &Context, mut records: Vec<ScenarioRecord>) {
+    let mut held = lock(&ctx.records);
+    records.append(&mut held);
+    *held = records;
+}
+
+/// Cucumber's JSON report of `records`, in its format (one feature per file, in the order the
+/// records came; a scenario's background steps inline). Cucumber writes its own only when the
+/// run ends; an interrupted run's is made from what ended before it.
+pub fn cucumber_json(records: &[ScenarioRecord]) -> serde_json::Value {
+    use serde_json::json;
+    let slug = |s: &str| s.to_lowercase().replace(' ', "-");
+    let mut features: Vec<(String, String, Vec<serde_json::Value>)> = Vec::new();
+    for r in records {
+        let steps: Vec<_> = r
+            .steps
+            .iter()
+            .map(|s| {
+                let mut result = json!({
+                    "status": s.status,
+                    "duration": u64::try_from(s.duration.as_nanos()).unwrap_or(u64::MAX),
+                });
+                if let Some(e) = &s.error {
+                    result["error_message"] = json!(e);
+                }
+                json!({"keyword": format!("{} ", s.keyword), "line": s.line, "name": s.text, "result": result})
+            })
+            .collect();
+        let element = json!({
+            "keyword": "Scenario",
+            "type": "scenario",
+            "id": format!("{};{}", slug(&r.feature), slug(&r.location.name)),
+            "line": r.location.line,
+            "name": r.location.name,
+            "description": "",
+            "tags": r.tags.iter().map(|t| json!({"name": format!("@{t}"), "line": r.location.line.saturating_sub(1)})).collect::<Vec<_>>(),
+            "steps": steps,
+        });
+        match features
+            .iter_mut()
+            .find(|(uri, ..)| *uri == r.location.file)
+        {
+            Some((.., elements)) => elements.push(element),
+            None => features.push((r.location.file.clone(), r.feature.clone(), vec![element])),
+        }
+    }
+    serde_json::Value::Array(
+        features
+            .into_iter()
+            .map(|(uri, name, elements)| {
+                json!({"uri": uri, "id": slug(&name), "keyword": "Feature", "name": name, "line": 1, "description": "", "tags": [], "elements": elements})
+            })
+            .collect(),
+    )
+}
+
 async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
     let selection = opts.selection.clone();
     let json_failed = ctx.json_failed.clone();
@@ -243,14 +301,23 @@ async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
             }
         })
         .before(|_, _, scenario, world| async move { world.begin(scenario) }.boxed_local())
-        .after(move |feature, _, scenario, finished, world| {
+        .after(move |feature, rule, scenario, finished, world| {
             let ctx = ctx.clone();
             let location = location(feature, scenario);
             let ending = ending(finished);
+            let feature_name = feature.name.clone();
+            let tags = scenario.tags.clone();
             async move {
-                let (check, end) = match world {
-                    Some(w) => (w.check.clone(), w.end().await),
-                    None => Default::default(),
+                let (check, steps, end) = match world {
+                    Some(w) => {
+                        let steps = limits::steps_of(feature, rule, scenario, w.ran());
+                        (w.check.clone(), steps, w.end().await)
+                    }
+                    None => (
+                        Default::default(),
+                        limits::steps_of(feature, rule, scenario, &[]),
+                        Default::default(),
+                    ),
                 };
                 lock(&ctx.records).push(ScenarioRecord {
                     check,
@@ -263,6 +330,9 @@ async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
                     evidence: end.evidence,
                     screenshots: end.screenshots,
                     consulted: end.consulted,
+                    feature: feature_name,
+                    tags,
+                    steps,
                 });
             }
             .boxed_local()

@@ -123,6 +123,8 @@ pub struct OAuthWorld {
     watch: Option<u64>,
     /// When the running step and the scenario must end.
     deadlines: super::limits::Deadlines,
+    /// The steps that ran so far, in order.
+    ran: Vec<super::limits::Ran>,
 }
 
 impl fmt::Debug for OAuthWorld {
@@ -177,6 +179,7 @@ impl OAuthWorld {
             shots: Vec::new(),
             watch: None,
             deadlines: Default::default(),
+            ran: Vec::new(),
         })
     }
 
@@ -189,6 +192,15 @@ impl OAuthWorld {
 
     pub(super) fn deadlines(&self) -> &super::limits::Deadlines {
         &self.deadlines
+    }
+
+    pub(super) fn note_step(&mut self, ran: super::limits::Ran) {
+        self.ran.push(ran);
+    }
+
+    /// The steps that ran, in order.
+    pub(super) fn ran(&self) -> &[super::limits::Ran] {
+        &self.ran
     }
 
     pub(super) fn timeouts(&self) -> crate::timeouts::Timeouts {
