@@ -372,3 +372,79 @@ fn assert_nothing_left_but(tmp: &std::path::Path, ours: &[&str]) {
     }
     assert_nothing_left(tmp);
 }
+
+#[test]
+fn a_chromium_killed_mid_run_fails_its_scenario_as_the_environment_and_the_run_goes_on() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let reports = tempfile::tempdir().expect("a report folder");
+    let report_dir = reports.path().display().to_string();
+    let child = command(
+        &["run", "--color", "never", "--report-dir", &report_dir],
+        tmp.path(),
+    )
+    .spawn()
+    .expect("start sfmc-conformance");
+    // Once browsers have served for 4 s, kill one browser's main process (not a renderer: no
+    // `--type=`), as the OOM killer would.
+    let needle = tmp.path().display().to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let browser_of = || {
+        common::live_processes_mentioning(&needle)
+            .into_iter()
+            .find(|p| p.contains("chromium") && !p.contains("--type="))
+    };
+    while browser_of().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no browser within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(4));
+    let victim = browser_of().expect("a browser still up");
+    let pid: i32 = victim
+        .split(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("its pid");
+    // SAFETY: a Chromium our run started.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
+    let r = finish(child, LIMIT);
+    // The scenario whose browser died is the environment's failure (exit 3); the others ran on
+    // new browsers and passed.
+    assert_eq!(
+        r.code,
+        Some(3),
+        "stdout:\n{}\nstderr:\n{}",
+        r.stdout,
+        r.stderr
+    );
+    let environment = r.stderr.matches("error: environment failure in").count();
+    assert!(
+        (1..=2).contains(&environment),
+        "{environment} environment failures:\n{}",
+        r.stderr
+    );
+    let (runs, not_applicable) = scenario_count();
+    assert_eq!(
+        r.closing_line(),
+        format!(
+            "{} passed, {environment} failed, {not_applicable} skipped",
+            runs - environment
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert!(
+        std::fs::read_to_string(reports.path().join("latest").join("summary.md"))
+            .expect("a summary")
+            .contains("| failed |"),
+        "the reports of the run are written"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_nothing_left(tmp.path());
+}
