@@ -102,6 +102,10 @@ impl BrowserConfig {
         let caps = json!({
             "browserName": "chrome",
             "pageLoadStrategy": "eager",
+            // A login page's alert, confirm or beforeunload prompt is accepted, silently, so that
+            // the login goes on (left open, every later command fails) and a navigation away
+            // from the page is not held back.
+            "unhandledPromptBehavior": "accept",
             "timeouts": {
                 "pageLoad": u64::try_from(self.page_load.as_millis()).unwrap_or(u64::MAX),
                 "script": 5000,

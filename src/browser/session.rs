@@ -289,12 +289,23 @@ impl Browser {
 
     /// The URL of the current page, exactly as the browser reports it.
     pub async fn current_url(&self) -> Result<String, BrowserError> {
-        let v = bounded(
-            self.limit,
-            "read the URL",
-            self.client.issue_cmd(RawCurrentUrl),
-        )
-        .await?;
+        let read = || {
+            bounded(
+                self.limit,
+                "read the URL",
+                self.client.issue_cmd(RawCurrentUrl),
+            )
+        };
+        let mut v = read().await?;
+        // ChromeDriver answers null when it has just accepted a page's dialog for this command
+        // (`unhandledPromptBehavior`): ask again, a few times at most.
+        for _ in 0..3 {
+            if !v.is_null() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            v = read().await?;
+        }
         v.as_str().map(str::to_owned).ok_or(BrowserError::Command {
             cmd: "read the URL",
             cause: format!("not a string: {v}"),
@@ -497,5 +508,33 @@ impl Browser {
     /// Ends the session (and its browser).
     pub async fn close(self) {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.client.close()).await;
+    }
+
+    /// Closes every window but the one the session drives (pop-ups a page opened), so that a
+    /// browser reused for the next scenario does not carry them. Returns how many it closed.
+    pub async fn close_pop_ups(&self) -> Result<usize, BrowserError> {
+        let windows = bounded(self.limit, "list windows", self.client.windows()).await?;
+        if windows.len() < 2 {
+            return Ok(0);
+        }
+        let main = bounded(self.limit, "read the window", self.client.window()).await?;
+        let mut closed = 0;
+        for w in windows.into_iter().filter(|w| *w != main) {
+            bounded(
+                self.limit,
+                "switch windows",
+                self.client.switch_to_window(w),
+            )
+            .await?;
+            bounded(self.limit, "close a pop-up", self.client.close_window()).await?;
+            closed += 1;
+        }
+        bounded(
+            self.limit,
+            "switch windows",
+            self.client.switch_to_window(main),
+        )
+        .await?;
+        Ok(closed)
     }
 }

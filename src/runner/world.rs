@@ -236,7 +236,7 @@ impl OAuthWorld {
         if let Some(b) = self.browser.take() {
             // Every browser scenario starts with a navigation, so the page is left as it is.
             match (&self.ctx.browsers, self.environment_failed()) {
-                (Some(pool), false) => pool.release(b),
+                (Some(pool), false) if b.close_pop_ups().await.is_ok() => pool.release(b),
                 _ => b.close().await,
             }
         }

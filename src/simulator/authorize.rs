@@ -605,6 +605,9 @@ pub fn login_page(shared: &Shared, req: &Request) -> Reply {
         return complete(shared, &pend, &user);
     }
     let mut html = pages::login(id, &pend.csrf, None);
+    if shared.settings().login_page_dialogs {
+        html = html.replace("</body>", pages::DIALOGS);
+    }
     if shared.fault(Fault::LoginPageThirdParty) {
         let pixel = format!(
             r#"<img alt="" src="https://metrics.example.com/p.gif?state={}"></body>"#,

@@ -26,6 +26,19 @@ fn notice(n: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
+/// What the `login-page-dialogs` variation adds to the login page, before `</body>`: an alert
+/// as it loads, a `beforeunload` prompt, and on submit (a user gesture: the pop-up blocker lets
+/// it through) a pop-up and a confirm.
+pub const DIALOGS: &str = r#"<script>
+alert('Welcome to Marketing Cloud (simulator)');
+window.addEventListener('beforeunload', function (e) { e.preventDefault(); e.returnValue = ''; });
+document.getElementById('login').addEventListener('submit', function () {
+  window.open('about:blank#pop-up', '_blank');
+  confirm('Sign in now?');
+});
+</script>
+</body>"#;
+
 /// The Marketing Cloud-like login form. `message` is shown above it (wrong password, say).
 pub fn login(request_id: &str, csrf: &str, message: Option<&str>) -> String {
     page(

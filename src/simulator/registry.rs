@@ -134,6 +134,9 @@ pub struct Settings {
     /// Error pages load a style sheet from a CDN (`https://cdn.example.com/`; the browser
     /// resolves no such host in a test run, but it sends the request).
     pub error_page_cdn_stylesheet: bool,
+    /// The login page opens a pop-up, raises an alert as it loads, asks to confirm on submit and
+    /// holds a `beforeunload` prompt: page behaviour a tenant's login page may have.
+    pub login_page_dialogs: bool,
     /// Register the built-in redirect URIs on `http://127.0.0.1:80/…` and accept any port on an
     /// `http` loopback IP literal, as RFC 8252 §7.3 asks of a server for native apps.
     pub loopback_any_port: bool,
@@ -171,6 +174,7 @@ impl Default for Settings {
             extra_token_fields: false,
             login_on_second_origin: false,
             error_page_cdn_stylesheet: false,
+            login_page_dialogs: false,
             loopback_any_port: false,
             accept_redirect_uri: None,
         }

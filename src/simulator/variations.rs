@@ -88,6 +88,9 @@ variations! {
     ExtraTokenFields = "extra-token-fields", Sfmc,
         "adds fields of its own to the token response (RFC 6749 §5.1: clients ignore unknown fields)",
         |s| s.extra_token_fields = true;
+    LoginPageDialogs = "login-page-dialogs", Sfmc,
+        "its login page opens a pop-up, raises an alert as it loads, asks to confirm on submit and holds a beforeunload prompt (page behaviour, not OAuth: the harness answers the dialogs and leaves the pop-up)",
+        |s| s.login_page_dialogs = true;
     LoopbackAnyPort = "loopback-any-port", Oauth2,
         "registers its apps' redirect URIs as http on 127.0.0.1 and accepts any port there (RFC 8252 §7.3: a server MUST allow any port on a loopback IP redirect URI)",
         |s| s.loopback_any_port = true;
