@@ -317,6 +317,13 @@ pub fn main() -> ExitCode {
             std::env::set_var("INSTA_WORKSPACE_ROOT", cwd);
         }
     }
+    // A baseline that differs is reported by the run itself ("changed: …", with the lines);
+    // insta is not to print its own summary, nor to leave `.snap.new` files in the baselines.
+    for (k, v) in [("INSTA_OUTPUT", "none"), ("INSTA_UPDATE", "no")] {
+        if std::env::var_os(k).is_none() {
+            std::env::set_var(k, v);
+        }
+    }
     // A panic here is a bug: the hook has printed one line; the exit code says so.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_command(cli)));
     match outcome {

@@ -66,6 +66,20 @@ fn message(info: &std::panic::PanicHookInfo<'_>) -> String {
         .unwrap_or_else(|| "a panic without a message".into())
 }
 
+thread_local! {
+    /// Set while [`expecting_panics`] runs its closure on this thread.
+    static EXPECTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, whose panics are its way of answering (insta's snapshot assertion), with the panic
+/// hook silent for them on this thread: they are not bugs to report.
+pub fn expecting_panics<T>(f: impl FnOnce() -> T) -> T {
+    let was = EXPECTED.with(|e| e.replace(true));
+    let out = f();
+    EXPECTED.with(|e| e.set(was));
+    out
+}
+
 /// Installs the hook once: a panic outside a run of scenarios is one line on standard error
 /// (cucumber puts its own hook in place while scenarios run, and reports a step's panic itself).
 /// `SFMC_BACKTRACE=1` shows Rust's own report instead.
@@ -76,6 +90,9 @@ pub fn install_panic_hook() {
             return;
         }
         std::panic::set_hook(Box::new(|info| {
+            if EXPECTED.with(std::cell::Cell::get) {
+                return;
+            }
             let site = info
                 .location()
                 .map(|l| format!("{}:{}", l.file(), l.line()))

@@ -344,6 +344,28 @@ fn a_changed_behaviour_is_changed_and_fails_only_with_fail_on_drift() {
         r.stdout
     );
     assert!(r.stdout.contains("invalid_client"), "{}", r.stdout);
+    // The run says what changed, once, in its own words: no panic line, no insta summary, and
+    // no `.snap.new` left among the baselines.
+    for noise in [
+        "internal error",
+        "panicked",
+        "Snapshot Summary",
+        ".snap.new",
+    ] {
+        assert!(
+            !r.stdout.contains(noise) && !r.stderr.contains(noise),
+            "{noise}:\n{}\n{}",
+            r.stdout,
+            r.stderr
+        );
+    }
+    let new_files: Vec<_> = std::fs::read_dir(&sim)
+        .expect("the baselines")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".new"))
+        .map(|e| e.file_name())
+        .collect();
+    assert!(new_files.is_empty(), "{new_files:?}");
     assert!(
         r.closing_line().contains(" changed), 0 failed,"),
         "{}",

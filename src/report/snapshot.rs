@@ -251,9 +251,11 @@ pub fn compare(dir: &Path, name: &str, value: &Value) -> Result<(), Drift> {
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     settings.set_input_file("features");
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        settings.bind(|| insta::assert_json_snapshot!(name.to_owned(), value));
-    }));
+    let outcome = crate::out::expecting_panics(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            settings.bind(|| insta::assert_json_snapshot!(name.to_owned(), value));
+        }))
+    });
     match outcome {
         Ok(()) => Ok(()),
         Err(_) => {
