@@ -1,0 +1,209 @@
+//! What a hostile authorization endpoint does to the browser: it redirects to `javascript:`,
+//! `data:` or `file:` URLs, loops redirects, echoes a 1 MB state, or serves a login page that
+//! never finishes loading. The simulator runs as `mock` in its own process; a target file points
+//! its authorization endpoint at a loopback server here that plays one behaviour. Each run must
+//! end within a bound with the right verdict: the target answered wrongly (exit 4, with where
+//! the browser ended as evidence), or never answered (exit 3, naming the limit), with its
+//! reports written and nothing left behind. (A login page's dialogs and pop-ups are an allowed
+//! variation: the tolerance matrix's `login-page-dialogs` row.)
+
+mod common;
+
+use common::{assert_nothing_left, command, finish};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::time::Duration;
+
+const ENV: &[(&str, &str)] = &[
+    ("SIM_WEB_SECRET", "live-web-secret-0000000001"),
+    ("SIM_WEB2_SECRET", "live-web-secret-0000000002"),
+    ("SIM_PASSWORD", "live-Passw0rd-for-the-sim"),
+];
+const SCENARIO: &str = "^A web app redeems its code with its client secret$";
+const BOUND: Duration = Duration::from_secs(90);
+
+/// The request target of one HTTP request on `conn`.
+fn target_of(conn: &TcpStream) -> String {
+    let mut line = String::new();
+    let mut r = BufReader::new(conn);
+    let _ = r.read_line(&mut line);
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).unwrap_or(0) <= 2 {
+            break;
+        }
+    }
+    line.split_whitespace().nth(1).unwrap_or("/").to_owned()
+}
+
+fn redirect(mut conn: TcpStream, to: &str) {
+    let _ = write!(
+        conn,
+        "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+}
+
+/// One behaviour at `/v2/authorize`, on a loopback port (served until the test ends).
+fn hostile(behaviour: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let base = format!("http://{}", listener.local_addr().expect("its address"));
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            let target = target_of(&conn);
+            let query: std::collections::HashMap<String, String> =
+                url::Url::parse(&format!("http://x{target}"))
+                    .map(|u| u.query_pairs().into_owned().collect())
+                    .unwrap_or_default();
+            match behaviour {
+                "javascript" => redirect(conn, "javascript:alert(document.cookie)"),
+                "data" => redirect(conn, "data:text/html,<h1>signed in</h1>"),
+                "file" => redirect(conn, "file:///etc/passwd"),
+                "loop" => {
+                    let n: u32 = query.get("n").and_then(|n| n.parse().ok()).unwrap_or(0);
+                    redirect(conn, &format!("/v2/authorize?n={}", n + 1));
+                }
+                "state-1mb" => {
+                    let to = format!(
+                        "{}?code=abc&state={}",
+                        query
+                            .get("redirect_uri")
+                            .map_or("https://127.0.0.1/", String::as_str),
+                        "A".repeat(1024 * 1024)
+                    );
+                    redirect(conn, &to);
+                }
+                "never-finishes" => {
+                    let mut conn = conn;
+                    let _ = conn.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html><body><h1>Loading",
+                    );
+                    held.push(conn);
+                }
+                other => panic!("no behaviour {other}"),
+            }
+        }
+    });
+    base
+}
+
+/// `mock` with the integrations of `targets/simulator.toml`, on a free port.
+fn start_mock(tmp: &Path) -> (std::process::Child, String) {
+    let mut cmd = command(
+        &[
+            "mock",
+            "--port",
+            "0",
+            "--integrations",
+            "targets/simulator-integrations.toml",
+        ],
+        tmp,
+    );
+    cmd.envs(ENV.iter().copied());
+    let mut child = cmd.spawn().expect("start the mock");
+    let base = common::listening_on(&mut child, "the mock");
+    (child, base)
+}
+
+/// Runs SCENARIO against the mock with its authorization endpoint playing `behaviour`; asserts
+/// exit `code` and every one of `says` in the output, within BOUND, reports written, nothing left.
+fn play(behaviour: &'static str, extra: &[&str], code: i32, says: &[&str]) {
+    let tmp = tempfile::tempdir().expect("a folder");
+    let mock_tmp = tempfile::tempdir().expect("a folder");
+    let (mut mock, base) = start_mock(mock_tmp.path());
+    let hostile = hostile(behaviour);
+    let file = std::fs::read_to_string(common::root().join("targets/simulator.toml"))
+        .expect("the example target file")
+        .replace(
+            "authorize_endpoint = \"http://127.0.0.1:4567/v2/authorize\"",
+            &format!("authorize_endpoint = \"{hostile}/v2/authorize\""),
+        )
+        .replace("http://127.0.0.1:4567", &base);
+    assert!(file.contains(&hostile), "the endpoint was replaced");
+    let target = tmp.path().join("target.toml");
+    std::fs::write(&target, file).expect("write the target file");
+    let (reports, snapshots, run_tmp) = (
+        tmp.path().join("reports"),
+        tmp.path().join("snapshots"),
+        tmp.path().join("tmp"),
+    );
+    std::fs::create_dir(&run_tmp).expect("a TMPDIR");
+    let mut args = vec![
+        "run",
+        "--target",
+        target.to_str().expect("a path"),
+        "-n",
+        SCENARIO,
+        "--color",
+        "never",
+        "--report-dir",
+        reports.to_str().expect("a path"),
+        "--snapshots",
+        snapshots.to_str().expect("a path"),
+    ];
+    args.extend_from_slice(extra);
+    let mut cmd = command(&args, &run_tmp);
+    cmd.envs(ENV.iter().copied());
+    let r = finish(cmd.spawn().expect("start the run"), BOUND);
+    let _ = mock.kill();
+    let _ = mock.wait();
+    let out = format!("{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.code, Some(code), "{behaviour}: {out}");
+    for s in says {
+        assert!(out.contains(s), "{behaviour} says {s:?}:\n{out}");
+    }
+    assert!(!out.contains("panicked at"), "{out}");
+    assert!(r.elapsed < BOUND, "{behaviour} took {:?}", r.elapsed);
+    assert!(
+        reports.join("latest/summary.md").is_file(),
+        "{behaviour}: the reports were written"
+    );
+    assert_nothing_left(&run_tmp);
+    eprintln!("{behaviour}: exit {code} in {:.1?}", r.elapsed);
+}
+
+const WRONG_PAGE: &str = "the browser lands on the registered redirect URI";
+
+#[test]
+fn a_redirect_to_a_javascript_url_is_the_target_s_fault() {
+    // Chromium refuses to follow it and shows an empty page.
+    play("javascript", &[], 4, &[WRONG_PAGE, "browser ended on"]);
+}
+
+#[test]
+fn a_redirect_to_a_data_url_is_the_target_s_fault() {
+    play("data", &[], 4, &[WRONG_PAGE, "browser ended on"]);
+}
+
+#[test]
+fn a_redirect_to_a_file_url_is_the_target_s_fault() {
+    play("file", &[], 4, &[WRONG_PAGE, "browser ended on"]);
+}
+
+#[test]
+fn a_redirect_loop_is_the_target_s_fault_and_ends_where_chromium_gave_up() {
+    // Chromium follows 20 redirects, then shows ERR_TOO_MANY_REDIRECTS.
+    play(
+        "loop",
+        &[],
+        4,
+        &[WRONG_PAGE, "browser ended on: http://127.0.0.1:"],
+    );
+}
+
+#[test]
+fn a_one_megabyte_state_echoed_is_the_target_s_fault() {
+    // Larger than Chromium takes in a response head: it never reaches the redirect URI.
+    play("state-1mb", &[], 4, &[WRONG_PAGE, "browser ended on"]);
+}
+
+#[test]
+fn a_login_page_that_never_finishes_loading_is_the_environment_s_at_the_page_load_limit() {
+    play(
+        "never-finishes",
+        &["--page-load-timeout", "3"],
+        3,
+        &["did not finish loading within 3 s (the page-load timeout: --page-load-timeout)"],
+    );
+}
