@@ -44,8 +44,88 @@ fn redirect(mut conn: TcpStream, to: &str) {
     );
 }
 
+/// A ServerHello for TLS 1.0 (TLS_RSA_WITH_AES_128_CBC_SHA, no extensions): what a server
+/// that speaks only TLS 1.0 answers a modern ClientHello with.
+const TLS10_SERVER_HELLO: &[u8] = &[
+    0x16, 0x03, 0x01, 0x00, 0x2a, // a handshake record, TLS 1.0, 42 bytes
+    0x02, 0x00, 0x00, 0x26, // ServerHello, 38 bytes
+    0x03, 0x01, // version TLS 1.0
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,
+    27, 28, 29, 30, 31, 32,   // random
+    0x00, // no session id
+    0x00, 0x2f, // the cipher suite
+    0x00, // no compression
+];
+
+/// An https server whose certificate is made for `names`, valid from `from` to `to` (years),
+/// self-signed, answering 200 to anything.
+fn tls_server(names: &[&str], from: i32, to: i32) -> String {
+    use std::sync::Arc;
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
+            .expect("params");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, names[0]);
+    params.not_before = rcgen::date_time_ymd(from, 1, 1);
+    params.not_after = rcgen::date_time_ymd(to, 1, 1);
+    let key = rcgen::KeyPair::generate().expect("a key");
+    let cert = params.self_signed(&key).expect("a certificate");
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .expect("a config"),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let base = format!("https://{}", listener.local_addr().expect("its address"));
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+                let Ok(tls) = rustls::ServerConnection::new(config) else {
+                    return;
+                };
+                let mut s = rustls::StreamOwned::new(tls, conn);
+                let mut buf = [0u8; 4096];
+                let _ = std::io::Read::read(&mut s, &mut buf);
+                let _ = s.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 11\r\n\r\n<h1>hi</h1>",
+                );
+            });
+        }
+    });
+    base
+}
+
 /// One behaviour at `/v2/authorize`, on a loopback port (served until the test ends).
 fn hostile(behaviour: &'static str) -> String {
+    match behaviour {
+        "self-signed" => return tls_server(&["127.0.0.1"], 2020, 2099),
+        "expired" => return tls_server(&["127.0.0.1"], 2001, 2002),
+        "wrong-host" => return tls_server(&["other.example"], 2020, 2099),
+        _ => {}
+    }
+    if behaviour == "tls-1.0-only" {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+        let base = format!("https://{}", listener.local_addr().expect("its address"));
+        std::thread::spawn(move || {
+            for mut conn in listener.incoming().flatten() {
+                let mut hello = [0u8; 4096];
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+                let _ = std::io::Read::read(&mut conn, &mut hello);
+                let _ = conn.write_all(TLS10_SERVER_HELLO);
+            }
+        });
+        return base;
+    }
     let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
     let base = format!("http://{}", listener.local_addr().expect("its address"));
     std::thread::spawn(move || {
@@ -205,5 +285,51 @@ fn a_login_page_that_never_finishes_loading_is_the_environment_s_at_the_page_loa
         &["--page-load-timeout", "3"],
         3,
         &["did not finish loading within 3 s (the page-load timeout: --page-load-timeout)"],
+    );
+}
+
+const TLS_FAILED: &str = "TLS checks failed in the browser at https://127.0.0.1:";
+
+#[test]
+fn a_self_signed_certificate_is_a_tls_failure_with_the_certificate() {
+    play(
+        "self-signed",
+        &[],
+        3,
+        &[
+            TLS_FAILED,
+            "ERR_CERT_AUTHORITY_INVALID",
+            "subject `CN=127.0.0.1`",
+            "valid from",
+        ],
+    );
+}
+
+#[test]
+fn an_expired_certificate_is_a_tls_failure_that_says_expired() {
+    play("expired", &[], 3, &[TLS_FAILED, "(expired)"]);
+}
+
+#[test]
+fn a_certificate_for_another_host_is_a_tls_failure_that_names_it() {
+    play(
+        "wrong-host",
+        &[],
+        3,
+        &[TLS_FAILED, "subject `CN=other.example`"],
+    );
+}
+
+#[test]
+fn a_server_that_speaks_only_tls_1_0_is_a_tls_failure() {
+    play(
+        "tls-1.0-only",
+        &[],
+        3,
+        &[
+            TLS_FAILED,
+            "ERR_SSL_VERSION_OR_CIPHER_MISMATCH",
+            "such as TLS 1.0",
+        ],
     );
 }

@@ -377,3 +377,42 @@ async fn an_http_url_that_points_at_a_tls_port_is_a_set_up_problem() {
     }
     assert!(started.elapsed() < bound());
 }
+
+/// A server that speaks only TLS 1.0: it answers the ClientHello with a TLS 1.0 ServerHello.
+/// The client refuses it as a TLS failure (exit 3), bounded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_speaks_only_tls_1_0_is_a_tls_failure() {
+    const TLS10_SERVER_HELLO: &[u8] = &[
+        0x16, 0x03, 0x01, 0x00, 0x2a, 0x02, 0x00, 0x00, 0x26, 0x03, 0x01, 1, 2, 3, 4, 5, 6, 7, 8,
+        9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+        32, 0x00, 0x00, 0x2f, 0x00,
+    ];
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let port = listener.local_addr().expect("an address").port();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut hello = [0u8; 4096];
+                let _ = conn.read(&mut hello).await;
+                let _ = conn.write_all(TLS10_SERVER_HELLO).await;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+        }
+    });
+    let url = Url::parse(&format!("https://127.0.0.1:{port}/v2/token")).expect("a URL");
+    let client = TokenClient::new(true).expect("a client");
+    let started = Instant::now();
+    match client.send(&url, &HttpCall::get()).await {
+        Err(e @ HttpError::Tls { .. }) => {
+            let text = e.to_string();
+            eprintln!("TLS 1.0 only: {text}");
+            assert!(
+                text.starts_with("TLS checks failed at https://127.0.0.1:"),
+                "{text}"
+            );
+            assert_eq!(e.exit_code(), 3);
+        }
+        other => panic!("{:?}", other.map(|o| o.status)),
+    }
+    assert!(started.elapsed() < bound());
+}

@@ -25,6 +25,14 @@ pub enum BrowserError {
     Command { cmd: &'static str, cause: String },
     #[error("the browser did not finish `{cmd}` within {secs} s")]
     Timeout { cmd: &'static str, secs: u64 },
+    /// The browser refused the target's certificate (untrusted, expired, for another host) or
+    /// its TLS (an old version, no common cipher): nothing could be judged.
+    #[error("TLS checks failed in the browser at {url}: {cause}{}", certificate.as_ref().map(|c| format!("; the server's certificate: {c}")).unwrap_or_default())]
+    Tls {
+        url: String,
+        cause: String,
+        certificate: Option<String>,
+    },
     /// ChromeDriver gave up on a page load at the page-load limit.
     #[error("the page at {url} did not finish loading within {secs} s (the page-load timeout: --page-load-timeout)")]
     PageLoad { url: String, secs: u64 },
@@ -55,6 +63,15 @@ impl BrowserError {
     /// target's pages.
     pub fn is_environment(&self) -> bool {
         !matches!(self, Self::MissingElement(_))
+    }
+}
+
+/// Chromium's name for a TLS failure, with what it means where the name does not say.
+fn explain_tls(code: &str) -> String {
+    if code.contains("VERSION_OR_CIPHER") || code.contains("OBSOLETE") {
+        format!("{code} (the server offers only a TLS version or ciphers the browser refuses, such as TLS 1.0)")
+    } else {
+        code.to_owned()
     }
 }
 
@@ -266,6 +283,35 @@ impl Browser {
     /// error: the URL it ended on is what the checks read.
     pub async fn open(&self, url: &str) -> Result<(), BrowserError> {
         match bounded(self.limit, "navigate", self.client.goto(url)).await {
+            // The browser refused the target's TLS: say so, with the certificate it was shown.
+            Err(BrowserError::Command { cause, .. })
+                if cause.contains("net::ERR_CERT_")
+                    || cause.contains("net::ERR_SSL_")
+                    || cause.contains("net::ERR_BAD_SSL") =>
+            {
+                let parsed = url::Url::parse(url).ok();
+                let certificate = match &parsed {
+                    Some(u) => crate::tls::describe_certificate(u).await,
+                    None => None,
+                };
+                Err(BrowserError::Tls {
+                    url: parsed.map_or_else(
+                        || "the target".to_owned(),
+                        |mut u| {
+                            u.set_query(None);
+                            u.set_fragment(None);
+                            u.to_string()
+                        },
+                    ),
+                    cause: explain_tls(
+                        cause
+                            .split("net::")
+                            .nth(1)
+                            .map_or(&cause, |c| c.split_whitespace().next().unwrap_or(c)),
+                    ),
+                    certificate,
+                })
+            }
             Err(BrowserError::Command { cause, .. }) if cause.contains("net::ERR_") => Ok(()),
             // ChromeDriver's own page-load limit (`timeout: Timed out receiving message from
             // renderer`): said in the user's terms, with where the page was (no query).
@@ -508,6 +554,25 @@ impl Browser {
     /// Ends the session (and its browser).
     pub async fn close(self) {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.client.close()).await;
+    }
+
+    /// When the page is Chromium's own page for a refused TLS connection (a certificate
+    /// interstitial, or a network error page for an old TLS version or cipher): the error it
+    /// names (`NET::ERR_CERT_AUTHORITY_INVALID`). Read only where a flow went wrong.
+    pub async fn tls_refusal(&self) -> Option<String> {
+        let source = bounded(self.limit, "read the page", self.client.source())
+            .await
+            .ok()?;
+        if !(source.contains("interstitial-wrapper") || source.contains("main-frame-error")) {
+            return None;
+        }
+        static CODE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+        CODE.get_or_init(|| {
+            regex::Regex::new(r"\b(?:NET::)?ERR_(?:CERT_[A-Z_]+|SSL_[A-Z_]+|BAD_SSL_[A-Z_]+)").ok()
+        })
+        .as_ref()?
+        .find(&source)
+        .map(|m| explain_tls(m.as_str()))
     }
 
     /// Closes every window but the one the session drives (pop-ups a page opened), so that a

@@ -112,12 +112,22 @@ pub(super) async fn authorize_in_browser(w: &mut OAuthWorld) -> Outcome {
     let target = w.target();
     let step = async {
         browser.open(&url).await?;
-        let saw_login_page = browser
+        let saw_login_page = match browser
             .sign_in_if_asked(&target.login, &target.user, &redirect_uri)
-            .await?;
+            .await
+        {
+            Err(e) if e.is_login() => return Err(refused_tls(browser).await.unwrap_or(e)),
+            other => other?,
+        };
         let landed = browser.current_url().await?;
+        let response = read_callback(&landed);
+        if !response.is_at(&redirect_uri) {
+            if let Some(e) = refused_tls(browser).await {
+                return Err(e);
+            }
+        }
         Ok::<_, crate::browser::BrowserError>(Authorization {
-            response: read_callback(&landed),
+            response,
             saw_login_page,
         })
     };
@@ -140,6 +150,21 @@ pub(super) async fn authorize_in_browser(w: &mut OAuthWorld) -> Outcome {
         }
         Err(e) => Err(w.browser_failure(e)),
     }
+}
+
+/// The TLS failure the browser is showing, if its page is Chromium's own for one: with the URL
+/// it was refused at (no query) and the certificate that server shows.
+async fn refused_tls(browser: &crate::browser::Browser) -> Option<crate::browser::BrowserError> {
+    let cause = browser.tls_refusal().await?;
+    let mut at = url::Url::parse(&browser.current_url().await.ok()?).ok()?;
+    let certificate = crate::tls::describe_certificate(&at).await;
+    at.set_query(None);
+    at.set_fragment(None);
+    Some(crate::browser::BrowserError::Tls {
+        url: at.to_string(),
+        cause,
+        certificate,
+    })
 }
 
 /// The browser's current URL, recorded as where the authorization ended.
