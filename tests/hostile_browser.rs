@@ -9,17 +9,12 @@
 
 mod common;
 
+use common::live::{start_mock, ENV};
 use common::{assert_nothing_left, command, finish};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
 use std::time::Duration;
 
-const ENV: &[(&str, &str)] = &[
-    ("SIM_WEB_SECRET", "live-web-secret-0000000001"),
-    ("SIM_WEB2_SECRET", "live-web-secret-0000000002"),
-    ("SIM_PASSWORD", "live-Passw0rd-for-the-sim"),
-];
 const SCENARIO: &str = "^A web app redeems its code with its client secret$";
 const BOUND: Duration = Duration::from_secs(90);
 
@@ -166,24 +161,6 @@ fn hostile(behaviour: &'static str) -> String {
         }
     });
     base
-}
-
-/// `mock` with the integrations of `targets/simulator.toml`, on a free port.
-fn start_mock(tmp: &Path) -> (std::process::Child, String) {
-    let mut cmd = command(
-        &[
-            "mock",
-            "--port",
-            "0",
-            "--integrations",
-            "targets/simulator-integrations.toml",
-        ],
-        tmp,
-    );
-    cmd.envs(ENV.iter().copied());
-    let mut child = cmd.spawn().expect("start the mock");
-    let base = common::listening_on(&mut child, "the mock");
-    (child, base)
 }
 
 /// Runs SCENARIO against the mock with its authorization endpoint playing `behaviour`; asserts

@@ -36,6 +36,7 @@ pub(crate) mod pages_for_tests {
 }
 pub use registry::{Registry, Settings};
 pub use reply::Reply;
+pub use token::{MAX_LIVE_TOKENS, PRUNE_EVERY};
 
 use crate::oauth::OAuthErrorCode;
 use journal::JournalEntry;

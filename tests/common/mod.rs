@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod live;
 pub mod matrix;
 
 use std::io::Read;
