@@ -289,7 +289,12 @@ impl Browser {
                     || cause.contains("net::ERR_SSL_")
                     || cause.contains("net::ERR_BAD_SSL") =>
             {
-                let parsed = url::Url::parse(url).ok();
+                // Where it was refused: a redirect may have led to another host.
+                let at = match self.current_url().await {
+                    Ok(here) if here.starts_with("https://") => here,
+                    _ => url.to_owned(),
+                };
+                let parsed = url::Url::parse(&at).ok();
                 let certificate = match &parsed {
                     Some(u) => crate::tls::describe_certificate(u).await,
                     None => None,
@@ -315,7 +320,9 @@ impl Browser {
             Err(BrowserError::Command { cause, .. }) if cause.contains("net::ERR_") => Ok(()),
             // ChromeDriver's own page-load limit (`timeout: Timed out receiving message from
             // renderer`): said in the user's terms, with where the page was (no query).
-            Err(BrowserError::Command { cause, .. }) if cause.contains("timeout") => {
+            Err(BrowserError::Command { cause, .. })
+                if cause.contains("error: timeout:") || cause.starts_with("timeout:") =>
+            {
                 let shown = url::Url::parse(url).map_or_else(
                     |_| "the target".to_owned(),
                     |mut u| {

@@ -443,7 +443,10 @@ impl OAuthWorld {
     /// Lets `d` pass: the simulator's clock moves at once; a live target is waited for.
     /// The wait counts against neither the step's nor the scenario's time limit.
     pub async fn wait(&mut self, d: std::time::Duration) {
-        self.deadlines.extend(d);
+        // Only a live target's wait takes real time; the simulator's clock moves at once.
+        if self.ctx.target.controls().is_none() {
+            self.deadlines.extend(d);
+        }
         self.ctx.target.wait(d).await;
     }
 

@@ -475,7 +475,17 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
     }
     let id = random_alnum(24, false);
     let mut st = shared.state();
-    st.pending.retain(|_, p| p.created + PENDING_TTL > now);
+    // Every PRUNE_EVERY logins or codes made, the expired ones are dropped, and past
+    // MAX_LIVE_TOKENS the oldest (a flood of authorization requests needs no secret).
+    st.made += 1;
+    if st.made % super::PRUNE_EVERY == 0 {
+        super::state::prune(
+            &mut st.pending,
+            super::MAX_LIVE_TOKENS,
+            |p| p.created + PENDING_TTL > now,
+            |p| p.created,
+        );
+    }
     st.pending.insert(id.clone(), pending);
     drop(st);
     guard(
@@ -511,7 +521,15 @@ fn complete(shared: &Shared, p: &Pending, username: &str) -> Reply {
         authorization_code(7281698)
     };
     let issued = st.clock.now();
-    st.codes.retain(|_, c| c.issued + CODE_TTL * 24 > issued);
+    st.made += 1;
+    if st.made % super::PRUNE_EVERY == 0 {
+        super::state::prune(
+            &mut st.codes,
+            super::MAX_LIVE_TOKENS,
+            |c| c.issued + CODE_TTL * 24 > issued,
+            |c| c.issued,
+        );
+    }
     st.codes.insert(
         code.clone(),
         CodeGrant {
@@ -580,8 +598,14 @@ fn bent_state(shared: &Shared, state: &str) -> String {
     }
 }
 
+/// The login request `id`, unless it has expired (it is dropped only every so many).
 fn pending(shared: &Shared, id: &str) -> Option<Pending> {
-    shared.state().pending.get(id).cloned()
+    let st = shared.state();
+    let now = st.clock.now();
+    st.pending
+        .get(id)
+        .filter(|p| p.created + PENDING_TTL > now)
+        .cloned()
 }
 
 fn expired(shared: &Shared) -> Reply {

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 
 /// What one client may hold, and how long the server waits for it.
@@ -177,8 +177,16 @@ async fn accept_loop(
         if !stats.admit(peer.ip(), limits.per_client) {
             tokio::spawn(async move {
                 let mut stream = stream;
-                let _ =
-                    tokio::time::timeout(Duration::from_secs(1), stream.write_all(REFUSED)).await;
+                // Said, then the client's bytes read and dropped for at most a second, so that
+                // the close does not reset the connection before the client reads the 503.
+                let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                    stream.write_all(REFUSED).await?;
+                    stream.shutdown().await?;
+                    let mut sink = [0u8; 4096];
+                    while stream.read(&mut sink).await? > 0 {}
+                    Ok::<_, std::io::Error>(())
+                })
+                .await;
             });
             continue;
         }
@@ -212,6 +220,13 @@ async fn serve(
     limits: Limits,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
+    // A declared length past the limit is refused before any of it is read.
+    if hyper::body::Body::size_hint(&body).lower() > limits.max_body as u64 {
+        return plain(
+            413,
+            "the request body is larger than the simulator accepts\n",
+        );
+    }
     let body = match tokio::time::timeout(
         limits.body_timeout,
         Limited::new(body, limits.max_body).collect(),

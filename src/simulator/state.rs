@@ -110,6 +110,8 @@ pub struct State {
     pub family_rotations: HashMap<u64, u32>,
     /// Tokens issued so far (expired ones are dropped every so many).
     pub issued: u64,
+    /// Pending logins and codes made so far (the expired ones are dropped every so many).
+    pub made: u64,
 }
 
 impl State {
@@ -145,5 +147,39 @@ impl State {
             self.journal.drain(..JOURNAL_LIMIT / 10);
         }
         self.journal.push(entry);
+    }
+}
+
+/// Keeps the entries of `held` that `alive` says are, and past `cap` only those with the
+/// latest `at` (ties at the cut are kept): how a long-running mock bounds what it holds.
+pub fn prune<K, V, T: Ord + Copy>(
+    held: &mut HashMap<K, V>,
+    cap: usize,
+    alive: impl Fn(&V) -> bool,
+    at: impl Fn(&V) -> T,
+) {
+    held.retain(|_, v| alive(v));
+    if held.len() > cap {
+        let mut all: Vec<T> = held.values().map(&at).collect();
+        let cut = all.len() - cap;
+        let (_, first_kept, _) = all.select_nth_unstable(cut);
+        let first_kept = *first_kept;
+        held.retain(|_, v| at(v) >= first_kept);
+    }
+}
+
+#[cfg(test)]
+mod prune_tests {
+    use super::*;
+
+    #[test]
+    fn prune_drops_the_dead_then_the_oldest_past_the_cap() {
+        let mut m: HashMap<u32, (bool, u32)> = (0..10).map(|i| (i, (i % 2 == 0, i))).collect();
+        prune(&mut m, 3, |v| v.0, |v| v.1);
+        let mut kept: Vec<u32> = m.keys().copied().collect();
+        kept.sort_unstable();
+        assert_eq!(kept, vec![4, 6, 8]);
+        prune(&mut m, 5, |v| v.0, |v| v.1);
+        assert_eq!(m.len(), 3);
     }
 }

@@ -16,7 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use wiremock::Request;
 
 const ERROR_URI: &str = "https://developer.salesforce.com/docs";
@@ -712,16 +712,8 @@ fn issue(
     // mock scan 50,000 live tokens per request: 445 requests a second instead of 3,500.)
     st.issued += 1;
     if st.issued % PRUNE_EVERY == 0 {
-        st.access_tokens.retain(|_, t| t.expires > now);
-        st.refresh_tokens.retain(|_, t| t.expires > now);
         for held in [&mut st.access_tokens, &mut st.refresh_tokens] {
-            if held.len() > MAX_LIVE_TOKENS {
-                let mut ends: Vec<SystemTime> = held.values().map(|t| t.expires).collect();
-                let cut = ends.len() - MAX_LIVE_TOKENS;
-                let (_, first_kept, _) = ends.select_nth_unstable(cut);
-                let first_kept = *first_kept;
-                held.retain(|_, t| t.expires >= first_kept);
-            }
+            super::state::prune(held, MAX_LIVE_TOKENS, |t| t.expires > now, |t| t.expires);
         }
         // A family none of whose tokens is alive is forgotten with them.
         let live: std::collections::HashSet<u64> = st
