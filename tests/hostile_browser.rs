@@ -55,29 +55,7 @@ const TLS10_SERVER_HELLO: &[u8] = &[
 /// An https server whose certificate is made for `names`, valid from `from` to `to` (years),
 /// self-signed, answering 200 to anything.
 fn tls_server(names: &[&str], from: i32, to: i32) -> String {
-    use std::sync::Arc;
-    let mut params =
-        rcgen::CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
-            .expect("params");
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, names[0]);
-    params.not_before = rcgen::date_time_ymd(from, 1, 1);
-    params.not_after = rcgen::date_time_ymd(to, 1, 1);
-    let key = rcgen::KeyPair::generate().expect("a key");
-    let cert = params.self_signed(&key).expect("a certificate");
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = Arc::new(
-        rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![cert.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-            )
-            .expect("a config"),
-    );
+    let config = common::self_signed_tls(names, from, to);
     let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
     let base = format!("https://{}", listener.local_addr().expect("its address"));
     std::thread::spawn(move || {

@@ -5,6 +5,8 @@
 //! (a verdict: exit 4), or no answer at all (the environment: exit 3, naming the timeout).
 //! The bounds are generous: they prove "bounded", not "fast".
 
+mod common;
+
 use sfmc_oauth_conformance::exit::Exit as _;
 use sfmc_oauth_conformance::http::{HttpCall, HttpError, TokenClient, MAX_BODY, REQUEST_TIMEOUT};
 use std::time::{Duration, Instant};
@@ -275,28 +277,8 @@ async fn a_fifty_megabyte_body_is_read_up_to_the_cap_only() {
 /// A TLS server on 127.0.0.1 showing a certificate for `names`, valid from `from` to `to`
 /// (years); its URL.
 async fn tls_server(names: &[&str], from: i32, to: i32) -> Url {
-    use std::sync::Arc;
-    let mut params =
-        rcgen::CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
-            .expect("params");
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, names[0]);
-    params.not_before = rcgen::date_time_ymd(from, 1, 1);
-    params.not_after = rcgen::date_time_ymd(to, 1, 1);
-    let key = rcgen::KeyPair::generate().expect("a key");
-    let cert = params.self_signed(&key).expect("a certificate");
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        )
-        .expect("a config");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let config = common::self_signed_tls(names, from, to);
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let port = listener.local_addr().expect("an address").port();
     tokio::spawn(async move {

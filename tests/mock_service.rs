@@ -69,18 +69,7 @@ async fn status(stream: &mut TcpStream, path: &str) -> std::io::Result<String> {
 }
 
 async fn stats(addr: SocketAddr) -> serde_json::Value {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("a client")
-        .get(format!("http://{addr}/__admin/stats"))
-        .send()
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("JSON")
+    common::mock_stats(&format!("http://{addr}")).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

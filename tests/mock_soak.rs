@@ -60,17 +60,7 @@ async fn hammer(base: &str, secret: &str, until: Instant, workers: usize) -> (u6
 }
 
 async fn stats(base: &str) -> serde_json::Value {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("a client")
-        .get(format!("{base}/__admin/stats"))
-        .send()
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("JSON")
+    common::mock_stats(base).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

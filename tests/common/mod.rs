@@ -193,3 +193,46 @@ pub fn listening_on(child: &mut Child, what: &str) -> String {
         .unwrap_or_else(|| panic!("{what} said {first:?}"))
         .to_owned()
 }
+
+/// A TLS server configuration with a self-signed certificate for `names` (the first is its
+/// common name), valid from January 1st of year `from` to that of year `to`.
+pub fn self_signed_tls(names: &[&str], from: i32, to: i32) -> std::sync::Arc<rustls::ServerConfig> {
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
+            .expect("params");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, names[0]);
+    params.not_before = rcgen::date_time_ymd(from, 1, 1);
+    params.not_after = rcgen::date_time_ymd(to, 1, 1);
+    let key = rcgen::KeyPair::generate().expect("a key");
+    let cert = params.self_signed(&key).expect("a certificate");
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    std::sync::Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .expect("a config"),
+    )
+}
+
+/// The mock's `GET /__admin/stats` at `base` (`http://…`).
+pub async fn mock_stats(base: &str) -> serde_json::Value {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("a client")
+        .get(format!("{base}/__admin/stats"))
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("JSON")
+}
