@@ -165,6 +165,10 @@ struct MockArgs {
     /// Largest request body accepted, in bytes (then 413).
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..=1024 * 1024 * 1024))]
     max_body: u64,
+    /// Seconds a response may wait for the client to read it; a client that never reads is
+    /// disconnected after as long.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    write_timeout: u64,
     /// List the faults, with the checks each should make fail, and exit.
     #[arg(long)]
     list_faults: bool,
@@ -477,6 +481,7 @@ async fn mock(args: MockArgs) -> Result<u8, SessionError> {
         header_timeout: std::time::Duration::from_secs(args.header_timeout),
         body_timeout: std::time::Duration::from_secs(args.body_timeout),
         max_body: args.max_body as usize,
+        write_timeout: std::time::Duration::from_secs(args.write_timeout),
     };
     let sim = Simulator::start_with(args.bind, args.port, args.sim.config()?, limits).await?;
     let token = args
@@ -495,11 +500,12 @@ async fn mock(args: MockArgs) -> Result<u8, SessionError> {
     crate::say!("listening on {}", sim.uri());
     crate::say!("admin routes: {admin}");
     crate::say!(
-        "limits: {} connections per client, headers within {} s, body within {} s, body up to {} bytes",
+        "limits: {} connections per client, headers within {} s, body within {} s, body up to {} bytes, responses read within {} s",
         limits.per_client,
         limits.header_timeout.as_secs(),
         limits.body_timeout.as_secs(),
-        limits.max_body
+        limits.max_body,
+        limits.write_timeout.as_secs()
     );
     let reg = sim.registry();
     let shown = |s: &Option<crate::secret::Secret>| match s {

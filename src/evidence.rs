@@ -60,6 +60,36 @@ impl Redactor {
     }
 }
 
+/// How much of a body, or of an expected or actual value, a failure shows: a hostile server's
+/// megabyte must not flood the console and the reports (the whole of what was read, up to
+/// [`crate::http::MAX_BODY`], is still what the checks judge).
+pub const SHOWN_BYTES: usize = 4096;
+
+/// `text`, or its first `limit` bytes (at a character boundary) and how many more there were.
+/// A closing note in brackets on a line of its own (how a body ended: cut at the read cap,
+/// broken off) is kept after the cut.
+pub fn capped(text: String, limit: usize) -> String {
+    if text.len() <= limit {
+        return text;
+    }
+    let (body, note) = match text.rfind("\n[") {
+        Some(i) if text.ends_with(']') && text.len() - i < 512 => text.split_at(i),
+        _ => (text.as_str(), ""),
+    };
+    if body.len() <= limit {
+        return text;
+    }
+    let mut cut = limit;
+    while !body.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!(
+        "{}\n[… {} more bytes not shown]{note}",
+        &body[..cut],
+        body.len() - cut
+    )
+}
+
 /// One HTTP request and its response, redacted.
 #[derive(Debug, Clone, Serialize)]
 pub struct Exchange {
@@ -98,6 +128,23 @@ impl fmt::Display for Exchange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_text_is_shown_capped_with_what_was_left_out() {
+        assert_eq!(capped("short".into(), 10), "short");
+        let long = format!("{}é{}", "a".repeat(9), "b".repeat(100));
+        let shown = capped(long, 10);
+        assert!(shown.starts_with(&"a".repeat(9)), "{shown}");
+        assert!(shown.ends_with("[… 102 more bytes not shown]"), "{shown}");
+        let noted = capped(format!("{}\n[the body was cut]", "x".repeat(100)), 10);
+        assert_eq!(
+            noted,
+            format!(
+                "{}\n[… 90 more bytes not shown]\n[the body was cut]",
+                "x".repeat(10)
+            )
+        );
+    }
 
     #[test]
     fn a_secret_in_a_form_body_is_replaced_too() {

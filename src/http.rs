@@ -335,6 +335,12 @@ impl TokenClient {
                 bytes.len()
             ));
         }
+        if truncated {
+            text.push_str(&format!(
+                "\n[the body was cut: only its first {} bytes were read (the read cap)]",
+                bytes.len()
+            ));
+        }
         let redacted_text = redactor.apply(&text);
         let exchange = Exchange {
             method: call.method.to_string(),
@@ -343,7 +349,12 @@ impl TokenClient {
             request_body: call
                 .body
                 .as_ref()
-                .map(|b| redactor.apply(&String::from_utf8_lossy(b)))
+                .map(|b| {
+                    crate::evidence::capped(
+                        redactor.apply(&String::from_utf8_lossy(b)),
+                        crate::evidence::SHOWN_BYTES,
+                    )
+                })
                 .unwrap_or_default(),
             status: Some(status),
             response_headers: headers
@@ -355,7 +366,11 @@ impl TokenClient {
                     )
                 })
                 .collect(),
-            response_body: redacted_text.clone(),
+            // Kept for the reports: the first bytes only (the checks judge all that was read).
+            response_body: crate::evidence::capped(
+                redacted_text.clone(),
+                crate::evidence::SHOWN_BYTES,
+            ),
         };
         Ok(TokenOutcome {
             status,

@@ -213,9 +213,10 @@ impl Failure {
             kind: FailureKind::Target,
             check: Box::new(check.clone()),
             what: what.into(),
-            expected: expected.into(),
-            actual: actual.into(),
-            evidence: evidence.into(),
+            expected: crate::evidence::capped(expected.into(), crate::evidence::SHOWN_BYTES),
+            actual: crate::evidence::capped(actual.into(), crate::evidence::SHOWN_BYTES),
+            // An exchange's request and response bodies are capped each; headers are not.
+            evidence: crate::evidence::capped(evidence.into(), 8 * crate::evidence::SHOWN_BYTES),
         }
     }
 

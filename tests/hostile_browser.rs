@@ -9,8 +9,7 @@
 
 mod common;
 
-use common::live::{start_mock, ENV};
-use common::{assert_nothing_left, command, finish};
+use common::live::run_detoured;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
@@ -144,58 +143,9 @@ fn hostile(behaviour: &'static str) -> String {
 /// Runs SCENARIO against the mock with its authorization endpoint playing `behaviour`; asserts
 /// exit `code` and every one of `says` in the output, within BOUND, reports written, nothing left.
 fn play(behaviour: &'static str, extra: &[&str], code: i32, says: &[&str]) {
-    let tmp = tempfile::tempdir().expect("a folder");
-    let mock_tmp = tempfile::tempdir().expect("a folder");
-    let (mut mock, base) = start_mock(mock_tmp.path());
     let hostile = hostile(behaviour);
-    let file = std::fs::read_to_string(common::root().join("targets/simulator.toml"))
-        .expect("the example target file")
-        .replace(
-            "authorize_endpoint = \"http://127.0.0.1:4567/v2/authorize\"",
-            &format!("authorize_endpoint = \"{hostile}/v2/authorize\""),
-        )
-        .replace("http://127.0.0.1:4567", &base);
-    assert!(file.contains(&hostile), "the endpoint was replaced");
-    let target = tmp.path().join("target.toml");
-    std::fs::write(&target, file).expect("write the target file");
-    let (reports, snapshots, run_tmp) = (
-        tmp.path().join("reports"),
-        tmp.path().join("snapshots"),
-        tmp.path().join("tmp"),
-    );
-    std::fs::create_dir(&run_tmp).expect("a TMPDIR");
-    let mut args = vec![
-        "run",
-        "--target",
-        target.to_str().expect("a path"),
-        "-n",
-        SCENARIO,
-        "--color",
-        "never",
-        "--report-dir",
-        reports.to_str().expect("a path"),
-        "--snapshots",
-        snapshots.to_str().expect("a path"),
-    ];
-    args.extend_from_slice(extra);
-    let mut cmd = command(&args, &run_tmp);
-    cmd.envs(ENV.iter().copied());
-    let r = finish(cmd.spawn().expect("start the run"), BOUND);
-    let _ = mock.kill();
-    let _ = mock.wait();
-    let out = format!("{}\n{}", r.stdout, r.stderr);
-    assert_eq!(r.code, Some(code), "{behaviour}: {out}");
-    for s in says {
-        assert!(out.contains(s), "{behaviour} says {s:?}:\n{out}");
-    }
-    assert!(!out.contains("panicked at"), "{out}");
-    assert!(r.elapsed < BOUND, "{behaviour} took {:?}", r.elapsed);
-    assert!(
-        reports.join("latest/summary.md").is_file(),
-        "{behaviour}: the reports were written"
-    );
-    assert_nothing_left(&run_tmp);
-    eprintln!("{behaviour}: exit {code} in {:.1?}", r.elapsed);
+    run_detoured("authorize_endpoint", &hostile, SCENARIO, extra, BOUND)
+        .assert_ended(behaviour, code, says, BOUND);
 }
 
 const WRONG_PAGE: &str = "the browser lands on the registered redirect URI";

@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::live::run_detoured;
 use sfmc_oauth_conformance::exit::Exit as _;
 use sfmc_oauth_conformance::http::{HttpCall, HttpError, TokenClient, MAX_BODY, REQUEST_TIMEOUT};
 use std::time::{Duration, Instant};
@@ -397,4 +398,135 @@ async fn a_server_that_speaks_only_tls_1_0_is_a_tls_failure() {
         other => panic!("{:?}", other.map(|o| o.status)),
     }
     assert!(started.elapsed() < bound());
+}
+
+// Whole runs: the same behaviours at the token endpoint of a target file that is otherwise the
+// simulator (`mock`, in its own process). The browser signs in, the code is redeemed at the
+// hostile server, and the run must end with the verdict the client's error leads to, its
+// reports written and nothing left behind.
+
+const SCENARIO: &str = "^A web app redeems its code with its client secret$";
+const RUN_BOUND: Duration = Duration::from_secs(90);
+
+/// The hostile server of `b` on a thread and runtime of its own (a run in another process
+/// talks to it while the test waits): its base URL.
+fn hostile_for_a_run(b: Behaviour) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        rt.block_on(async move {
+            let _ = tx.send(hostile(b).await);
+            std::future::pending::<()>().await;
+        });
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the hostile server");
+    url.origin().ascii_serialization()
+}
+
+/// A run of SCENARIO with the token endpoint playing `b`: exit `code`, every one of `says` in
+/// the output, within RUN_BOUND, reports written, nothing left.
+fn whole_run(b: Behaviour, extra: &[&str], code: i32, says: &[&str]) {
+    let at = hostile_for_a_run(b);
+    run_detoured("token_endpoint", &at, SCENARIO, extra, RUN_BOUND).assert_ended(
+        &format!("{b:?}"),
+        code,
+        says,
+        RUN_BOUND,
+    );
+}
+
+#[test]
+fn whole_runs_a_trickling_or_resetting_token_endpoint_is_an_environment_failure() {
+    whole_run(
+        Behaviour::OneByteEverySecond,
+        &["--request-timeout", "3"],
+        3,
+        &["environment failure", "within 3 s"],
+    );
+    whole_run(Behaviour::Resets, &[], 3, &["environment failure"]);
+}
+
+#[test]
+fn whole_runs_an_answer_that_is_not_http_fails_the_check() {
+    whole_run(
+        Behaviour::NotHttp,
+        &[],
+        4,
+        &[
+            "[TK-01 S-11 MUST] the target answers in HTTP",
+            "invalid HTTP version parsed",
+        ],
+    );
+    whole_run(
+        Behaviour::SetCookieFlood,
+        &[],
+        4,
+        &[
+            "[TK-01 S-11 MUST] the target answers in HTTP",
+            "message head is too large",
+        ],
+    );
+}
+
+#[test]
+fn whole_runs_a_wrong_answer_fails_the_check_with_its_evidence() {
+    // Each fails the check at the first step that judges the answer, with the answer's status,
+    // headers and first bytes as evidence.
+    whole_run(
+        Behaviour::Html500,
+        &[],
+        4,
+        &[
+            "actual:   500",
+            "< content-type: text/html",
+            "Internal Server Error",
+        ],
+    );
+    whole_run(
+        Behaviour::MalformedJson,
+        &[],
+        4,
+        &["actual:   {\"access_token\": \"abc\","],
+    );
+    whole_run(Behaviour::WrongShapeJson, &[], 4, &["actual:   [1, 2, 3]"]);
+    whole_run(
+        Behaviour::DuplicateKeys,
+        &[],
+        4,
+        &["\"token_type\":\"Bearer\",\"token_type\":\"evil\""],
+    );
+    whole_run(
+        Behaviour::NoContentType,
+        &[],
+        4,
+        &["actual:   {\"error\":\"invalid_grant\"}"],
+    );
+    // Never followed: the 302 is the answer judged.
+    whole_run(Behaviour::RedirectLoop, &[], 4, &["actual:   302"]);
+}
+
+#[test]
+fn whole_runs_a_broken_off_or_huge_body_is_judged_with_what_arrived() {
+    whole_run(
+        Behaviour::ClosesAfterHeaders,
+        &[],
+        4,
+        &["the body broke off after 12 bytes", "< content-length: 500"],
+    );
+    // The evidence shows the first bytes and says that the body was cut at the read cap.
+    whole_run(
+        Behaviour::FiftyMegabytes,
+        &[],
+        4,
+        &[
+            "< content-length: 52428800",
+            "more bytes not shown",
+            "the body was cut",
+        ],
+    );
 }

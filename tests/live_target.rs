@@ -264,6 +264,115 @@ fn slow_checks_against_a_live_target_wait_together_and_show_the_time_left() {
     );
 }
 
+/// Whether a file named `name` of at least `size` bytes is under `dir`, at any depth.
+fn found(dir: &Path, name: &str, size: u64) -> bool {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            let p = e.path();
+            (p.file_name().is_some_and(|n| n == name)
+                && p.metadata().is_ok_and(|m| m.len() >= size))
+                || (p.is_dir() && found(&p, name, size))
+        })
+}
+
+#[test]
+fn a_ctrl_c_in_the_second_pass_of_a_slow_run_keeps_what_the_first_pass_found() {
+    let sim = LiveSimulator::start(&[]);
+    let file = sim.target_file.display().to_string();
+    let reports = sim.tmp.path().join("reports");
+    let run_tmp = sim.tmp.path().join("run");
+    std::fs::create_dir_all(&run_tmp).expect("a folder");
+    let report_dir = reports.display().to_string();
+    let snapshots = sim.tmp.path().join("snapshots").display().to_string();
+    let mut cmd = command(
+        &[
+            "run",
+            "--target",
+            &file,
+            "--features",
+            "tests/fixtures/slow_then_rest",
+            "--slow",
+            "--color",
+            "never",
+            "--report-dir",
+            &report_dir,
+            "--snapshots",
+            &snapshots,
+        ],
+        &run_tmp,
+    );
+    cmd.envs(sim.env.iter().copied());
+    let child = cmd.spawn().expect("start the run");
+    // Cucumber writes the first pass's JSON (in the run's folder) when that pass ends: the
+    // second pass is then under way. Interrupt it a moment later, with scenarios in flight.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !found(&reports, "cucumber-slow.json", 100) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow pass did not end within 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: signalling the child we spawned.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let r = finish(child, Duration::from_secs(60));
+    assert_eq!(r.code, Some(130), "{}\n{}", r.stdout, r.stderr);
+    let latest = reports.join("latest");
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(latest.join("cucumber.json")).expect("cucumber.json"),
+    )
+    .expect("cucumber.json is JSON");
+    let names: Vec<String> = json
+        .as_array()
+        .expect("features")
+        .iter()
+        .flat_map(|f| f["elements"].as_array().cloned().unwrap_or_default())
+        .map(|e| e["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    // Both slow scenarios, from the first pass; the second pass's that ended; not all of them.
+    for slow in [
+        "A code is still good at 2 seconds",
+        "A code is still good at 3 seconds",
+    ] {
+        assert!(
+            names.iter().any(|n| n == slow),
+            "{slow}: {names:?}\n{}\n{}",
+            r.stdout,
+            r.stderr
+        );
+    }
+    let rest = names.iter().filter(|n| n.contains("second pass")).count();
+    assert!(rest < 60, "the second pass was interrupted: {names:?}");
+    let summary = std::fs::read_to_string(latest.join("summary.md")).expect("a summary");
+    assert!(
+        summary.contains("Interrupted (Ctrl-C or SIGTERM)"),
+        "{summary}"
+    );
+    // The reports made from the run's own records hold the first pass too.
+    let junit = std::fs::read_to_string(latest.join("junit.xml")).expect("junit.xml");
+    assert!(
+        junit.contains("A code is still good at 2 seconds")
+            && junit.contains("A code is still good at 3 seconds"),
+        "{junit}"
+    );
+    assert_eq!(
+        junit.matches("<testcase").count(),
+        names.len(),
+        "junit.xml and cucumber.json hold the same scenarios"
+    );
+    assert!(
+        !found(&reports, "cucumber-slow.json", 0),
+        "no partial file left"
+    );
+    common::assert_nothing_left(&run_tmp);
+}
+
 #[test]
 fn faults_of_the_simulator_in_another_process_fail_their_checks_through_a_target_file() {
     let mut sim = LiveSimulator::start(&["secret-not-checked", "no-cache-control"]);

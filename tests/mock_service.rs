@@ -225,3 +225,50 @@ async fn a_body_too_large_or_too_slow_is_refused_not_held() {
     );
     stop(child);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_its_responses_is_disconnected() {
+    let (child, addr, _tmp) = start(&[
+        "--max-connections-per-client",
+        "1",
+        "--header-timeout",
+        "600",
+        "--write-timeout",
+        "2",
+    ]);
+    // From 127.0.0.5, its only allowed connection: requests sent back to back, no answer read,
+    // until the buffers both ways are full and a write of ours waits.
+    let mut greedy = connect_from(5, addr).await.expect("a connection");
+    let request =
+        "GET /v2/authorize?client_id=nobody HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".repeat(100);
+    let mut sent = 0;
+    while let Ok(Ok(())) =
+        tokio::time::timeout(Duration::from_secs(1), greedy.write_all(request.as_bytes())).await
+    {
+        sent += 100;
+        assert!(sent < 2_000_000, "the server never stopped taking requests");
+    }
+    let stalled = Instant::now();
+    // Held now: another connection from the same address is refused.
+    let mut second = connect_from(5, addr).await.expect("a connection");
+    let line = status(&mut second, "/v2/token").await.expect("an answer");
+    assert!(line.starts_with("HTTP/1.1 503"), "{line}");
+    // After the 2 s write timeout the server lets go of it: the address is served again
+    // (bound: 20 s on a busy machine; the header timeout, 600 s, plays no part).
+    let freed = loop {
+        let mut s = connect_from(5, addr).await.expect("a connection");
+        let line = status(&mut s, "/v2/token").await.expect("an answer");
+        if line.starts_with("HTTP/1.1 405") {
+            break stalled.elapsed();
+        }
+        assert!(
+            stalled.elapsed() < Duration::from_secs(20),
+            "still held after {:?}: {line}",
+            stalled.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    eprintln!("{sent} requests sent unread; the connection was let go {freed:.1?} after our writes stalled");
+    drop(greedy);
+    stop(child);
+}

@@ -3,7 +3,9 @@
 //! CI runs a short soak (`SFMC_SOAK_SECS`, default 8 s in two halves, the clock moved two hours
 //! between them). The same test, longer, is the benchmark:
 //! `SFMC_SOAK_SECS=3600 cargo test --release --test mock_soak -- --nocapture` prints the rate
-//! and the memory at start, midway and at the end. The memory follows the state it holds: the
+//! and the memory at start, midway and at the end. `SFMC_SOAK_RATE=N` paces the four connections
+//! to N requests a second in all (default: as fast as the mock answers), for a soak at a stated
+//! rate that leaves the machine usable. The memory follows the state it holds: the
 //! second half, whose tokens replace the first half's, does not grow it by another half.
 
 mod common;
@@ -24,8 +26,18 @@ fn rss_kb(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// The pace asked for with `SFMC_SOAK_RATE`: requests a second, over all connections.
+fn pace() -> Option<f64> {
+    std::env::var("SFMC_SOAK_RATE")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|r| *r > 0.0)
+}
+
 /// Client-credentials requests from `workers` connections until `until`: (200s, others).
+/// Paced to `pace()` when it is set: each connection sends its share on a fixed schedule.
 async fn hammer(base: &str, secret: &str, until: Instant, workers: usize) -> (u64, u64) {
+    let interval = pace().map(|rate| Duration::from_secs_f64(workers as f64 / rate));
     let client = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(10))
@@ -41,7 +53,15 @@ async fn hammer(base: &str, secret: &str, until: Instant, workers: usize) -> (u6
         let (client, body, url) = (client.clone(), body.clone(), url.clone());
         tokio::spawn(async move {
             let (mut ok, mut other) = (0u64, 0u64);
+            let mut ticks = interval.map(|every| {
+                let mut t = tokio::time::interval(every);
+                t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                t
+            });
             while Instant::now() < until {
+                if let Some(t) = ticks.as_mut() {
+                    t.tick().await;
+                }
                 match client.post(&url).json(&body).send().await {
                     Ok(r) if r.status() == 200 => ok += 1,
                     _ => other += 1,
@@ -127,8 +147,9 @@ async fn a_long_running_mock_answers_every_request_and_drops_expired_tokens() {
     let end_kb = rss_kb(pid);
     let rate = (ok1 + ok2) as f64 / elapsed;
     eprintln!(
-        "mock soak: {} requests in {elapsed:.1} s ({rate:.0}/s over 4 connections), memory {start_kb} KB at start, {mid_kb} KB after the first half, {end_kb} KB at end; tokens held {} after the first half, {} at the end",
+        "mock soak: {} requests in {elapsed:.1} s ({rate:.0}/s over 4 connections{}), memory {start_kb} KB at start, {mid_kb} KB after the first half, {end_kb} KB at end; tokens held {} after the first half, {} at the end",
         ok1 + ok2,
+        pace().map(|r| format!(", paced to {r}/s")).unwrap_or_default(),
         first["access_tokens"],
         second["access_tokens"]
     );

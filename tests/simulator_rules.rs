@@ -163,6 +163,31 @@ async fn a_live_login_session_skips_the_login_page() {
 }
 
 #[tokio::test]
+async fn a_login_session_ends_after_12_idle_hours() {
+    let s = Sim::start().await;
+    let first = s
+        .flow_query(&s.request(&s.web(), "one").query(), None)
+        .await;
+    let cookie = first.session_cookie.expect("a session cookie");
+    // Used within 12 hours, it lives on from its last use.
+    s.sim.advance_clock(Duration::from_secs(11 * 3600));
+    let used = s
+        .flow_query(&s.request(&s.web(), "two").query(), Some(&cookie))
+        .await;
+    assert!(!used.saw_login_page);
+    s.sim.advance_clock(Duration::from_secs(11 * 3600));
+    let again = s
+        .flow_query(&s.request(&s.web(), "three").query(), Some(&cookie))
+        .await;
+    assert!(!again.saw_login_page, "11 hours after its last use");
+    s.sim.advance_clock(Duration::from_secs(12 * 3600 + 1));
+    let late = s
+        .flow_query(&s.request(&s.web(), "four").query(), Some(&cookie))
+        .await;
+    assert!(late.saw_login_page, "12 idle hours end it");
+}
+
+#[tokio::test]
 async fn a_wrong_password_shows_the_form_again_and_a_forged_form_is_refused() {
     let s = Sim::start().await;
     let user = s.user();

@@ -6,8 +6,7 @@
 
 mod common;
 
-use common::live::{start_mock, ENV};
-use common::{assert_nothing_left, command, finish};
+use common::live::run_detoured;
 use std::net::TcpListener;
 use std::time::Duration;
 
@@ -28,63 +27,21 @@ fn silent_server() -> String {
 
 /// Runs SCENARIO with `limits` against the mock, `endpoint` (`authorize_endpoint` or
 /// `token_endpoint`) pointed at a silent server; asserts the environment failure that `names`
-/// the limit, within `bound`, with reports and nothing left behind.
+/// the limit, within `bound`, in the output and the summary, with reports and nothing left behind.
 fn hit(endpoint: &str, limits: &[&str], names: &str, bound: Duration) {
-    let tmp = tempfile::tempdir().expect("a folder");
-    let mock_tmp = tempfile::tempdir().expect("a folder");
-    let (mut mock, base) = start_mock(mock_tmp.path());
     let silent = silent_server();
-    let file = std::fs::read_to_string(common::root().join("targets/simulator.toml"))
-        .expect("the example target file")
-        .replace("http://127.0.0.1:4567", &base);
-    let path = if endpoint == "token_endpoint" {
-        "v2/token"
-    } else {
-        "v2/authorize"
-    };
-    let file = file.replace(
-        &format!("{endpoint} = \"{base}/{path}\""),
-        &format!("{endpoint} = \"{silent}/{path}\""),
-    );
-    assert!(file.contains(&silent), "the endpoint was replaced");
-    let reports = tmp.path().join("reports");
-    let target = tmp.path().join("target.toml");
-    std::fs::write(&target, file).expect("write the target file");
-    let run_tmp = tmp.path().join("tmp");
-    std::fs::create_dir(&run_tmp).expect("a TMPDIR");
-    let mut args = vec![
-        "run",
-        "--target",
-        target.to_str().expect("a path"),
-        "-n",
+    let r = run_detoured(
+        endpoint,
+        &silent,
         SCENARIO,
-        "--color",
-        "never",
-        "--report-dir",
-        reports.to_str().expect("a path"),
-    ];
-    args.extend_from_slice(limits);
-    let mut cmd = command(&args, &run_tmp);
-    cmd.envs(ENV.iter().copied());
-    let r = finish(
-        cmd.spawn().expect("start the run"),
+        limits,
         Duration::from_secs(300),
     );
-    let _ = mock.kill();
-    let _ = mock.wait();
-
-    assert_eq!(r.code, Some(3), "{limits:?}: {r:?}");
-    assert!(
-        r.stderr.contains("environment failure") && r.stderr.contains(names),
-        "{limits:?} names {names:?}: {}",
-        r.stderr
-    );
-    assert!(r.elapsed < bound, "{limits:?} took {:?}", r.elapsed);
-    let summary = std::fs::read_to_string(reports.join("latest/summary.md"))
-        .unwrap_or_else(|e| panic!("{limits:?}: the reports were written: {e}"));
+    let what = format!("{limits:?}");
+    r.assert_ended(&what, 3, &["environment failure", names], bound);
+    let summary =
+        std::fs::read_to_string(r.reports.join("latest/summary.md")).expect("the summary");
     assert!(summary.contains(names), "{summary}");
-    assert_nothing_left(&run_tmp);
-    eprintln!("{limits:?}: exit 3 in {:.1?}: {names}", r.elapsed);
 }
 
 #[test]

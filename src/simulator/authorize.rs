@@ -11,7 +11,7 @@ use super::faults::Fault;
 use super::pages;
 use super::params::Params;
 use super::registry::{Integration, IntegrationKind, PkceMode};
-use super::state::{CodeGrant, Pending, CODE_TTL, PENDING_TTL};
+use super::state::{CodeGrant, LoginSession, Pending, CODE_TTL, PENDING_TTL, SESSION_IDLE_TTL};
 use super::tokens::{authorization_code, random_alnum};
 use super::{Reply, Shared};
 use crate::oauth::encoding::encode;
@@ -139,7 +139,15 @@ fn session_user(shared: &Shared, req: &Request) -> Option<String> {
         let (k, v) = c.trim().split_once('=')?;
         (k == SESSION_COOKIE).then(|| v.to_owned())
     })?;
-    shared.state().sessions.get(&sid).cloned()
+    let mut st = shared.state();
+    let now = st.clock.now();
+    let session = st.sessions.get_mut(&sid)?;
+    if session.last_used + SESSION_IDLE_TTL <= now {
+        st.sessions.remove(&sid);
+        return None;
+    }
+    session.last_used = now;
+    Some(session.username.clone())
 }
 
 /// Whether `given` is one of the registered URIs (exact string match, RFC 9700 §4.1.3), or
@@ -646,7 +654,23 @@ fn start_session(shared: &Shared, id: &str, username: &str) -> String {
     let sid = random_alnum(32, true);
     let mut st = shared.state();
     st.pending.remove(id);
-    st.sessions.insert(sid.clone(), username.to_owned());
+    let now = st.clock.now();
+    st.made += 1;
+    if st.made % super::PRUNE_EVERY == 0 {
+        super::state::prune(
+            &mut st.sessions,
+            super::MAX_LIVE_TOKENS,
+            |s| s.last_used + SESSION_IDLE_TTL > now,
+            |s| s.last_used,
+        );
+    }
+    st.sessions.insert(
+        sid.clone(),
+        LoginSession {
+            username: username.to_owned(),
+            last_used: now,
+        },
+    );
     sid
 }
 

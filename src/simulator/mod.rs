@@ -433,6 +433,17 @@ fn dispatch(shared: &Shared, request: &Request) -> Reply {
                 "The simulator failed on this request.",
             )
         });
+    // What the server could not send is not journalled as sent.
+    let reply = if reply.sendable() {
+        reply
+    } else {
+        token::error_reply(
+            shared,
+            500,
+            OAuthErrorCode::ServerError,
+            "The simulator built a response HTTP cannot carry.",
+        )
+    };
     journal::record(shared, request, &reply);
     reply
 }

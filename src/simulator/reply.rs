@@ -78,11 +78,35 @@ impl Reply {
         self
     }
 
+    /// Whether HTTP/1.1 can carry it: a known status range, header names that are tokens and
+    /// values without control characters. One that cannot is answered 500 by the simulator,
+    /// and journalled as such, rather than refused later by the server.
+    pub fn sendable(&self) -> bool {
+        hyper::StatusCode::from_u16(self.status).is_ok()
+            && self.headers.iter().all(|(k, v)| {
+                hyper::header::HeaderName::from_bytes(k.as_bytes()).is_ok()
+                    && hyper::header::HeaderValue::from_str(v).is_ok()
+            })
+    }
+
     /// The first value of header `name`.
     pub fn header_value(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_http_cannot_carry_is_not_sendable() {
+        assert!(Reply::redirect(302, "https://app.example/cb?code=a%0D%0A").sendable());
+        assert!(!Reply::redirect(302, "https://app.example/cb\r\nSet-Cookie: x=1").sendable());
+        assert!(!Reply::status(200).header("bad name", "v").sendable());
+        assert!(!Reply::status(1000).sendable());
     }
 }

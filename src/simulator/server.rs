@@ -10,7 +10,10 @@
 //!   connections), or the connection is closed (slow-loris);
 //! - its body must arrive within [`Limits::body_timeout`] (default 10 s) after the headers, or it
 //!   is answered `408` and the connection closed;
-//! - a body larger than [`Limits::max_body`] (default 1 MiB) is answered `413`.
+//! - a body larger than [`Limits::max_body`] (default 1 MiB) is answered `413`;
+//! - a response must be taken by the client: a write that makes no progress for
+//!   [`Limits::write_timeout`] (default 30 s: a client that sends requests and never reads the
+//!   answers, until the socket's buffers are full) closes the connection.
 //!
 //! Requests reach the simulator as `wiremock::Request`s, as before, so the handlers and the
 //! in-process `Simulator::handle` used by the fuzzers are unchanged.
@@ -36,6 +39,8 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// Largest request body, in bytes.
     pub max_body: usize,
+    /// Time a write of a response may wait for the client to read.
+    pub write_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -45,6 +50,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(10),
             max_body: 1024 * 1024,
+            write_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -195,7 +201,7 @@ async fn accept_loop(
         tokio::spawn(async move {
             let _admitted = admitted;
             let _ = stream.set_nodelay(true);
-            let io = hyper_util::rt::TokioIo::new(stream);
+            let io = hyper_util::rt::TokioIo::new(WriteDeadline::new(stream, limits.write_timeout));
             let service = hyper::service::service_fn(move |req| {
                 let handler = handler.clone();
                 async move { Ok::<_, std::convert::Infallible>(serve(req, &handler, limits).await) }
@@ -210,6 +216,107 @@ async fn accept_loop(
                 _ = stopped.changed() => {}
             }
         });
+    }
+}
+
+/// A connection whose writes fail once one has waited `limit` without progress: hyper's own
+/// timeouts cover reading only, so without it a client that never reads holds its connection
+/// (and a task) for ever.
+struct WriteDeadline<S> {
+    inner: S,
+    limit: Duration,
+    stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> WriteDeadline<S> {
+    fn new(inner: S, limit: Duration) -> Self {
+        Self {
+            inner,
+            limit,
+            stalled: None,
+        }
+    }
+
+    /// After a write that made no progress: pending until the limit, then an error.
+    fn stall<T>(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<T>> {
+        use std::future::Future;
+        let limit = self.limit;
+        let timer = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match timer.as_mut().poll(cx) {
+            std::task::Poll::Ready(()) => std::task::Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client did not read its response in time",
+            ))),
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
+
+    /// After a write that did something: the next stall starts a new wait.
+    fn progressed<T>(&mut self, r: std::task::Poll<T>) -> std::task::Poll<T> {
+        if r.is_ready() {
+            self.stalled = None;
+        }
+        r
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WriteDeadline<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteDeadline<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match std::pin::Pin::new(&mut self.inner).poll_write(cx, buf) {
+            std::task::Poll::Pending => self.stall(cx),
+            done => self.progressed(done),
+        }
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
+            std::task::Poll::Pending => self.stall(cx),
+            done => self.progressed(done),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match std::pin::Pin::new(&mut self.inner).poll_flush(cx) {
+            std::task::Poll::Pending => self.stall(cx),
+            done => self.progressed(done),
+        }
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match std::pin::Pin::new(&mut self.inner).poll_shutdown(cx) {
+            std::task::Poll::Pending => self.stall(cx),
+            done => self.progressed(done),
+        }
     }
 }
 

@@ -15,6 +15,8 @@ pub const FAULTY_CODE_TTL: Duration = Duration::from_secs(60 * 60);
 pub const ACCESS_TTL: Duration = Duration::from_secs(20 * 60);
 /// Refresh token lifetime (Marketing Cloud: 30 days by default).
 pub const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// How long a login session lasts without use (the browser's cookie outlives it harmlessly).
+pub const SESSION_IDLE_TTL: Duration = Duration::from_secs(12 * 3600);
 /// How long a login page stays valid.
 pub const PENDING_TTL: Duration = Duration::from_secs(30 * 60);
 /// Journal entries kept (the oldest are dropped past this).
@@ -55,6 +57,13 @@ pub struct Pending {
     pub awaiting_code_for: Option<String>,
 }
 
+/// A signed-in browser: its user, and when its session was last used.
+#[derive(Debug, Clone)]
+pub struct LoginSession {
+    pub username: String,
+    pub last_used: SystemTime,
+}
+
 /// An issued authorization code.
 #[derive(Debug, Clone)]
 pub struct CodeGrant {
@@ -89,8 +98,8 @@ pub struct IssuedToken {
 pub struct State {
     pub clock: Clock,
     pub pending: HashMap<String, Pending>,
-    /// Login session id to username.
-    pub sessions: HashMap<String, String>,
+    /// Login sessions by id (pruned and capped like pending logins).
+    pub sessions: HashMap<String, LoginSession>,
     pub codes: HashMap<String, CodeGrant>,
     pub access_tokens: HashMap<String, IssuedToken>,
     pub refresh_tokens: HashMap<String, IssuedToken>,
@@ -110,7 +119,7 @@ pub struct State {
     pub family_rotations: HashMap<u64, u32>,
     /// Tokens issued so far (expired ones are dropped every so many).
     pub issued: u64,
-    /// Pending logins and codes made so far (the expired ones are dropped every so many).
+    /// Pending logins, login sessions and codes made so far (the expired ones are dropped every so many).
     pub made: u64,
 }
 
