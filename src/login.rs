@@ -23,6 +23,20 @@ pub struct LoginStep {
     pub optional: bool,
 }
 
+/// How a login script types into a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Typing {
+    /// A key event for each character (WebDriver's Element Send Keys), as a user types: for
+    /// pages whose scripts listen to keys. The default for a target file.
+    #[default]
+    Keys,
+    /// The whole value at once as text input (DevTools' `Input.insertText`: `beforeinput` and
+    /// `input` events, as a paste or an input method gives), after focusing the field and
+    /// selecting what it held: a round trip instead of one per character. The simulator's
+    /// pages, and target files that say `typing = "insert"`.
+    Insert,
+}
+
 /// How to get past a target's login page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginScript {
@@ -34,6 +48,8 @@ pub struct LoginScript {
     /// A consent page that may show on its own, without the login page (a user already signed
     /// in, asked to approve the app again): it is approved whenever it shows.
     pub consent: Option<Consent>,
+    /// How its `fill` steps type.
+    pub typing: Typing,
 }
 
 /// A consent page: how to know it, and the button that approves the app.

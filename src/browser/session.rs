@@ -1,7 +1,7 @@
 //! One WebDriver session: bounded navigation, the URL the browser ended on (exactly as the
 //! browser reports it, not re-parsed), the login script, and clearing the login session.
 
-use crate::login::{Consent, Credentials, LoginAction, LoginScript, LoginStep};
+use crate::login::{Consent, Credentials, LoginAction, LoginScript, LoginStep, Typing};
 use crate::secret::Secret;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, Locator};
@@ -381,8 +381,38 @@ impl Browser {
         bounded(self.limit, "read the title", self.client.title()).await
     }
 
-    /// Types `value` into the element matching `selector`.
-    pub async fn fill(&self, selector: &str, value: &Secret) -> Result<(), BrowserError> {
+    /// Types `value` into the element matching `selector`, as `typing` says.
+    pub async fn fill(
+        &self,
+        selector: &str,
+        value: &Secret,
+        typing: Typing,
+    ) -> Result<(), BrowserError> {
+        if typing == Typing::Insert {
+            // Focus the field and select what it holds, so that the text replaces it.
+            let found = bounded(
+                self.limit,
+                "focus a field",
+                self.client.execute(
+                    "const e = document.querySelector(arguments[0]); if (!e) return false; \
+                     e.focus(); if (typeof e.select === 'function') e.select(); \
+                     return document.activeElement === e;",
+                    vec![json!(selector)],
+                ),
+            )
+            .await?;
+            if found != Value::Bool(true) {
+                return Err(BrowserError::MissingElement(selector.to_owned()));
+            }
+            return bounded(
+                self.limit,
+                "type into a field",
+                self.client
+                    .issue_cmd(Cdp("Input.insertText", json!({"text": value.expose()}))),
+            )
+            .await
+            .map(|_| ());
+        }
         let el = self.find(selector).await?;
         // Clearing costs a round trip and a re-render; only a prefilled field needs it.
         let current = bounded(self.limit, "read a field", el.prop("value")).await?;
@@ -397,8 +427,64 @@ impl Browser {
         .await
     }
 
-    /// Clicks the element matching `selector` and waits for the navigation it starts.
+    /// Clicks the element matching `selector`; the navigation it starts may still be under way
+    /// when this returns (the next command waits for it, as ChromeDriver does for every command).
+    ///
+    /// The click is the one ChromeDriver makes (trusted mouse events at the element's centre,
+    /// through DevTools' `Input.dispatchMouseEvent`), without the wait ChromeDriver adds after
+    /// it (about 100 ms a click). An element that is hidden, or covered at its centre by
+    /// another, is clicked through WebDriver instead, which says what is wrong with it.
     pub async fn click(&self, selector: &str) -> Result<(), BrowserError> {
+        let centre = bounded(
+            self.limit,
+            "find an element",
+            self.client.execute(
+                "const e = document.querySelector(arguments[0]); if (!e) return null; \
+                 e.scrollIntoView({block: 'center', inline: 'center'}); \
+                 const r = e.getBoundingClientRect(); \
+                 const x = r.left + r.width / 2, y = r.top + r.height / 2; \
+                 const at = document.elementFromPoint(x, y); \
+                 if (r.width === 0 || r.height === 0 || !at || !(at === e || e.contains(at))) return []; \
+                 return [x, y];",
+                vec![json!(selector)],
+            ),
+        )
+        .await?;
+        let (x, y) = match &centre {
+            Value::Null => return Err(BrowserError::MissingElement(selector.to_owned())),
+            Value::Array(p) if p.len() == 2 => (p[0].clone(), p[1].clone()),
+            _ => return self.webdriver_click(selector).await,
+        };
+        for kind in ["mousePressed", "mouseReleased"] {
+            let sent = bounded(
+                self.limit,
+                "click",
+                self.client.issue_cmd(Cdp(
+                    "Input.dispatchMouseEvent",
+                    json!({"type": kind, "x": x, "y": y, "button": "left", "buttons": 1, "clickCount": 1}),
+                )),
+            )
+            .await;
+            match sent {
+                Err(BrowserError::Command { cause, .. }) if cause.contains("net::ERR_") => {}
+                other => {
+                    other?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Clicks the element matching `selector` and waits (bounded) for the page to change: the
+    /// URL it was on is left, or the wait runs out (a form may re-render in place).
+    pub async fn click_to_leave(&self, selector: &str) -> Result<(), BrowserError> {
+        let before = self.current_url().await?;
+        self.click(selector).await?;
+        self.wait_for_url_change(&before).await
+    }
+
+    /// Clicks through WebDriver's Element Click, which waits for the navigation it starts.
+    async fn webdriver_click(&self, selector: &str) -> Result<(), BrowserError> {
         let el = self.find(selector).await?;
         match bounded(self.limit, "click", el.click()).await {
             Err(BrowserError::Command { cause, .. }) if cause.contains("net::ERR_") => Ok(()),
@@ -476,9 +562,7 @@ impl Browser {
                 return Ok(());
             }
             if self.has(&consent.page).await? {
-                let before = url;
-                self.click(&consent.submit).await?;
-                return self.wait_for_url_change(&before).await;
+                return self.click_to_leave(&consent.submit).await;
             }
             let ready = bounded(
                 self.limit,
@@ -495,14 +579,17 @@ impl Browser {
     }
 
     /// Does one login step's action.
-    async fn act(&self, action: &LoginAction, user: &Credentials) -> Result<(), BrowserError> {
+    async fn act(
+        &self,
+        action: &LoginAction,
+        user: &Credentials,
+        script_typing: Typing,
+    ) -> Result<(), BrowserError> {
         match action {
-            LoginAction::Fill { selector, value } => self.fill(selector, &user.value(value)).await,
-            LoginAction::Click { selector } => {
-                let before = self.current_url().await?;
-                self.click(selector).await?;
-                self.wait_for_url_change(&before).await
+            LoginAction::Fill { selector, value } => {
+                self.fill(selector, &user.value(value), script_typing).await
             }
+            LoginAction::Click { selector } => self.click_to_leave(selector).await,
         }
     }
 
@@ -522,7 +609,7 @@ impl Browser {
             };
             let deadline = tokio::time::Instant::now() + wait;
             loop {
-                match self.act(action, user).await {
+                match self.act(action, user, script.typing).await {
                     Err(BrowserError::MissingElement(_))
                         if tokio::time::Instant::now() < deadline =>
                     {

@@ -133,6 +133,8 @@ fn login_script(with_code: bool) -> LoginScript {
     LoginScript {
         page_marker: "form#login".into(),
         consent: None,
+        // Its pages have no script that listens to keys.
+        typing: crate::login::Typing::Insert,
         cancel: Some("#login-cancel".into()),
         steps,
     }

@@ -91,6 +91,7 @@ struct RawLogin {
     cancel: Option<String>,
     consent_page: Option<String>,
     consent_submit: Option<String>,
+    typing: Option<String>,
     steps: Vec<RawStep>,
 }
 
@@ -488,8 +489,19 @@ impl TargetFile {
                 ))
             }
         };
+        let typing = match raw.login.typing.as_deref() {
+            None | Some("keys") => crate::login::Typing::Keys,
+            Some("insert") => crate::login::Typing::Insert,
+            Some(other) => {
+                return Err(err(
+                    "login.typing",
+                    format!("{other:?}: use \"keys\" (a key event per character, the default) or \"insert\" (the value at once, as text input)"),
+                ))
+            }
+        };
         let login = LoginScript {
             consent,
+            typing,
             page_marker: raw.login.page.clone(),
             cancel: raw.login.cancel.clone(),
             steps,
@@ -768,6 +780,11 @@ steps = [
         assert!(t.controls.is_none());
         let optional: Vec<bool> = t.login.steps.iter().map(|s| s.optional).collect();
         assert_eq!(optional, vec![false, false, false, true]);
+        assert_eq!(
+            t.login.typing,
+            crate::login::Typing::Keys,
+            "keys by default"
+        );
         let caps = t.capabilities();
         assert!(caps.query_redirect_uri && !caps.second_web_app && !caps.controls);
     }
@@ -876,6 +893,22 @@ steps = [
             e.to_string().starts_with(
                 "t.toml:23: login.page: `form[id=login` is not a CSS selector: a `[` that is not closed"
             ),
+            "{e}"
+        );
+        let insert = parse(&GOOD.replace(
+            "page = \"form#login\"",
+            "page = \"form#login\"\ntyping = \"insert\"",
+        ))
+        .expect("typing = insert");
+        assert_eq!(insert.target.login.typing, crate::login::Typing::Insert);
+        let e = parse(&GOOD.replace(
+            "page = \"form#login\"",
+            "page = \"form#login\"\ntyping = \"paste\"",
+        ))
+        .expect_err("an unknown way of typing");
+        assert!(
+            e.to_string()
+                .contains("login.typing: \"paste\": use \"keys\""),
             "{e}"
         );
         let e = parse(&GOOD.replace("{ click = \"#login\" }", "{ click = \"#login >\" }"))

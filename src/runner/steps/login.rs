@@ -127,7 +127,7 @@ async fn user_cancels(w: &mut OAuthWorld) -> Outcome {
     let browser = w.browser().await?;
     let outcome = async {
         browser.open(&url).await?;
-        browser.click(&cancel).await?;
+        browser.click_to_leave(&cancel).await?;
         Ok::<(), crate::browser::BrowserError>(())
     };
     if let Err(e) = outcome.await {
