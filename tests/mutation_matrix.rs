@@ -187,7 +187,7 @@ async fn each_fault_trips_exactly_its_checks() {
         let tally = if full {
             browsers.run(&[*f], &[]).await
         } else {
-            browsers.run_only(&[*f], coverage.of_fault(name)).await
+            browsers.run_only(&[*f], &[], coverage.of_fault(name)).await
         };
         let ran = tally.results.len();
         let got: BTreeSet<String> = tally.tripped_checks();

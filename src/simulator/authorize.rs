@@ -13,6 +13,7 @@ use super::params::Params;
 use super::registry::{Integration, IntegrationKind, PkceMode};
 use super::state::{CodeGrant, LoginSession, Pending, CODE_TTL, PENDING_TTL, SESSION_IDLE_TTL};
 use super::tokens::{authorization_code, random_alnum};
+use super::variations::Variation;
 use super::{Reply, Shared};
 use crate::oauth::encoding::encode;
 use crate::oauth::OAuthErrorCode;
@@ -59,10 +60,13 @@ fn form_encode(v: &str) -> String {
 /// `redirect_uri` with `pairs` added to its query, `%20` for a space, or `+` under the
 /// `plus-for-space` setting.
 fn encode_callback(shared: &Shared, redirect_uri: &str, pairs: &[(&str, &str)]) -> String {
-    if shared.settings().plus_for_space {
-        append_query_with(redirect_uri, pairs, form_encode)
+    let percent = append_query(redirect_uri, pairs);
+    let form = append_query_with(redirect_uri, pairs, form_encode);
+    // Consulted only where the two encodings differ (a space, most often).
+    if percent != form && shared.varied(Variation::PlusForSpace).plus_for_space {
+        form
     } else {
-        append_query(redirect_uri, pairs)
+        percent
     }
 }
 
@@ -96,7 +100,10 @@ fn guard(shared: &Shared, mut reply: Reply) -> Reply {
 
 fn error_page(shared: &Shared, status: u16, error: OAuthErrorCode, description: &str) -> Reply {
     let mut html = pages::error(&error, description);
-    if shared.settings().error_page_cdn_stylesheet {
+    if shared
+        .varied(Variation::StylesheetFromCdn)
+        .error_page_cdn_stylesheet
+    {
         html = html.replacen(
             "</head>",
             r#"<link rel="stylesheet" href="https://cdn.example.com/sfmc/error.css"></head>"#,
@@ -118,7 +125,7 @@ fn error_redirect(
         ("error", error.as_str()),
         ("error_description", description),
     ];
-    if shared.settings().error_uri {
+    if shared.varied(Variation::NoErrorUri).error_uri {
         pairs.push(("error_uri", ERROR_URI));
     }
     if let Some(s) = state.filter(|_| !shared.fault(Fault::ErrorWithoutState)) {
@@ -261,11 +268,11 @@ fn request_error(
                 .into(),
         );
     }
-    if let Some(bad) = scopes
-        .iter()
-        .find(|s| !int.scopes.contains(s))
-        .filter(|_| !shared.settings().ignore_unknown_scope)
-    {
+    if let Some(bad) = scopes.iter().find(|s| !int.scopes.contains(s)).filter(|_| {
+        !shared
+            .varied(Variation::UnknownScopeIgnored)
+            .ignore_unknown_scope
+    }) {
         return e(
             OAuthErrorCode::InvalidScope,
             format!("The scope `{bad}` is not granted to this integration."),
@@ -319,7 +326,7 @@ fn request_error(
     }
     let pkce_required = int.pkce == PkceMode::Required
         && !shared.fault(Fault::PkceNotRequired)
-        && !shared.settings().pkce_at_token_only;
+        && !shared.varied(Variation::PkceAtTokenOnly).pkce_at_token_only;
     if pkce_required && p.one("code_challenge").is_none() {
         return e(
             OAuthErrorCode::InvalidRequest,
@@ -447,8 +454,13 @@ pub fn authorize(shared: &Shared, req: &Request) -> Reply {
     });
     let state = p.one("state").map(str::to_owned);
     let deferred_error = request_error(shared, &int, &p, &scopes);
-    // RFC 6749 §3.3: a server may ignore what it does not grant.
-    let scopes = if shared.settings().ignore_unknown_scope {
+    // RFC 6749 §3.3: a server may ignore what it does not grant (consulted only when there is
+    // a scope to ignore).
+    let scopes = if scopes.iter().any(|s| !int.scopes.contains(s))
+        && shared
+            .varied(Variation::UnknownScopeIgnored)
+            .ignore_unknown_scope
+    {
         scopes
             .into_iter()
             .filter(|s| int.scopes.contains(s))
@@ -637,7 +649,10 @@ pub fn login_page(shared: &Shared, req: &Request) -> Reply {
         return complete(shared, &pend, &user);
     }
     let mut html = pages::login(id, &pend.csrf, None);
-    if shared.settings().login_page_dialogs {
+    if shared
+        .varied(Variation::LoginPageDialogs)
+        .login_page_dialogs
+    {
         html = html.replace("</body>", pages::DIALOGS);
     }
     if shared.fault(Fault::LoginPageThirdParty) {

@@ -110,17 +110,36 @@ pub(crate) struct Shared {
     variations: Vec<Variation>,
     state: Mutex<State>,
     admin: Mutex<AdminAccess>,
-    /// The faults each open watch saw consulted (see [`Simulator::watch`]).
+    /// The faults and variations each open watch saw consulted (see [`Simulator::watch`]).
     watches: Mutex<Watches>,
     /// Connections open and refused, over its servers.
     connections: Arc<server::Stats>,
 }
 
-/// Open watches: each collects every fault consulted while it is open.
+/// Open watches: each collects every fault and variation consulted while it is open.
 #[derive(Default)]
 struct Watches {
     next: u64,
-    open: std::collections::BTreeMap<u64, std::collections::BTreeSet<Fault>>,
+    open: std::collections::BTreeMap<u64, Consulted>,
+}
+
+/// What the simulator asked about while a watch was open: faults (on or off) and variations
+/// (allowed or not), each where its answer could change what the simulator did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Consulted {
+    pub faults: std::collections::BTreeSet<Fault>,
+    pub variations: std::collections::BTreeSet<Variation>,
+}
+
+impl Consulted {
+    /// Names, as `Controls::consulted` gives them: a fault's name, and `variation:NAME`.
+    pub fn names(&self) -> Vec<String> {
+        self.faults
+            .iter()
+            .map(|f| f.to_string())
+            .chain(self.variations.iter().map(|v| format!("variation:{v}")))
+            .collect()
+    }
 }
 
 /// Who may use the admin routes (`/__admin/`: journal, clock, throttle, integration).
@@ -207,9 +226,22 @@ impl Shared {
     pub(crate) fn fault(&self, f: Fault) -> bool {
         let mut watches = self.watches.lock().unwrap_or_else(|p| p.into_inner());
         for seen in watches.open.values_mut() {
-            seen.insert(f);
+            seen.faults.insert(f);
         }
         self.faults.has(f)
+    }
+
+    /// The settings, read for variation `v`'s field. Every branch a variation bends reads its
+    /// setting through here, and only where the setting's value can change what the simulator
+    /// does: the open watches note that `v` was consulted, so that the tolerance matrix runs a
+    /// variation on the scenarios that reach it (as the mutation matrix does with faults).
+    /// [`Variation::is_global`] ones change the set-up itself and need no noting.
+    pub(crate) fn varied(&self, v: Variation) -> &Settings {
+        let mut watches = self.watches.lock().unwrap_or_else(|p| p.into_inner());
+        for seen in watches.open.values_mut() {
+            seen.variations.insert(v);
+        }
+        &self.registry.settings
     }
 
     pub(crate) fn settings(&self) -> &Settings {
@@ -380,8 +412,9 @@ impl Simulator {
         id
     }
 
-    /// Ends watch `id`: the faults consulted while it was open (by any request, whoever sent it).
-    pub fn unwatch(&self, id: u64) -> std::collections::BTreeSet<Fault> {
+    /// Ends watch `id`: the faults and variations consulted while it was open (by any request,
+    /// whoever sent it).
+    pub fn unwatch(&self, id: u64) -> Consulted {
         let mut w = self
             .shared
             .watches

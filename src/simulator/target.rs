@@ -30,7 +30,7 @@ impl Controls for Simulator {
     }
 
     fn consulted(&self, id: u64) -> Vec<String> {
-        self.unwatch(id).iter().map(|f| f.to_string()).collect()
+        self.unwatch(id).names()
     }
 
     fn journal(&self) -> Vec<serde_json::Value> {

@@ -9,6 +9,7 @@ use super::params::{self, JsonBodyError, Params};
 use super::registry::{Integration, IntegrationKind, PkceMode};
 use super::state::{IssuedToken, State, ACCESS_TTL, FAULTY_CODE_TTL, REFRESH_TTL};
 use super::tokens;
+use super::variations::Variation;
 use super::{Reply, Shared};
 use crate::oauth::pkce::s256_challenge;
 use crate::oauth::OAuthErrorCode;
@@ -59,7 +60,7 @@ pub(super) fn error_reply(
 ) -> Reply {
     let mut body =
         json!({"error": code.as_str(), "error_description": description, "error_uri": ERROR_URI});
-    if !shared.settings().error_uri {
+    if !shared.varied(Variation::NoErrorUri).error_uri {
         if let Value::Object(m) = &mut body {
             m.remove("error_uri");
         }
@@ -78,7 +79,7 @@ pub(super) fn error_reply(
 }
 
 fn header_faults(shared: &Shared, mut reply: Reply) -> Reply {
-    if !shared.settings().pragma {
+    if !shared.varied(Variation::NoPragma).pragma {
         reply = reply.without_header("Pragma");
     }
     if shared.fault(Fault::NoCacheControl) {
@@ -286,7 +287,9 @@ fn authenticate(shared: &Shared, r: &TokenRequest) -> Result<Integration, Reply>
     let Some(int) = shared.client(client_id) else {
         return Err(error_reply(
             shared,
-            shared.settings().invalid_client_status,
+            shared
+                .varied(Variation::InvalidClient400)
+                .invalid_client_status,
             OAuthErrorCode::InvalidClient,
             UNKNOWN_CLIENT,
         ));
@@ -297,7 +300,9 @@ fn authenticate(shared: &Shared, r: &TokenRequest) -> Result<Integration, Reply>
                 error_reply(shared, 401, OAuthErrorCode::InvalidClient, BAD_SECRET)
                     .header("WWW-Authenticate", "Basic realm=\"Marketing Cloud\"")
             } else {
-                let status = shared.settings().invalid_client_status;
+                let status = shared
+                    .varied(Variation::InvalidClient400)
+                    .invalid_client_status;
                 error_reply(shared, status, OAuthErrorCode::InvalidClient, BAD_SECRET)
             });
         }
@@ -365,7 +370,8 @@ fn authorization_code(shared: &Shared, int: &Integration, p: &Params) -> Reply {
     // The faulty lifetime matters only for a code one lifetime calls expired and the other not.
     // (A lifetime too long to add to a time never ends.)
     let expired_after = |ttl| grant.issued.checked_add(ttl).is_some_and(|end| end <= now);
-    let lifetime = Duration::from_secs(shared.settings().code_lifetime_secs);
+    let lifetime =
+        Duration::from_secs(shared.varied(Variation::CodeLifetime60s).code_lifetime_secs);
     let differs = expired_after(lifetime) != expired_after(FAULTY_CODE_TTL);
     let ttl = if differs && shared.fault(Fault::CodeLifetimeHour) {
         FAULTY_CODE_TTL
@@ -461,7 +467,10 @@ fn check_pkce(
     let plain_ok = || shared.settings().allow_plain_pkce || shared.fault(Fault::PkcePlainAccepted);
     let syntax_checked = || !shared.fault(Fault::VerifierSyntaxUnchecked);
     let verdict = match (challenge, verifier) {
-        (None, None) if shared.settings().pkce_at_token_only && int.pkce == PkceMode::Required => {
+        (None, None)
+            if int.pkce == PkceMode::Required
+                && shared.varied(Variation::PkceAtTokenOnly).pkce_at_token_only =>
+        {
             Err(error_reply(
                 shared,
                 400,
@@ -470,12 +479,18 @@ fn check_pkce(
             ))
         }
         (None, None) => Ok(()),
-        (Some(_), None) if shared.settings().missing_verifier_invalid_request => Err(error_reply(
-            shared,
-            400,
-            OAuthErrorCode::InvalidRequest,
-            "The code_verifier parameter is missing.",
-        )),
+        (Some(_), None)
+            if shared
+                .varied(Variation::MissingVerifierInvalidRequest)
+                .missing_verifier_invalid_request =>
+        {
+            Err(error_reply(
+                shared,
+                400,
+                OAuthErrorCode::InvalidRequest,
+                "The code_verifier parameter is missing.",
+            ))
+        }
         (Some(_), None) if shared.fault(Fault::PkceVerifiedOnlyWhenSent) => Ok(()),
         (Some(_), None) => invalid_grant("The code_verifier parameter is missing."),
         (None, Some(_)) if shared.fault(Fault::PkceDowngradeAccepted) => Ok(()),
@@ -577,7 +592,10 @@ fn refresh(shared: &Shared, int: &Integration, p: &Params) -> Reply {
         Err(reply) => return reply,
     };
     let previous_access = st.family_access.get(&old.family).cloned();
-    let kept = (int.kind == IntegrationKind::Web && !shared.settings().rotate_confidential_refresh)
+    let kept = (int.kind == IntegrationKind::Web
+        && !shared
+            .varied(Variation::RefreshKeptForConfidential)
+            .rotate_confidential_refresh)
         || (int.kind == IntegrationKind::Public
             && shared.fault(Fault::RefreshRotatedForConfidentialOnly));
     let not_rotated = shared.fault(Fault::RefreshNotRotated) || kept;
@@ -758,7 +776,14 @@ fn issue(
             expires_in.into()
         },
     );
-    body.insert("token_type".into(), settings.token_type.clone().into());
+    body.insert(
+        "token_type".into(),
+        shared
+            .varied(Variation::TokenTypeLowercase)
+            .token_type
+            .clone()
+            .into(),
+    );
     let sub = &shared.registry.subdomain;
     let (rest, soap) = if shared.fault(Fault::BareInstanceUrls) {
         (
@@ -771,14 +796,21 @@ fn issue(
             format!("https://{sub}.soap.marketingcloudapis.com/"),
         )
     };
-    if settings.instance_urls {
+    if shared.varied(Variation::NoInstanceUrls).instance_urls {
         body.insert("rest_instance_url".into(), rest.into());
         body.insert("soap_instance_url".into(), soap.into());
     }
-    if settings.scope_in_response || scope_differs {
+    if scope_differs
+        || shared
+            .varied(Variation::ScopeOmittedWhenUnchanged)
+            .scope_in_response
+    {
         body.insert("scope".into(), scopes.join(" ").into());
     }
-    if settings.extra_token_fields {
+    if shared
+        .varied(Variation::ExtraTokenFields)
+        .extra_token_fields
+    {
         body.insert("ext_expires_in".into(), (expires_in * 2).into());
         body.insert("issued_by".into(), "simulator".into());
     }

@@ -96,6 +96,19 @@ variations! {
         |s| s.loopback_any_port = true;
 }
 
+impl Variation {
+    /// Whether it changes the simulator's set-up rather than an answer it reads its setting
+    /// for: the login pages' origin, the registered redirect URIs. Every scenario is under it,
+    /// and the tolerance matrix runs the whole suite for it; the others are noted where the
+    /// simulator reads them (`Shared::varied`).
+    pub fn is_global(self) -> bool {
+        matches!(
+            self,
+            Variation::LoginOnSecondOrigin | Variation::LoopbackAnyPort
+        )
+    }
+}
+
 /// A variation name that is not in [`Variation::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown variation `{name}` (see `sfmc-conformance mock --list-variations`)")]

@@ -77,14 +77,31 @@ impl SharedBrowsers {
     /// The whole suite against the conformant simulator, one scenario at a time, so that each
     /// scenario's result names exactly the faults it consulted (see [`Coverage`]).
     pub async fn run_conformant(&self) -> Tally {
+        self.run_watched(&[]).await
+    }
+
+    /// The whole suite against a simulator with `variations`, one scenario at a time, so that
+    /// each scenario's result names exactly the faults and variations it consulted.
+    pub async fn run_watched(&self, variations: &[Variation]) -> Tally {
         let mut config = self.config(&[]);
+        if let TargetSpec::Simulator { variations: v, .. } = &mut config.target {
+            *v = variations.iter().map(|x| x.name().to_owned()).collect();
+        }
         config.concurrency = Some(1);
         self.run_config(config).await
     }
 
-    /// The scenarios in `only` against a simulator with `faults`.
-    pub async fn run_only(&self, faults: &[Fault], only: HashSet<Location>) -> Tally {
+    /// The scenarios in `only` against a simulator with `faults` and `variations`.
+    pub async fn run_only(
+        &self,
+        faults: &[Fault],
+        variations: &[Variation],
+        only: HashSet<Location>,
+    ) -> Tally {
         let mut config = self.config(faults);
+        if let TargetSpec::Simulator { variations: v, .. } = &mut config.target {
+            *v = variations.iter().map(|x| x.name().to_owned()).collect();
+        }
         config.only = Some(Arc::new(only));
         self.run_config(config).await
     }
@@ -133,7 +150,8 @@ pub fn environment(tally: &Tally) -> Vec<String> {
         .collect()
 }
 
-/// Which scenarios of the conformant run consulted each fault. The simulator notes every fault
+/// Which scenarios of the conformant run consulted each fault (and each variation, under
+/// `variation:NAME`: the tolerance matrix's rows are selected the same way). The simulator notes every fault
 /// it asks about while a scenario runs, on or off, at the branch the fault would bend: a
 /// scenario that never asked about a fault behaves the same with it on, and passes as it did in
 /// the conformant run. A fault's row therefore runs only the scenarios that asked (the test
@@ -159,5 +177,10 @@ impl Coverage {
     /// The scenarios that consulted `fault`.
     pub fn of_fault(&self, fault: &str) -> HashSet<Location> {
         self.0.get(fault).cloned().unwrap_or_default()
+    }
+
+    /// The scenarios that consulted `variation`.
+    pub fn of_variation(&self, variation: Variation) -> HashSet<Location> {
+        self.of_fault(&format!("variation:{variation}"))
     }
 }
