@@ -57,6 +57,57 @@ impl Write for Stdout {
     }
 }
 
+/// cucumber's progress output in the harness's words: a step that fails does so by panicking
+/// (that is how cucumber-rs learns of it), and its writer says "Step panicked. Captured output:"
+/// before the failure, under its own "Step failed:". A user reads the failure alone: nothing
+/// panicked in the harness.
+/// Whole lines are passed on, so a phrase split across writes is still found.
+#[derive(Debug, Default)]
+pub struct Worded<W: Write> {
+    inner: W,
+    line: Vec<u8>,
+}
+
+impl<W: Write> Worded<W> {
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            line: Vec::new(),
+        }
+    }
+
+    fn pass_on(&mut self, upto: usize) -> io::Result<()> {
+        let rest = self.line.split_off(upto);
+        let text = String::from_utf8_lossy(&self.line)
+            .replace("Step panicked. Captured output: ", "")
+            .replace("Step panicked.", "Step failed.");
+        self.line = rest;
+        self.inner.write_all(text.as_bytes())
+    }
+}
+
+impl<W: Write> Write for Worded<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.line.extend_from_slice(buf);
+        if let Some(end) = self.line.iter().rposition(|b| *b == b'\n') {
+            self.pass_on(end + 1)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let all = self.line.len();
+        self.pass_on(all)?;
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for Worded<W> {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
 /// The panic message as text.
 fn message(info: &std::panic::PanicHookInfo<'_>) -> String {
     let p = info.payload();
@@ -103,4 +154,23 @@ pub fn install_panic_hook() {
             );
         }));
     });
+}
+
+#[cfg(test)]
+mod worded_tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_step_is_said_to_have_failed_not_panicked() {
+        let mut out = Vec::new();
+        {
+            let mut w = Worded::new(&mut out);
+            w.write_all(b"      Step pan").unwrap();
+            w.write_all(b"icked. Captured output: [TR-03 S-14 MUST] the header\n  next")
+                .unwrap();
+        }
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, "      [TR-03 S-14 MUST] the header\n  next");
+        assert!(!text.contains("panic"));
+    }
 }

@@ -421,6 +421,6 @@ fn output(quiet: bool) -> Box<dyn std::io::Write> {
     if quiet {
         Box::new(std::io::sink())
     } else {
-        Box::new(crate::out::Stdout)
+        Box::new(crate::out::Worded::new(crate::out::Stdout))
     }
 }
