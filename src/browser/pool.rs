@@ -284,6 +284,20 @@ impl BrowserPool {
             .push(browser);
     }
 
+    /// Makes every idle session forget its cookies (the login sessions of a simulator that is
+    /// gone): cheaper than new browsers when one pool serves run after run. A session that does
+    /// not answer is closed instead.
+    pub async fn forget_cookies(&self) {
+        let all: Vec<Browser> =
+            std::mem::take(&mut *self.idle.lock().unwrap_or_else(|p| p.into_inner()));
+        for b in all {
+            match b.clear_login_session().await {
+                Ok(()) => self.release(b),
+                Err(_) => b.close().await,
+            }
+        }
+    }
+
     /// Closes every idle session.
     pub async fn close_all(&self) {
         let all: Vec<Browser> =

@@ -15,7 +15,13 @@ pub struct SharedBrowsers {
     chromedriver: ChromeDriver,
     pool: Arc<BrowserPool>,
     _catcher: Catcher,
+    /// Scenarios run since the browsers were last new.
+    served: std::sync::atomic::AtomicUsize,
 }
+
+/// Scenarios a pair of browsers serves, run after run, before they are replaced: a session that
+/// served many runs slows down, and starting two costs as much as a dozen scenarios.
+const RECYCLE_AFTER: usize = 600;
 
 impl SharedBrowsers {
     pub async fn start() -> Self {
@@ -50,6 +56,7 @@ impl SharedBrowsers {
             chromedriver,
             pool,
             _catcher: catcher,
+            served: Default::default(),
         }
     }
 
@@ -131,8 +138,18 @@ impl SharedBrowsers {
             .await
             .expect("the run starts")
             .tally;
-        // Fresh browsers for the next run: a session that served many runs slows down.
-        self.pool.close_all().await;
+        // The next run has a new simulator: its browsers forget this one's login sessions, and
+        // are replaced now and then.
+        use std::sync::atomic::Ordering;
+        let served = self
+            .served
+            .fetch_add(tally.results.len(), Ordering::Relaxed);
+        if served + tally.results.len() >= RECYCLE_AFTER {
+            self.served.store(0, Ordering::Relaxed);
+            self.pool.close_all().await;
+        } else {
+            self.pool.forget_cookies().await;
+        }
         tally
     }
 
