@@ -62,7 +62,7 @@ impl Write for Stdout {
 /// before the failure, under its own "Step failed:". A user reads the failure alone: nothing
 /// panicked in the harness.
 /// Whole lines are passed on, so a phrase split across writes is still found.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Worded<W: Write> {
     inner: W,
     line: Vec<u8>,

@@ -10,7 +10,7 @@ mod support;
 
 use serde_json::Value;
 use sfmc_oauth_conformance::simulator::{
-    Fault, Faults, Registry, Reply, SimConfig, Simulator, Variation,
+    Consulted, Fault, Faults, Registry, Reply, SimConfig, Simulator, Variation,
 };
 use std::io::{Read, Write};
 use std::panic::AssertUnwindSafe;
@@ -662,6 +662,54 @@ fn shape(reply: &Reply) -> String {
     format!("{} {headers:?} {body} {location:?}", reply.status)
 }
 
+/// Sends the same 300 generated flows to `base`, watched, and to `other` (each flow with its
+/// own simulator's credentials). A flow stops at the first request after which `consulted`
+/// says `base` consulted what `other` differs in: from there on the two may rightly differ.
+/// Before it, the answers must have the same shape. Returns the differences found, named after
+/// `what`, and how many flows reached such a request.
+fn compare_flows(
+    base: &Simulator,
+    other: &Simulator,
+    seed: u64,
+    what: &str,
+    consulted: impl Fn(&Consulted) -> bool,
+) -> (Vec<String>, usize) {
+    let mut problems = Vec::new();
+    let mut reached = 0;
+    let mut rng = Rng(seed);
+    for n in 0..300 {
+        let steps = flow(&mut rng.clone(), base.registry());
+        let other_steps = flow(&mut rng, other.registry());
+        let (mut ha, mut hb) = (Vec::new(), Vec::new());
+        for (i, (next, other_next)) in steps.iter().zip(&other_steps).enumerate() {
+            let (Some(ra), Some(rb)) = (next(&ha), other_next(&hb)) else {
+                break;
+            };
+            let watch = base.watch();
+            let a = base.handle(&ra);
+            let seen = consulted(&base.unwatch(watch));
+            let b = other.handle(&rb);
+            if seen {
+                reached += 1;
+                break;
+            }
+            if shape(&a) != shape(&b) {
+                problems.push(format!(
+                    "{what}, seed {seed} flow {n} step {i} {} {}: not consulted, yet {} became {}",
+                    ra.method,
+                    ra.url,
+                    shape(&a),
+                    shape(&b)
+                ));
+                break;
+            }
+            ha.push(a);
+            hb.push(b);
+        }
+    }
+    (problems, reached)
+}
+
 /// The mutation matrix runs a fault's row only on the scenarios that made the simulator consult
 /// the fault. That is sound only if a request that does not consult a fault gets the same answer
 /// with the fault on. The same generated flows go to a conformant simulator, watched, and to one
@@ -686,40 +734,10 @@ async fn a_fault_not_consulted_does_not_change_the_answer() {
     let mut sims = Vec::new();
     for f in Fault::ALL {
         let faulty = start(Faults::of([*f])).await.expect("the simulator starts");
-        let mut rng = Rng(seed);
-        let mut consulted = 0;
-        for n in 0..300 {
-            // The same flow for both, each with its own simulator's credentials.
-            let steps = flow(&mut rng.clone(), conformant.registry());
-            let faulty_steps = flow(&mut rng, faulty.registry());
-            let (mut ha, mut hb) = (Vec::new(), Vec::new());
-            for (i, (next, faulty_next)) in steps.iter().zip(&faulty_steps).enumerate() {
-                let (Some(ra), Some(rb)) = (next(&ha), faulty_next(&hb)) else {
-                    break;
-                };
-                let watch = conformant.watch();
-                let a = conformant.handle(&ra);
-                let seen = conformant.unwatch(watch).faults.contains(f);
-                let b = faulty.handle(&rb);
-                if seen {
-                    // From here on the two may rightly differ.
-                    consulted += 1;
-                    break;
-                }
-                if shape(&a) != shape(&b) {
-                    problems.push(format!(
-                        "{f}, seed {seed} flow {n} step {i} {} {}: not consulted, yet {} became {}",
-                        ra.method,
-                        ra.url,
-                        shape(&a),
-                        shape(&b)
-                    ));
-                    break;
-                }
-                ha.push(a);
-                hb.push(b);
-            }
-        }
+        let (found, consulted) = compare_flows(&conformant, &faulty, seed, f.name(), |c| {
+            c.faults.contains(f)
+        });
+        problems.extend(found);
         if consulted == 0 {
             never.push(f.name());
         }
@@ -766,38 +784,10 @@ async fn a_variation_not_consulted_does_not_change_the_answer() {
     let mut sims = Vec::new();
     for v in Variation::ALL.iter().filter(|v| !v.is_global()) {
         let varied = start(vec![*v]).await.expect("the simulator starts");
-        let mut rng = Rng(seed);
-        let mut consulted = 0;
-        for n in 0..300 {
-            let steps = flow(&mut rng.clone(), plain.registry());
-            let varied_steps = flow(&mut rng, varied.registry());
-            let (mut ha, mut hb) = (Vec::new(), Vec::new());
-            for (i, (next, varied_next)) in steps.iter().zip(&varied_steps).enumerate() {
-                let (Some(ra), Some(rb)) = (next(&ha), varied_next(&hb)) else {
-                    break;
-                };
-                let watch = plain.watch();
-                let a = plain.handle(&ra);
-                let seen = plain.unwatch(watch).variations.contains(v);
-                let b = varied.handle(&rb);
-                if seen {
-                    consulted += 1;
-                    break;
-                }
-                if shape(&a) != shape(&b) {
-                    problems.push(format!(
-                        "{v}, seed {seed} flow {n} step {i} {} {}: not consulted, yet {} became {}",
-                        ra.method,
-                        ra.url,
-                        shape(&a),
-                        shape(&b)
-                    ));
-                    break;
-                }
-                ha.push(a);
-                hb.push(b);
-            }
-        }
+        let (found, consulted) = compare_flows(&plain, &varied, seed, v.name(), |c| {
+            c.variations.contains(v)
+        });
+        problems.extend(found);
         if consulted == 0 {
             never.push(v.name());
         }

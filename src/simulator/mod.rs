@@ -224,11 +224,16 @@ impl Shared {
     /// Whether fault `f` is on. Every branch a fault bends asks here, and only where its answer
     /// can change what the simulator does: the open watches note that `f` was consulted.
     pub(crate) fn fault(&self, f: Fault) -> bool {
-        let mut watches = self.watches.lock().unwrap_or_else(|p| p.into_inner());
-        for seen in watches.open.values_mut() {
+        self.note(|seen| {
             seen.faults.insert(f);
-        }
+        });
         self.faults.has(f)
+    }
+
+    /// Notes something consulted in every open watch.
+    fn note(&self, mut add: impl FnMut(&mut Consulted)) {
+        let mut watches = self.watches.lock().unwrap_or_else(|p| p.into_inner());
+        watches.open.values_mut().for_each(&mut add);
     }
 
     /// The settings, read for variation `v`'s field. Every branch a variation bends reads its
@@ -237,10 +242,9 @@ impl Shared {
     /// variation on the scenarios that reach it (as the mutation matrix does with faults).
     /// [`Variation::is_global`] ones change the set-up itself and need no noting.
     pub(crate) fn varied(&self, v: Variation) -> &Settings {
-        let mut watches = self.watches.lock().unwrap_or_else(|p| p.into_inner());
-        for seen in watches.open.values_mut() {
+        self.note(|seen| {
             seen.variations.insert(v);
-        }
+        });
         &self.registry.settings
     }
 
