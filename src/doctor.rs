@@ -259,8 +259,8 @@ async fn sign_in_and_redeem(
             browser.open(&req.url(&target.authorize_endpoint)).await?;
             browser
                 .sign_in_if_asked(&target.login, &target.user, &app.redirect_uri)
-                .await?;
-            browser.current_url().await
+                .await
+                .map(|signed| signed.landed)
         };
         let landed = match steps.await {
             Ok(l) => l,

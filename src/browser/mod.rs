@@ -9,4 +9,4 @@ pub mod session;
 
 pub use driver::{ChromeDriver, DriverError};
 pub use pool::{BrowserConfig, BrowserPool, CatcherRoutes};
-pub use session::{Browser, BrowserError};
+pub use session::{Browser, BrowserError, SignedIn};

@@ -156,6 +156,15 @@ impl WebDriverCompatibleCommand for ReadLog {
     }
 }
 
+/// What [`Browser::sign_in_if_asked`] did.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The login page showed and the login script ran.
+    pub signed_in: bool,
+    /// The URL the browser was at when the login (and any consent) were done.
+    pub landed: String,
+}
+
 /// What a cookie's attributes say about its protection.
 #[derive(Debug, Clone)]
 pub struct CookieFacts {
@@ -522,47 +531,51 @@ impl Browser {
     }
 
     /// Signs in with `script` as `user` if the browser shows the login page and has not reached
-    /// `redirect_uri`; whether it did. A login that leaves the login page showing has failed.
+    /// `redirect_uri`. Says whether it did, and the URL the browser ended on (read once, so the
+    /// caller need not ask the browser again). A login that leaves the login page showing has
+    /// failed.
     pub async fn sign_in_if_asked(
         &self,
         script: &LoginScript,
         user: &Credentials,
         redirect_uri: &str,
-    ) -> Result<bool, BrowserError> {
-        let at_login = |landed: String| async move {
-            Ok::<bool, BrowserError>(
-                !crate::oauth::authorize::is_callback(&landed, redirect_uri)
-                    && self.has(&script.page_marker).await?,
-            )
+    ) -> Result<SignedIn, BrowserError> {
+        let at_login = |landed: &str| {
+            let callback = crate::oauth::authorize::is_callback(landed, redirect_uri);
+            async move { Ok::<bool, BrowserError>(!callback && self.has(&script.page_marker).await?) }
         };
-        let signed_in = at_login(self.current_url().await?).await?;
+        let mut landed = self.current_url().await?;
+        let signed_in = at_login(&landed).await?;
         if signed_in {
             self.sign_in(script, user).await?;
-            if at_login(self.current_url().await?).await? {
+            landed = self.current_url().await?;
+            if at_login(&landed).await? {
                 return Err(BrowserError::LoginRefused);
             }
         }
         if let Some(consent) = &script.consent {
-            self.consent_if_asked(consent, redirect_uri).await?;
+            landed = self.consent_if_asked(consent, redirect_uri, landed).await?;
         }
-        Ok(signed_in)
+        Ok(SignedIn { signed_in, landed })
     }
 
     /// Approves the app on a consent page, if one shows: waits until the page has loaded (or
-    /// the browser is at `redirect_uri`), then clicks the consent button once.
+    /// the browser is at `redirect_uri`), then clicks the consent button once. `here` is the URL
+    /// just read; returns the URL the browser is at when it is done.
     async fn consent_if_asked(
         &self,
         consent: &Consent,
         redirect_uri: &str,
-    ) -> Result<(), BrowserError> {
+        mut here: String,
+    ) -> Result<String, BrowserError> {
         let deadline = tokio::time::Instant::now() + NAVIGATION_WAIT;
         while tokio::time::Instant::now() < deadline {
-            let url = self.current_url().await?;
-            if crate::oauth::authorize::is_callback(&url, redirect_uri) {
-                return Ok(());
+            if crate::oauth::authorize::is_callback(&here, redirect_uri) {
+                return Ok(here);
             }
             if self.has(&consent.page).await? {
-                return self.click_to_leave(&consent.submit).await;
+                self.click_to_leave(&consent.submit).await?;
+                break;
             }
             let ready = bounded(
                 self.limit,
@@ -571,11 +584,13 @@ impl Browser {
             )
             .await?;
             if ready.as_str() == Some("complete") {
-                return Ok(());
+                break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
+            here = self.current_url().await?;
         }
-        Ok(())
+        // The page may have moved on since `here` was read (a click, or a script's redirect).
+        self.current_url().await
     }
 
     /// Does one login step's action.

@@ -112,15 +112,15 @@ pub(super) async fn authorize_in_browser(w: &mut OAuthWorld) -> Outcome {
     let target = w.target();
     let step = async {
         browser.open(&url).await?;
-        let saw_login_page = match browser
+        let signed = match browser
             .sign_in_if_asked(&target.login, &target.user, &redirect_uri)
             .await
         {
             Err(e) if e.is_login() => return Err(refused_tls(browser).await.unwrap_or(e)),
             other => other?,
         };
-        let landed = browser.current_url().await?;
-        let response = read_callback(&landed);
+        let saw_login_page = signed.signed_in;
+        let response = read_callback(&signed.landed);
         if !response.is_at(&redirect_uri) {
             if let Some(e) = refused_tls(browser).await {
                 return Err(e);
