@@ -150,7 +150,9 @@ impl fmt::Display for Location {
 
 /// What a scenario concluded about its check (RFC 2119 levels, as the OpenID Foundation suite
 /// reports them: a failed SHOULD is a warning, a PROBE reports what it saw).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Passed,
@@ -316,6 +318,20 @@ pub struct Judgement {
     pub message: String,
 }
 
+/// What a screenshot shows, which decides where the report shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShotKind {
+    /// The target's login page.
+    Login,
+    /// The local catcher's page at a redirect URI: what reached it.
+    Callback,
+    /// Any other page the target showed.
+    Page,
+    /// The browser at a step that did not meet its check.
+    Failing,
+}
+
 /// A screenshot the browser took, shared by the scenarios that showed the same page.
 #[derive(Debug, Clone, Serialize)]
 pub struct Screenshot {
@@ -323,6 +339,7 @@ pub struct Screenshot {
     pub label: String,
     /// The page's URL with credentials masked.
     pub url: String,
+    pub kind: ShotKind,
     #[serde(skip)]
     pub png: Vec<u8>,
 }
@@ -371,6 +388,9 @@ pub struct ScenarioRecord {
     pub observed: Observed,
     pub evidence: Vec<Exchange>,
     pub screenshots: Vec<usize>,
+    /// The screenshot taken when the scenario ended on a check that was not met: the browser as
+    /// the failing step left it.
+    pub failing_shot: Option<usize>,
     /// The simulator's faults the scenario consulted, by name (empty against a live target).
     pub consulted: Vec<String>,
     /// The feature's name, and the scenario's own tags (for cucumber's JSON of an interrupted
@@ -443,6 +463,11 @@ pub struct ScenarioResult {
     pub evidence: Vec<Exchange>,
     /// Indices of the run's screenshots this scenario showed.
     pub screenshots: Vec<usize>,
+    /// The screenshot of the browser at the step that did not meet the check, if the scenario
+    /// used the browser.
+    pub failing_shot: Option<usize>,
+    /// The scenario's own tags (`RU-01`, `MUST`, `browser`, ...), without `@`.
+    pub tags: Vec<String>,
     /// The scenario's steps with their status, from cucumber's JSON report.
     pub steps: Vec<StepRecord>,
     /// The simulator's faults the scenario consulted, by name: a fault it did not consult
@@ -465,7 +490,9 @@ impl ScenarioResult {
             observed: _,
             evidence,
             screenshots,
+            failing_shot,
             consulted,
+            tags,
             ..
         } = record;
         let mut verdict = judgements
@@ -540,6 +567,8 @@ impl ScenarioResult {
             observations,
             evidence,
             screenshots,
+            failing_shot,
+            tags,
             steps: Vec::new(),
             consulted,
         }
@@ -578,7 +607,12 @@ impl ScenarioResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Skipped {
     pub location: Location,
+    /// The check the scenario implements.
+    pub check: Check,
     pub reason: String,
+    /// Not run only because the user did not allow it (`--intrusive`, `--slow`), as opposed to
+    /// not applicable to this target.
+    pub gated: bool,
 }
 
 impl fmt::Display for Skipped {
@@ -693,6 +727,7 @@ mod tests {
             observed: Observed::default(),
             evidence: vec![],
             screenshots: vec![],
+            failing_shot: None,
             consulted: vec![],
             feature: String::new(),
             tags: vec![],

@@ -766,7 +766,9 @@ impl Finished {
             if let Some(reason) = result.not_applicable() {
                 tally.skipped.push(Skipped {
                     reason: reason.to_owned(),
+                    check: result.check,
                     location: result.location,
+                    gated: false,
                 });
                 continue;
             }
@@ -836,10 +838,17 @@ fn write_reports(
         run.ctx.screenshots(),
     );
     report.interrupted = interrupted;
+    report.target_name = run.ctx.target.name.clone();
+    report.dialect = run.ctx.target.dialect.to_string();
+    if interrupted {
+        report.exit_code = exit::INTERRUPTED;
+    }
     if let Ok(json) = std::fs::read_to_string(dir.partial.join("cucumber.json")) {
         report.attach_steps(&json);
     }
     let root = run.reports.as_deref().unwrap_or(Path::new("."));
+    report.previous = crate::report::history::previous(root, &report)
+        .map(|(kept, folder)| crate::report::history::compare(&report, &kept, &folder));
     let json_failed = run
         .ctx
         .json_failed

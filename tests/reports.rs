@@ -194,10 +194,20 @@ fn a_run_writes_every_report_without_a_secret_and_the_html_shows_its_screenshots
     assert!(read("compliance.md").contains("| RFC 6749 (OAuth 2.0) | MUST |"));
     let page = read("report.html");
     assert!(
-        page.contains("<li class=\"failed\">✘ Then the token endpoint answers 200</li>"),
+        page.contains(
+            "<li class=\"step-failed\">✘ Then the token endpoint answers 200 (failed here)</li>"
+        ),
         "steps missing from report.html"
     );
-    assert!(page.contains("<li class=\"passed\">✔ Given the web app</li>"));
+    assert!(page.contains("<li class=\"step-passed\">✔ Given the web app</li>"));
+    // Each failure has the screenshot taken at its failing step: the page the leak test covers
+    // holds them, and the kept run (run.json).
+    assert_eq!(
+        page.matches("The browser at the failing step: ").count(),
+        2,
+        "a failure without its screenshot"
+    );
+    assert!(folder.join("run.json").is_file());
 
     // No sentinel, in any form, anywhere.
     let mut texts = vec![

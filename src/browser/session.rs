@@ -273,6 +273,81 @@ impl Browser {
         .await
     }
 
+    /// Whether the page is Chromium's own (a network or TLS error page), not one a server sent:
+    /// a screenshot of it shows nothing of the target.
+    pub async fn shows_own_error_page(&self) -> bool {
+        self.eval("return location.href")
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(|h| h.starts_with("chrome-error:")))
+            .unwrap_or(false)
+    }
+
+    /// Sizes the browser's window (CSS pixels), as a reader's screen would be.
+    pub async fn set_window_size(&self, width: u32, height: u32) -> Result<(), BrowserError> {
+        bounded(
+            self.limit,
+            "size the window",
+            self.client.set_window_size(width, height),
+        )
+        .await
+    }
+
+    /// Sends one Chrome DevTools Protocol command (`Emulation.setEmulatedMedia`, say) and
+    /// returns its result.
+    pub async fn devtools(
+        &self,
+        method: &'static str,
+        params: Value,
+    ) -> Result<Value, BrowserError> {
+        bounded(
+            self.limit,
+            "send a DevTools command",
+            self.client.issue_cmd(Cdp(method, params)),
+        )
+        .await
+    }
+
+    /// A PNG of the part of the viewport that holds the page's text and images (from the top
+    /// left corner to their farthest edges, with a margin): a page's few lines are not lost in a
+    /// 1280×900 picture of white. The whole viewport when the page cannot be measured.
+    pub async fn screenshot_of_content(&self) -> Result<Vec<u8>, BrowserError> {
+        const MEASURE: &str = "let r=0,b=0;const w=document.createTreeWalker(document.body||document.documentElement,NodeFilter.SHOW_TEXT|NodeFilter.SHOW_ELEMENT);\
+            const range=document.createRange();\
+            while(w.nextNode()){const n=w.currentNode;let x;\
+            if(n.nodeType===3){if(!n.textContent.trim())continue;range.selectNodeContents(n);x=range.getBoundingClientRect();}\
+            else if(/^(IMG|INPUT|BUTTON|SELECT|TEXTAREA|SVG|CANVAS|IFRAME)$/i.test(n.tagName)){x=n.getBoundingClientRect();}else continue;\
+            if(x.width&&x.height){r=Math.max(r,x.right);b=Math.max(b,x.bottom);}}\
+            return [Math.ceil(r),Math.ceil(b),innerWidth,innerHeight];";
+        let fitted = match self.eval(MEASURE).await {
+            Ok(Value::Array(v)) if v.len() == 4 => {
+                let n = |i: usize| v[i].as_f64().unwrap_or(0.0);
+                let (w, h) = (n(2), n(3));
+                let width = (n(0) + 32.0).clamp(360.0_f64.min(w), w);
+                let height = (n(1) + 32.0).clamp(240.0_f64.min(h), h);
+                (w > 0.0 && h > 0.0).then_some((width, height))
+            }
+            _ => None,
+        };
+        let Some((width, height)) = fitted else {
+            return self.screenshot().await;
+        };
+        let shot = self
+            .devtools(
+                "Page.captureScreenshot",
+                json!({"format": "png", "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}}),
+            )
+            .await?;
+        use base64::Engine as _;
+        match shot["data"]
+            .as_str()
+            .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok())
+        {
+            Some(png) => Ok(png),
+            None => self.screenshot().await,
+        }
+    }
+
     /// A PNG of the viewport.
     pub async fn screenshot(&self) -> Result<Vec<u8>, BrowserError> {
         bounded(self.limit, "take a screenshot", self.client.screenshot()).await

@@ -4,11 +4,15 @@
 //! (SARIF 2.1.0) for code-scanning dashboards. `cucumber.json` is cucumber's own writer.
 //! Everything here is built from evidence that was redacted when it was captured.
 
+pub mod advice;
+pub mod history;
 mod html;
 pub mod snapshot;
 mod text;
 
-use crate::outcome::{ScenarioResult, Screenshot, Skipped, StepRecord, Tally, Verdict};
+use crate::outcome::{
+    FailureKind, ScenarioResult, Screenshot, Skipped, StepRecord, Tally, Verdict,
+};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -19,7 +23,16 @@ pub use text::{compliance_md, junit_xml, sarif, summary_md};
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     pub tool_version: String,
+    /// How the reports name the target: `name (origin)`.
     pub target: String,
+    /// The target's short name (its baselines' folder), by which runs are compared.
+    pub target_name: String,
+    /// `sfmc` or `oauth2`.
+    pub dialect: String,
+    /// The run's exit code, as documented (`exit::TABLE`).
+    pub exit_code: u8,
+    /// What changed since the previous run of the same target, when one is kept.
+    pub previous: Option<history::Comparison>,
     /// UTC, RFC 3339.
     pub started: String,
     pub duration_secs: f64,
@@ -50,6 +63,10 @@ impl RunReport {
         Self {
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             target: target.to_owned(),
+            target_name: target.to_owned(),
+            dialect: String::new(),
+            exit_code: tally.exit_code(),
+            previous: None,
             started,
             duration_secs,
             results,
@@ -101,6 +118,154 @@ impl RunReport {
     pub fn count(&self, v: Verdict) -> usize {
         self.results.iter().filter(|r| r.verdict == v).count()
     }
+
+    /// The run's verdict on the target, in words, from its exit code.
+    pub fn verdict(&self) -> RunVerdict {
+        match self.exit_code {
+            crate::exit::SUCCESS => RunVerdict::Conforms,
+            crate::exit::NONCONFORMANT => RunVerdict::DoesNotConform,
+            _ => RunVerdict::NotTested,
+        }
+    }
+
+    /// Why the run could not judge the target, when it could not.
+    pub fn not_tested_because(&self) -> Option<String> {
+        let errors = self
+            .results
+            .iter()
+            .filter(|r| {
+                r.failure.as_ref().is_some_and(|f| {
+                    f.kind != FailureKind::Target && f.kind != FailureKind::NotApplicable
+                })
+            })
+            .count();
+        match self.exit_code {
+            crate::exit::SUCCESS | crate::exit::NONCONFORMANT => None,
+            crate::exit::INTERRUPTED => Some("the run was interrupted (Ctrl-C or SIGTERM)".into()),
+            crate::exit::HARNESS => Some(format!(
+                "a bug in sfmc-conformance ended {errors} scenario(s): nothing is known about them"
+            )),
+            crate::exit::FEATURE => {
+                Some("a step matches no step definition: the features and the tool disagree".into())
+            }
+            _ => Some(format!(
+                "the environment failed in {errors} scenario(s) (browser, driver, network): nothing is known about them"
+            )),
+        }
+    }
+
+    /// The counts the verdict line is followed by, in order: label, CSS class, count.
+    pub fn counts(&self) -> Vec<(&'static str, &'static str, usize)> {
+        let failed_must = self
+            .results
+            .iter()
+            .filter(|r| r.verdict == Verdict::Failed && is_judged(r))
+            .count();
+        let errors = self
+            .results
+            .iter()
+            .filter(|r| r.verdict == Verdict::Failed && !is_judged(r))
+            .count();
+        let mut out = vec![
+            ("failed (MUST)", "failed", failed_must),
+            ("warnings (SHOULD)", "warning", self.count(Verdict::Warning)),
+            ("findings (PROBE)", "finding", self.count(Verdict::Finding)),
+            ("notes (MAY)", "note", self.count(Verdict::Note)),
+            (
+                "passed",
+                "passed",
+                self.count(Verdict::Passed) + self.count(Verdict::Changed),
+            ),
+            (
+                "not applicable",
+                "na",
+                self.skipped.iter().filter(|s| !s.gated).count(),
+            ),
+            (
+                "not run (needs --intrusive or --slow)",
+                "notrun",
+                self.skipped.iter().filter(|s| s.gated).count(),
+            ),
+        ];
+        if errors > 0 {
+            out.insert(0, ("could not be judged", "error", errors));
+        }
+        out
+    }
+}
+
+/// Whether a failed scenario's verdict is about the target (a check it did not meet), as
+/// opposed to an environment failure or a harness error.
+pub fn is_judged(r: &ScenarioResult) -> bool {
+    r.failure
+        .as_ref()
+        .is_none_or(|f| f.kind == FailureKind::Target)
+        && !r.undefined
+}
+
+/// The scenarios that drifted from their baselines, grouped by the same changed lines (a target
+/// that adds one field to every callback changes a hundred baselines the same way), the
+/// largest group first.
+pub fn drift_groups(report: &RunReport) -> Vec<(&str, Vec<&ScenarioResult>)> {
+    let mut groups: Vec<(&str, Vec<&ScenarioResult>)> = Vec::new();
+    for r in &report.results {
+        let Some(d) = &r.drift else { continue };
+        match groups.iter_mut().find(|(diff, _)| *diff == d.diff.as_str()) {
+            Some((_, rs)) => rs.push(r),
+            None => groups.push((d.diff.as_str(), vec![r])),
+        }
+    }
+    groups.sort_by_key(|(_, rs)| std::cmp::Reverse(rs.len()));
+    groups
+}
+
+/// How the reports show a verdict: its word, CSS class and symbol (status is never shown by
+/// colour alone).
+pub fn status_of(v: Verdict) -> (&'static str, &'static str, &'static str) {
+    match v {
+        Verdict::Failed => ("failed", "failed", "✘"),
+        Verdict::Warning => ("warning", "warning", "⚠"),
+        Verdict::Finding => ("finding", "finding", "◆"),
+        Verdict::Note => ("note", "note", "ℹ"),
+        Verdict::Changed => ("changed", "changed", "Δ"),
+        Verdict::Passed => ("passed", "passed", "✔"),
+    }
+}
+
+/// The word, class and symbol of a scenario that was not run: not applicable, or gated.
+pub fn status_of_skipped(s: &Skipped) -> (&'static str, &'static str, &'static str) {
+    if s.gated {
+        ("not run", "notrun", "⏸")
+    } else {
+        ("not applicable", "na", "–")
+    }
+}
+
+/// What a run concluded about its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunVerdict {
+    Conforms,
+    DoesNotConform,
+    NotTested,
+}
+
+impl RunVerdict {
+    pub fn text(self) -> &'static str {
+        match self {
+            Self::Conforms => "Conforms",
+            Self::DoesNotConform => "Does not conform",
+            Self::NotTested => "Could not be tested",
+        }
+    }
+
+    /// The CSS class.
+    pub fn class(self) -> &'static str {
+        match self {
+            Self::Conforms => "conforms",
+            Self::DoesNotConform => "nonconformant",
+            Self::NotTested => "untested",
+        }
+    }
 }
 
 /// The files a run wrote.
@@ -115,7 +280,9 @@ pub struct RunFiles {
 pub fn write_run(dir: &Path, report: &RunReport) -> std::io::Result<RunFiles> {
     std::fs::create_dir_all(dir)?;
     let sarif = serde_json::to_string_pretty(&sarif(report)).unwrap_or_default();
-    let files: [(&str, String); 5] = [
+    let kept = serde_json::to_string_pretty(&history::Kept::of(report)).unwrap_or_default();
+    let files: [(&str, String); 6] = [
+        (history::FILE, kept),
         ("junit.xml", junit_xml(report)),
         ("summary.md", summary_md(report)),
         ("compliance.md", compliance_md(report)),
@@ -271,6 +438,8 @@ mod tests {
                 observations: vec![],
                 evidence: vec![exchange.clone()],
                 screenshots: vec![0],
+                failing_shot: (verdict == Verdict::Failed).then_some(1),
+                tags: vec![check.into(), level.into(), "web".into()],
                 consulted: vec![],
                 steps: vec![StepRecord {
                     keyword: "Then".into(),
@@ -286,6 +455,10 @@ mod tests {
         RunReport {
             tool_version: "0.0.0".into(),
             target: "simulator (http://127.0.0.1:[port])".into(),
+            target_name: "simulator".into(),
+            dialect: "sfmc".into(),
+            exit_code: crate::exit::NONCONFORMANT,
+            previous: None,
             started: "2026-01-01T00:00:00Z".into(),
             duration_secs: 1.5,
             interrupted: false,
@@ -330,13 +503,28 @@ mod tests {
                     line: 33,
                     name: "TK-16 scenario".into(),
                 },
+                check: Check {
+                    id: "TK-16".into(),
+                    requirement: "S-01".into(),
+                    level: Some(crate::outcome::Level::Must),
+                },
                 reason: "needs a live target reached over a network".into(),
+                gated: false,
             }],
-            screenshots: vec![Screenshot {
-                label: "login page".into(),
-                url: "http://127.0.0.1:[port]/login".into(),
-                png: vec![0x89, b'P', b'N', b'G'],
-            }],
+            screenshots: vec![
+                Screenshot {
+                    kind: crate::outcome::ShotKind::Login,
+                    label: "login page".into(),
+                    url: "http://127.0.0.1:[port]/login".into(),
+                    png: vec![0x89, b'P', b'N', b'G'],
+                },
+                Screenshot {
+                    kind: crate::outcome::ShotKind::Failing,
+                    label: "the browser at the failing step".into(),
+                    url: "https://127.0.0.1:80/cb?code=[masked]".into(),
+                    png: vec![0x89, b'P', b'N', b'G', 1],
+                },
+            ],
         }
     }
 
@@ -348,6 +536,61 @@ mod tests {
         insta::assert_snapshot!("compliance", compliance_md(&r));
         insta::assert_json_snapshot!("sarif", sarif(&r));
         insta::assert_snapshot!("html", html(&r));
+    }
+
+    #[test]
+    fn a_run_is_compared_with_the_newest_kept_run_of_the_same_target() {
+        let now = fixed_run();
+        let root = tempfile::tempdir().expect("a folder");
+        let keep = |folder: &str, kept: &history::Kept| {
+            let dir = root.path().join("runs").join(folder);
+            std::fs::create_dir_all(&dir).expect("a folder");
+            std::fs::write(
+                dir.join(history::FILE),
+                serde_json::to_string(kept).expect("JSON"),
+            )
+            .expect("written");
+        };
+        let mut before = history::Kept::of(&now);
+        let set = |kept: &mut history::Kept, check: &str, v: Verdict| {
+            for s in kept.scenarios.iter_mut().filter(|s| s.check == check) {
+                s.verdict = v;
+            }
+        };
+        set(&mut before, "TK-08", Verdict::Passed); // now failed: new
+        set(&mut before, "TR-08", Verdict::Failed); // now passed: fixed
+        set(&mut before, "AZ-09", Verdict::Passed); // now a note: another change
+        before.started = "2025-12-31T00:00:00Z".into();
+        keep("2025-12-31T00-00-00Z", &before);
+        // An older run of the same target, and a newer one of another target or dialect: not
+        // the one compared with.
+        let mut older = history::Kept::of(&now);
+        older.started = "2025-01-01T00:00:00Z".into();
+        keep("2025-01-01T00-00-00Z", &older);
+        let mut other = history::Kept::of(&now);
+        other.started = "2026-06-01T00:00:00Z".into();
+        other.target_name = "tenant".into();
+        keep("2026-06-01T00-00-00Z", &other);
+        let mut dialect = history::Kept::of(&now);
+        dialect.started = "2026-06-02T00:00:00Z".into();
+        dialect.dialect = "oauth2".into();
+        keep("2026-06-02T00-00-00Z", &dialect);
+
+        let (kept, folder) = history::previous(root.path(), &now).expect("a previous run");
+        assert_eq!(folder, "2025-12-31T00-00-00Z");
+        let c = history::compare(&now, &kept, &folder);
+        let ids = |v: &[history::Change]| v.iter().map(|c| c.check.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&c.new_failures), ["TK-08"]);
+        assert_eq!(ids(&c.fixed), ["TR-08"]);
+        assert_eq!(ids(&c.other), ["AZ-09"]);
+        // The same run again changes nothing.
+        assert!(history::compare(&now, &history::Kept::of(&now), "x").is_empty());
+        // What a run keeps is verdicts, never evidence.
+        let text = serde_json::to_string(&history::Kept::of(&now)).expect("JSON");
+        assert!(
+            !text.contains("client_secret") && !text.contains("[Code]"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -264,21 +264,8 @@ pub fn compare(dir: &Path, name: &str, value: &Value) -> Result<(), Drift> {
                 .as_deref()
                 .map(|b| b.splitn(3, "---").nth(2).unwrap_or(b).trim().to_owned())
                 .unwrap_or_else(|| "(no baseline: run with --accept to record one)".into());
-            let mut diff = String::new();
             let (o, n): (Vec<&str>, Vec<&str>) = (old.lines().collect(), now.lines().collect());
-            for i in 0..o.len().max(n.len()) {
-                match (o.get(i), n.get(i)) {
-                    (Some(a), Some(b)) if a.trim() == b.trim() => {}
-                    (a, b) => {
-                        if let Some(a) = a {
-                            diff.push_str(&format!("- {a}\n"));
-                        }
-                        if let Some(b) = b {
-                            diff.push_str(&format!("+ {b}\n"));
-                        }
-                    }
-                }
-            }
+            let diff = changed_lines(&o, &n);
             Err(Drift {
                 snapshot: name.to_owned(),
                 diff,
@@ -287,9 +274,62 @@ pub fn compare(dir: &Path, name: &str, value: &Value) -> Result<(), Drift> {
     }
 }
 
+/// The lines that differ between `old` and `new`, `- ` before and `+ ` now, in order: a line
+/// kept in both (by the longest common subsequence, ignoring indentation) is not shown, so one
+/// added field shows as one added line.
+pub fn changed_lines(old: &[&str], new: &[&str]) -> String {
+    let (n, m) = (old.len(), new.len());
+    // lcs[i][j]: the longest common subsequence of old[i..] and new[j..].
+    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if old[i].trim() == new[j].trim() {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut out = String::new();
+    let (mut i, mut j) = (0, 0);
+    while i < n || j < m {
+        if i < n && j < m && old[i].trim() == new[j].trim() {
+            i += 1;
+            j += 1;
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out.push_str(&format!("- {}\n", old[i]));
+            i += 1;
+        } else {
+            out.push_str(&format!("+ {}\n", new[j]));
+            j += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_added_line_shows_as_one_added_line() {
+        let old = ["{", "  \"a\": 1,", "  \"state\": \"x\"", "}"];
+        let new = [
+            "{",
+            "  \"a\": 1,",
+            "  \"iss\": \"y\",",
+            "  \"state\": \"x\"",
+            "}",
+        ];
+        assert_eq!(changed_lines(&old, &new), "+   \"iss\": \"y\",\n");
+        assert_eq!(changed_lines(&new, &old), "-   \"iss\": \"y\",\n");
+        assert_eq!(
+            changed_lines(&["a", "b"], &["a", "c"]),
+            "- b\n+ c\n",
+            "a changed line is shown removed and added"
+        );
+        assert_eq!(changed_lines(&old, &old), "");
+    }
 
     #[test]
     fn ports_codes_and_random_state_are_masked_errors_are_kept() {

@@ -109,69 +109,210 @@ pub fn junit_xml(report: &RunReport) -> String {
     out
 }
 
-/// `summary.md`: counts, then failures and warnings first, each with check id, requirement,
-/// expected against actual, and where its evidence is.
+/// The drift groups `summary.md` shows, and the lines of each.
+const SUMMARY_DRIFT_GROUPS: usize = 3;
+const SUMMARY_DIFF_LINES: usize = 12;
+/// The failures `summary.md` shows with their message; the rest get a line each.
+const SUMMARY_FAILURES: usize = 10;
+/// The lines of a failure's message `summary.md` shows.
+const SUMMARY_MESSAGE_LINES: usize = 12;
+
+/// `summary.md`, in the order of `report.html` and short enough for a pull-request comment: the
+/// verdict and counts, what changed since the previous run, the failures (expected against
+/// actual, linked to their evidence), then warnings and findings in a line each.
 pub fn summary_md(report: &RunReport) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Conformance run against {}\n", report.target);
+    let verdict = report.verdict();
     let _ = writeln!(
         out,
-        "Started {} · {:.1} s · sfmc-oauth-conformance {}\n",
-        report.started, report.duration_secs, report.tool_version
+        "# {}: {}\n\n**{}** · exit {} · dialect {} · started {} · {:.1} s · sfmc-oauth-conformance {}\n",
+        verdict.text(),
+        report.target,
+        verdict.text(),
+        report.exit_code,
+        if report.dialect.is_empty() { "-" } else { &report.dialect },
+        report.started,
+        report.duration_secs,
+        report.tool_version
     );
+    if let Some(why) = report.not_tested_because() {
+        let _ = writeln!(out, "Why: {why}.\n");
+    }
     if report.interrupted {
         let _ = writeln!(out, "**{}**\n", super::INTERRUPTED_NOTE);
     }
-    let _ = writeln!(out, "| verdict | scenarios |\n|---|---|");
-    for (label, v) in [
-        ("changed since the baseline", Verdict::Changed),
-        ("failed", Verdict::Failed),
-        ("warning", Verdict::Warning),
-        ("finding", Verdict::Finding),
-        ("note", Verdict::Note),
-        ("passed", Verdict::Passed),
-    ] {
-        let _ = writeln!(out, "| {label} | {} |", report.count(v));
-    }
-    let _ = writeln!(out, "| skipped | {} |\n", report.skipped.len());
-    for (title, v) in [
-        ("Changed since the baseline", Verdict::Changed),
-        ("Failures", Verdict::Failed),
-        ("Warnings", Verdict::Warning),
-        ("Findings", Verdict::Finding),
-        ("Notes", Verdict::Note),
-    ] {
-        let rows: Vec<&ScenarioResult> = report.results.iter().filter(|r| r.verdict == v).collect();
-        if rows.is_empty() {
-            continue;
-        }
-        let _ = writeln!(out, "## {title}\n");
-        for r in rows {
+    let counts: Vec<String> = report
+        .counts()
+        .into_iter()
+        .map(|(label, _, n)| format!("{n} {label}"))
+        .collect();
+    let _ = writeln!(out, "{}\n", counts.join(" · "));
+    let _ = writeln!(out, "## What changed since the previous run\n");
+    match &report.previous {
+        None => {
             let _ = writeln!(
                 out,
-                "### {} ({}, {}) {}\n\n{}:{} · evidence: [report.html#{}](report.html#{})\n",
-                r.check.id,
-                if r.check.requirement.is_empty() {
-                    "-"
-                } else {
-                    &r.check.requirement
-                },
-                r.check.level_text(),
-                title_of(r),
-                file_of(r),
-                line_of(r),
-                anchor(r),
-                anchor(r)
+                "No earlier run of this target is kept in this report folder.\n"
             );
-            for m in &r.messages {
-                let _ = writeln!(out, "```\n{m}\n```\n");
+        }
+        Some(c) if c.is_empty() => {
+            let _ = writeln!(
+                out,
+                "No verdict changed since the run of {} (`runs/{}`).\n",
+                c.previous_started, c.previous_folder
+            );
+        }
+        Some(c) => {
+            let _ = writeln!(
+                out,
+                "Against the run of {} (`runs/{}`): {} new failure(s), {} fixed, {} other change(s).\n",
+                c.previous_started,
+                c.previous_folder,
+                c.new_failures.len(),
+                c.fixed.len(),
+                c.other.len()
+            );
+            for (word, items) in [
+                ("new", &c.new_failures),
+                ("fixed", &c.fixed),
+                ("changed", &c.other),
+            ] {
+                for ch in items {
+                    let _ = writeln!(
+                        out,
+                        "- {word}: **{}** {} ({} → {})",
+                        ch.check,
+                        ch.location,
+                        ch.before.map_or("not run", |v| super::status_of(v).0),
+                        super::status_of(ch.now).0
+                    );
+                }
             }
+            out.push('\n');
         }
     }
+    let groups = super::drift_groups(report);
+    if !groups.is_empty() {
+        let drifted: usize = groups.iter().map(|(_, rs)| rs.len()).sum();
+        let _ = writeln!(
+            out,
+            "Baseline drift: {drifted} scenario(s) differ from their recorded baselines, in {} distinct change(s).\n",
+            groups.len()
+        );
+        for (diff, rs) in groups.iter().take(SUMMARY_DRIFT_GROUPS) {
+            let mut ids: Vec<&str> = rs.iter().map(|r| r.check.id.as_str()).collect();
+            ids.dedup();
+            let lines: Vec<&str> = diff.lines().collect();
+            let shown = lines.len().min(SUMMARY_DIFF_LINES);
+            let _ = writeln!(
+                out,
+                "In {} scenario(s) ({}):\n\n```diff\n{}{}\n```\n",
+                rs.len(),
+                ids.join(", "),
+                lines[..shown].join("\n"),
+                if lines.len() > shown {
+                    format!("\n… {} more line(s) in report.html", lines.len() - shown)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if groups.len() > SUMMARY_DRIFT_GROUPS {
+            let _ = writeln!(
+                out,
+                "{} more change(s): see report.html#drift.\n",
+                groups.len() - SUMMARY_DRIFT_GROUPS
+            );
+        }
+    }
+    let failures: Vec<&ScenarioResult> = report
+        .results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Failed)
+        .collect();
+    if !failures.is_empty() {
+        let _ = writeln!(out, "## Failures\n");
+    }
+    for (n, r) in failures.into_iter().enumerate() {
+        if n >= SUMMARY_FAILURES {
+            let _ = writeln!(
+                out,
+                "- ✘ **{}** ({}) {}: [evidence](report.html#i-{})",
+                r.check.id,
+                r.check.level_text(),
+                title_of(r),
+                anchor(r)
+            );
+            continue;
+        }
+        let source = super::advice::advice(&r.check.id)
+            .map(|a| format!(" · [{}]({})", a.cite, a.link))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "### ✘ {} ({}, {}) {}\n\n{}:{} · [evidence](report.html#i-{}){source}\n",
+            r.check.id,
+            r.check.level_text(),
+            if r.check.requirement.is_empty() {
+                "-"
+            } else {
+                &r.check.requirement
+            },
+            title_of(r),
+            file_of(r),
+            line_of(r),
+            anchor(r),
+        );
+        for m in &r.messages {
+            let lines: Vec<&str> = m.lines().collect();
+            let shown = lines.len().min(SUMMARY_MESSAGE_LINES);
+            let more = if lines.len() > shown {
+                format!("\n… {} more line(s) in report.html", lines.len() - shown)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "```\n{}{more}\n```\n", lines[..shown].join("\n"));
+        }
+    }
+    let concerns: Vec<&ScenarioResult> = report
+        .results
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.verdict,
+                Verdict::Warning | Verdict::Finding | Verdict::Note
+            )
+        })
+        .collect();
+    if !concerns.is_empty() {
+        let _ = writeln!(out, "## Warnings, findings and notes\n");
+        for r in concerns {
+            let (word, _, sym) = super::status_of(r.verdict);
+            let first = r
+                .messages
+                .first()
+                .and_then(|m| m.lines().next())
+                .unwrap_or("");
+            let _ = writeln!(
+                out,
+                "- {sym} {word}: **{}** ({}) {}: {first}",
+                r.check.id,
+                r.check.level_text(),
+                title_of(r)
+            );
+        }
+        out.push('\n');
+    }
     if !report.skipped.is_empty() {
-        let _ = writeln!(out, "## Not run against this target\n");
+        let mut reasons: BTreeMap<(&str, &str), usize> = BTreeMap::new();
         for s in &report.skipped {
-            let _ = writeln!(out, "- {s}");
+            *reasons
+                .entry((super::status_of_skipped(s).0, s.reason.as_str()))
+                .or_default() += 1;
+        }
+        let _ = writeln!(out, "## Not applicable or not run\n");
+        for ((word, reason), n) in reasons {
+            let _ = writeln!(out, "- {n} {word}: {reason}");
         }
     }
     out
@@ -208,8 +349,9 @@ pub fn document_of(requirement: &str) -> &'static str {
     }
 }
 
-/// `compliance.md`: for each requirement document, how many MUST, SHOULD, MAY and PROBE checks
-/// were met, as a security reviewer signs off.
+/// `compliance.md`: the per-check grid of `report.html` (a row per check id, grouped by area,
+/// a symbol per scenario), then how many checks of each requirement document and level were
+/// met, as a security reviewer signs off.
 pub fn compliance_md(report: &RunReport) -> String {
     #[derive(Default)]
     struct Row {
@@ -217,6 +359,74 @@ pub fn compliance_md(report: &RunReport) -> String {
         total: usize,
         unmet: Vec<String>,
     }
+    let verdict = report.verdict();
+    let mut out = format!(
+        "# Compliance of {}\n\nRun of {} · dialect {} · **{}** (exit {}).\n\nLegend: ✔ passed · Δ passed, differs from the baseline · ℹ note · ◆ finding · ⚠ warning · ✘ failed · ! could not be judged · – not applicable · ⏸ not run\n",
+        report.target,
+        report.started,
+        if report.dialect.is_empty() { "-" } else { &report.dialect },
+        verdict.text(),
+        report.exit_code
+    );
+    // The grid.
+    let mut checks: BTreeMap<&str, (&str, &str, String, Vec<&str>)> = BTreeMap::new();
+    for r in &report.results {
+        let e = checks.entry(r.check.id.as_str()).or_insert_with(|| {
+            (
+                r.check.level_text(),
+                r.check.requirement.as_str(),
+                String::new(),
+                Vec::new(),
+            )
+        });
+        e.2.push_str(if super::is_judged(r) {
+            super::status_of(r.verdict).2
+        } else {
+            "!"
+        });
+    }
+    for s in &report.skipped {
+        let e = checks.entry(s.check.id.as_str()).or_insert_with(|| {
+            (
+                s.check.level_text(),
+                s.check.requirement.as_str(),
+                String::new(),
+                Vec::new(),
+            )
+        });
+        e.2.push_str(super::status_of_skipped(s).2);
+        if !e.3.contains(&s.reason.as_str()) {
+            e.3.push(s.reason.as_str());
+        }
+    }
+    let areas = super::advice::AREAS
+        .iter()
+        .map(|(a, _)| *a)
+        .chain(std::iter::once("Other"));
+    for area in areas {
+        let rows: Vec<_> = checks
+            .iter()
+            .filter(|(id, _)| super::advice::area_of(id) == area)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "\n## {area}\n\n| check | level | requirement | scenarios | not applicable or not run |\n|---|---|---|---|---|"
+        );
+        for (id, (level, req, cells, reasons)) in rows {
+            let source = super::advice::advice(id)
+                .map(|a| format!(" ([{}]({}))", a.cite, a.link))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "| {id} | {level} | {req}{source} | {cells} | {} |",
+                reasons.join("; ")
+            );
+        }
+    }
+    // By document.
     let mut table: BTreeMap<&str, BTreeMap<&str, Row>> = BTreeMap::new();
     for r in &report.results {
         let row = table
@@ -231,10 +441,7 @@ pub fn compliance_md(report: &RunReport) -> String {
             row.unmet.push(format!("{} {}", r.check.id, title_of(r)));
         }
     }
-    let mut out = format!(
-        "# Compliance against {}\n\nRun of {}. A check is met when its scenario passed; warnings, findings and notes count as not met.\n\n| document | level | met | of | not met |\n|---|---|---|---|---|\n",
-        report.target, report.started
-    );
+    out.push_str("\n## By requirement document\n\nA check is met when its scenario passed; warnings, findings and notes count as not met.\n\n| document | level | met | of | not met |\n|---|---|---|---|---|\n");
     for (doc, levels) in &table {
         for (level, row) in levels {
             let _ = writeln!(
@@ -253,7 +460,7 @@ pub fn compliance_md(report: &RunReport) -> String {
     if !report.skipped.is_empty() {
         let _ = writeln!(
             out,
-            "\n{} checks could not be run against this target.",
+            "\n{} scenario(s) not applicable to this target or not run.",
             report.skipped.len()
         );
     }

@@ -305,7 +305,9 @@ pub fn plan(
             }
             Some(reason) => p.unsupported.push(Skipped {
                 location: s.location,
+                check: crate::outcome::Check::from_tags(&s.tags),
                 reason: reason.to_owned(),
+                gated: crate::target::Capabilities::is_gate(reason),
             }),
         }
     }

@@ -124,6 +124,11 @@ impl Context {
         shots.len() - 1
     }
 
+    /// How many screenshots are kept.
+    pub fn shot_count(&self) -> usize {
+        lock(&self.shots).len()
+    }
+
     /// Every screenshot kept, in order.
     pub fn screenshots(&self) -> Vec<Screenshot> {
         lock(&self.shots).iter().map(|(_, s)| s.clone()).collect()
@@ -329,6 +334,7 @@ async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
                     observed: end.observed,
                     evidence: end.evidence,
                     screenshots: end.screenshots,
+                    failing_shot: end.failing_shot,
                     consulted: end.consulted,
                     feature: feature_name,
                     tags,

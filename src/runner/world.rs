@@ -55,6 +55,8 @@ pub struct ScenarioEnd {
     pub observed: Observed,
     pub evidence: Vec<crate::evidence::Exchange>,
     pub screenshots: Vec<usize>,
+    /// The browser as the step that did not meet the check left it.
+    pub failing_shot: Option<usize>,
     /// The target's faults this scenario consulted (the simulator's), by name.
     pub consulted: Vec<String>,
 }
@@ -233,6 +235,11 @@ impl OAuthWorld {
     /// After hook: give the browser back (a healthy one to the pool); hand over what the scenario
     /// raised, judged, observed and kept as evidence.
     pub(super) async fn end(&mut self) -> ScenarioEnd {
+        let failing_shot = if self.check_unmet() {
+            self.failing_shot().await
+        } else {
+            None
+        };
         if let Some(b) = self.browser.take() {
             // Every browser scenario starts with a navigation, so the page is left as it is.
             match (&self.ctx.browsers, self.environment_failed()) {
@@ -270,8 +277,39 @@ impl OAuthWorld {
             observed,
             evidence,
             screenshots: std::mem::take(&mut self.shots),
+            failing_shot,
             consulted,
         }
+    }
+
+    /// Whether the scenario met a check unmet: a step failed it, or a warning, finding or note
+    /// was recorded.
+    fn check_unmet(&self) -> bool {
+        !self.judgements.is_empty() || self.raised().iter().any(|f| f.kind == FailureKind::Target)
+    }
+
+    /// A screenshot of the browser as the scenario left it (a failed step stops its scenario,
+    /// so this is the page at that step), kept for this scenario alone. None without a browser,
+    /// with screenshots off, or on Chromium's own error page (it shows nothing of the target).
+    async fn failing_shot(&mut self) -> Option<usize> {
+        if !self.ctx.screenshots {
+            return None;
+        }
+        let browser = self.browser.as_ref()?;
+        let url = browser.current_url().await.ok()?;
+        if browser.shows_own_error_page().await {
+            return None;
+        }
+        let png = browser.screenshot_of_content().await.ok()?;
+        let shot = crate::outcome::Screenshot {
+            label: "the browser at the failing step".to_owned(),
+            url: self.clean(&url),
+            kind: crate::outcome::ShotKind::Failing,
+            png,
+        };
+        // A key no other screenshot has: this one is the scenario's own.
+        let key = format!("failing|{}|{}", self.check.id, self.ctx.shot_count());
+        Some(self.ctx.add_shot(key, shot))
     }
 
     /// `text` with every secret the scenario knows replaced, and credential parameters masked.
@@ -295,11 +333,29 @@ impl OAuthWorld {
         let Some(browser) = self.browser.as_ref() else {
             return;
         };
-        if let Ok(png) = browser.screenshot().await {
+        // Chromium's own error page is never kept as if it were evidence.
+        if browser.shows_own_error_page().await {
+            return;
+        }
+        if let Ok(png) = browser.screenshot_of_content().await {
             let shown = self.clean(url);
+            let target = &self.ctx.target;
+            let at_redirect_uri = [&target.web_app, &target.public_app]
+                .into_iter()
+                .chain(target.second_web_app.as_ref())
+                .flat_map(|a| std::iter::once(&a.redirect_uri).chain(&a.other_redirect_uris))
+                .any(|uri| crate::oauth::authorize::is_callback(url, uri));
+            let kind = if label == "login page" {
+                crate::outcome::ShotKind::Login
+            } else if at_redirect_uri {
+                crate::outcome::ShotKind::Callback
+            } else {
+                crate::outcome::ShotKind::Page
+            };
             let shot = crate::outcome::Screenshot {
                 label: label.to_owned(),
                 url: shown,
+                kind,
                 png,
             };
             let i = self.ctx.add_shot(key, shot);

@@ -363,6 +363,12 @@ impl Capabilities {
         }
     }
 
+    /// Whether `reason` (from [`Self::unmet`]) is a gate the user can open with a flag
+    /// (`--intrusive`, `--slow`): the scenario was not run, rather than not applicable.
+    pub fn is_gate(reason: &str) -> bool {
+        reason == NEEDS_INTRUSIVE || reason == NEEDS_SLOW
+    }
+
     /// Why a scenario with `tags` is not applicable to this target, if it is not: a reason the
     /// user can act on. Never a failure.
     pub fn unmet<S: AsRef<str>>(&self, tags: &[S]) -> Option<&'static str> {
@@ -378,9 +384,9 @@ impl Capabilities {
         } else if has("simulator") && !self.controls {
             Some("needs the simulator's own powers (its clock, throttling, integration changes)")
         } else if has("intrusive") && !self.controls && !self.intrusive {
-            Some("intrusive (bursts and replays revoke the test user's tokens, or could lock or alert): run with --intrusive")
+            Some(NEEDS_INTRUSIVE)
         } else if has("slow") && !self.controls && !self.slow {
-            Some("waits in real time against a live target (code lifetime, token expiry): run with --slow")
+            Some(NEEDS_SLOW)
         } else if has("sign-out") && !self.sign_out {
             Some("needs the target's sign-out page: name it in the target file's logout_url")
         } else if has("second-app") && !self.second_web_app {
@@ -394,6 +400,12 @@ impl Capabilities {
         }
     }
 }
+
+/// Why an intrusive scenario was not run.
+const NEEDS_INTRUSIVE: &str = "intrusive (bursts and replays revoke the test user's tokens, or could lock or alert): run with --intrusive";
+/// Why a slow scenario was not run.
+const NEEDS_SLOW: &str =
+    "waits in real time against a live target (code lifetime, token expiry): run with --slow";
 
 #[cfg(test)]
 mod tests {
@@ -419,6 +431,9 @@ mod tests {
         assert!(bare.unmet(&["simulator"]).is_some());
         assert!(bare.unmet(&["intrusive"]).unwrap().contains("--intrusive"));
         assert!(bare.unmet(&["slow"]).unwrap().contains("--slow"));
+        assert!(Capabilities::is_gate(bare.unmet(&["slow"]).unwrap()));
+        assert!(Capabilities::is_gate(bare.unmet(&["intrusive"]).unwrap()));
+        assert!(!Capabilities::is_gate(bare.unmet(&["simulator"]).unwrap()));
         let allowed = bare.allowing(true, true);
         assert!(allowed.unmet(&["intrusive"]).is_none() && allowed.unmet(&["slow"]).is_none());
         assert!(bare.unmet(&["live-only"]).is_none());
