@@ -3,6 +3,7 @@
 //! each page rendered in headless Chromium at 1280×900 and 390×844. The page's structure, its
 //! filters (clicked through WebDriver), its headings, contrast and width, and that it fetches
 //! nothing. Screenshots of every page are kept in `target/tmp/report-pages/`, to look at.
+//! `SFMC_RENDER_PAGE=reports/latest/report.html` adds a page of your own to the three.
 
 mod common;
 
@@ -441,6 +442,12 @@ fn report_html_reads_failures_first_filters_and_fetches_nothing() {
             .filter_map(|i| i.as_str())
             .collect();
         assert_eq!(ids.into_iter().collect::<Vec<_>>(), ["AR-01", "RU-03"], "only these changed: {changes}");
+
+        // `SFMC_RENDER_PAGE=path/to/report.html`: a page of your own (a full run's, say) gets
+        // the same checks and screenshots, and its figures printed.
+        if let Ok(page) = std::env::var("SFMC_RENDER_PAGE") {
+            render(&b, Path::new(&page), "given").await;
+        }
 
         // Scripts off: every scenario listed, the filters' form hidden.
         b.devtools("Emulation.setScriptExecutionDisabled", json!({"value": true}))

@@ -9,12 +9,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 const LIMIT: Duration = Duration::from_secs(180);
-const REPORTS: [&str; 6] = [
+const REPORTS: [&str; 7] = [
     "compliance.md",
     "cucumber.json",
     "findings.sarif",
     "junit.xml",
     "report.html",
+    "run.json",
     "summary.md",
 ];
 

@@ -225,11 +225,11 @@ pub fn summary_md(report: &RunReport) -> String {
             );
         }
     }
-    let failures: Vec<&ScenarioResult> = report
+    let (failures, errors): (Vec<&ScenarioResult>, Vec<&ScenarioResult>) = report
         .results
         .iter()
         .filter(|r| r.verdict == Verdict::Failed)
-        .collect();
+        .partition(|r| super::is_judged(r));
     if !failures.is_empty() {
         let _ = writeln!(out, "## Failures\n");
     }
@@ -273,6 +273,32 @@ pub fn summary_md(report: &RunReport) -> String {
             };
             let _ = writeln!(out, "```\n{}{more}\n```\n", lines[..shown].join("\n"));
         }
+    }
+    if !errors.is_empty() {
+        let _ = writeln!(
+            out,
+            "## Could not be judged\n\nThe environment or the tool failed in these scenarios: they say nothing about the target.\n"
+        );
+        for (n, r) in errors.iter().enumerate() {
+            if n == SUMMARY_FAILURES {
+                let _ = writeln!(out, "- and {} more", errors.len() - n);
+                break;
+            }
+            let first = r
+                .failure
+                .as_ref()
+                .map(|f| f.to_string())
+                .or_else(|| r.messages.first().cloned())
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "- ! **{}** {}: {}",
+                r.check.id,
+                r.location,
+                first.lines().next().unwrap_or("")
+            );
+        }
+        out.push('\n');
     }
     let concerns: Vec<&ScenarioResult> = report
         .results
