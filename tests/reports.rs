@@ -203,7 +203,7 @@ fn a_run_writes_every_report_without_a_secret_and_the_html_shows_its_screenshots
     // Each failure has the screenshot taken at its failing step: the page the leak test covers
     // holds them, and the kept run (run.json).
     assert_eq!(
-        page.matches("The browser at the failing step: ").count(),
+        page.matches("The browser when the step failed: ").count(),
         2,
         "a failure without its screenshot"
     );

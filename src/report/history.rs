@@ -29,7 +29,25 @@ pub struct KeptScenario {
     pub check: String,
     /// `file:line `name``.
     pub location: String,
+    /// The scenario's name: with the check id, what matches it to the next run's (lines move
+    /// when a feature file is edited).
+    #[serde(default)]
+    pub name: String,
     pub verdict: Verdict,
+    /// Whether the verdict is about the target; false when the environment or the tool ended
+    /// the scenario (then it counts as not run).
+    #[serde(default = "yes")]
+    pub judged: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl KeptScenario {
+    fn key(&self) -> String {
+        format!("{} {}", self.check, self.name)
+    }
 }
 
 impl Kept {
@@ -46,7 +64,9 @@ impl Kept {
                 .map(|r| KeptScenario {
                     check: r.check.id.clone(),
                     location: r.location.to_string(),
+                    name: r.location.name.clone(),
                     verdict: r.verdict,
+                    judged: super::is_judged(r) || r.verdict != Verdict::Failed,
                 })
                 .collect(),
         }
@@ -70,9 +90,11 @@ pub struct Comparison {
     pub previous_started: String,
     pub previous_folder: String,
     pub previous_exit_code: u8,
-    /// Scenarios that did not meet their check (failed, warning, finding) and did before, or
-    /// were not run before.
+    /// Scenarios that did not meet their check (failed, warning, finding) and met it before
+    /// (or did so less badly: a warning that is now a failure).
     pub new_failures: Vec<Change>,
+    /// Scenarios that did not meet their check and were not run (or not judged) last time.
+    pub not_run_before: Vec<Change>,
     /// Scenarios that did not meet their check before and meet it now.
     pub fixed: Vec<Change>,
     /// Other changes of verdict (a note that came or went, say).
@@ -83,7 +105,10 @@ pub struct Comparison {
 
 impl Comparison {
     pub fn is_empty(&self) -> bool {
-        self.new_failures.is_empty() && self.fixed.is_empty() && self.other.is_empty()
+        self.new_failures.is_empty()
+            && self.not_run_before.is_empty()
+            && self.fixed.is_empty()
+            && self.other.is_empty()
     }
 }
 
@@ -92,60 +117,71 @@ fn unmet(v: Verdict) -> bool {
     matches!(v, Verdict::Failed | Verdict::Warning | Verdict::Finding)
 }
 
-/// Compares `report` with `previous`.
+/// Compares `report` with `previous`. Scenarios are matched by check id and name; a scenario
+/// the environment or the tool ended (in either run) is not run, so it is never a new failure
+/// nor a fix.
 pub fn compare(report: &RunReport, previous: &Kept, folder: &str) -> Comparison {
-    let before: BTreeMap<&str, Verdict> = previous
+    let before: BTreeMap<String, Verdict> = previous
         .scenarios
         .iter()
-        .map(|s| (s.location.as_str(), s.verdict))
+        .filter(|s| s.judged)
+        .map(|s| (s.key(), s.verdict))
         .collect();
     let mut c = Comparison {
         previous_started: previous.started.clone(),
         previous_folder: folder.to_owned(),
         previous_exit_code: previous.exit_code,
         new_failures: Vec::new(),
+        not_run_before: Vec::new(),
         fixed: Vec::new(),
         other: Vec::new(),
         gone: 0,
     };
+    // Changed is "passed, and differs from the baseline": the same as passed here; its lines
+    // are shown with the baseline drift.
+    let norm = |v| {
+        if v == Verdict::Changed {
+            Verdict::Passed
+        } else {
+            v
+        }
+    };
     let mut seen = std::collections::HashSet::new();
     for r in &report.results {
-        let location = r.location.to_string();
-        let was = before.get(location.as_str()).copied();
-        seen.insert(location.clone());
-        // Changed is "passed, and differs from the baseline": the same as passed here; its
-        // lines are shown with the baseline drift.
-        let same = |a: Verdict, b: Verdict| {
-            let norm = |v| {
-                if v == Verdict::Changed {
-                    Verdict::Passed
-                } else {
-                    v
-                }
-            };
-            norm(a) == norm(b)
-        };
-        if was.is_some_and(|w| same(w, r.verdict)) {
+        let key = format!("{} {}", r.check.id, r.location.name);
+        let was = before.get(&key).copied();
+        seen.insert(key);
+        if !super::is_judged(r) || was.is_some_and(|w| norm(w) == norm(r.verdict)) {
             continue;
         }
         let change = Change {
             check: r.check.id.clone(),
-            location,
+            location: r.location.to_string(),
             before: was,
             now: r.verdict,
         };
-        match (was, unmet(r.verdict)) {
-            (_, true) if !was.is_some_and(|w| unmet(w) && w >= r.verdict) => {
+        match was {
+            None if unmet(r.verdict) => c.not_run_before.push(change),
+            // New scenarios that meet their check are not news.
+            None => {}
+            Some(w) if unmet(r.verdict) && !(unmet(w) && w >= r.verdict) => {
                 c.new_failures.push(change)
             }
-            (Some(w), false) if unmet(w) => c.fixed.push(change),
-            (Some(_), _) => c.other.push(change),
-            // New scenarios that pass are not news.
-            (None, _) => {}
+            Some(w) if unmet(w) && !unmet(r.verdict) => c.fixed.push(change),
+            Some(_) => c.other.push(change),
         }
     }
-    c.gone = before.keys().filter(|k| !seen.contains(**k)).count();
+    c.gone = before.keys().filter(|k| !seen.contains(*k)).count();
     c
+}
+
+/// Runs that cannot be compared with: interrupted, or ended by a usage error, a feature that
+/// does not parse, or a bug in the tool.
+fn comparable(exit_code: u8) -> bool {
+    matches!(
+        exit_code,
+        crate::exit::SUCCESS | crate::exit::NONCONFORMANT | crate::exit::ENVIRONMENT
+    )
 }
 
 /// The newest run kept under `root/runs` for the same target and dialect, with its folder name.
@@ -162,7 +198,10 @@ pub fn previous(root: &Path, report: &RunReport) -> Option<(Kept, String)> {
         let Ok(kept) = serde_json::from_str::<Kept>(&text) else {
             continue;
         };
-        if kept.target_name != report.target_name || kept.dialect != report.dialect {
+        if kept.target_name != report.target_name
+            || kept.dialect != report.dialect
+            || !comparable(kept.exit_code)
+        {
             continue;
         }
         let newer = best

@@ -65,7 +65,7 @@ table.ea{width:100%;table-layout:fixed}table.ea th{width:6.5em}table.ea td{overf
 .fix{background:#fffbe6;border:1px solid #e6d9a2;padding:.4em .6em;margin:.4em 0}
 ol.steps{margin:.3em 0;padding-left:1.6em}ol.steps li.step-failed{font-weight:600;color:var(--failed)}
 ol.steps li.step-skipped{color:var(--muted)}
-.scroll{overflow-x:auto;max-width:100%}
+.scroll{overflow-x:auto;max-width:100%;position:relative}
 table.grid{width:100%;font-size:.9em}table.grid td.cells{min-width:6em}
 .cell{display:inline-block;min-width:1.5em;text-align:center;margin:1px;padding:0 .2em;border-radius:2px;color:#fff;background:var(--c);text-decoration:none;font-weight:600}
 .legend span{margin-right:.8em;white-space:nowrap}
@@ -76,6 +76,8 @@ details.scn[open]{background:#fafafa}
 #filters fieldset{border:1px solid var(--line);padding:.2em .5em;margin:0}#filters legend{font-weight:600;font-size:.9em}
 #filters label{margin-right:.5em;white-space:nowrap}
 .muted{color:var(--muted)}
+.vh{position:absolute;width:1px;height:1px;margin:-1px;padding:0;border:0;overflow:hidden;clip:rect(0 0 0 0);clip-path:inset(50%);white-space:nowrap}
+h3.inline{display:inline;font-size:1em}
 ul.changes li{margin:.15em 0}
 @media (max-width:600px){body{padding:8px 10px;font-size:14px}figure.shot{flex-basis:100%}.cols>.main{flex-basis:100%}}
 @media print{
@@ -134,9 +136,14 @@ pub fn html(report: &RunReport) -> String {
         dur = report.duration_secs,
     );
     if let Some(why) = report.not_tested_because() {
+        let label = if verdict == super::RunVerdict::NotTested {
+            "Why"
+        } else {
+            "Also"
+        };
         let _ = writeln!(
             out,
-            r#"<p class="why"><strong>Why:</strong> {}.</p>"#,
+            r#"<p class="why"><strong>{label}:</strong> {}.</p>"#,
             esc(&why)
         );
     }
@@ -190,7 +197,7 @@ pub fn html(report: &RunReport) -> String {
         failures.len()
     );
     if failures.is_empty() {
-        out.push_str("<p>No MUST check failed.</p>");
+        out.push_str("<p>No check failed.</p>");
     }
     for r in &failures {
         issue(&mut out, report, r);
@@ -244,11 +251,12 @@ fn changes(out: &mut String, report: &RunReport) {
         Some(c) => {
             let _ = write!(
                 out,
-                r#"<p>Against the run of {} (<code>runs/{}</code>, exit {}): <strong>{} new failure(s)</strong>, {} fixed, {} other change(s){}.</p>"#,
+                r#"<p>Against the run of {} (<code>runs/{}</code>, exit {}): <strong>{} new failure(s)</strong>, {} not met and not run last time, {} fixed, {} other change(s){}.</p>"#,
                 esc(&c.previous_started),
                 esc(&c.previous_folder),
                 c.previous_exit_code,
                 c.new_failures.len(),
+                c.not_run_before.len(),
                 c.fixed.len(),
                 c.other.len(),
                 if c.gone > 0 {
@@ -283,7 +291,7 @@ fn changes(out: &mut String, report: &RunReport) {
                 if open == 0 {
                     let _ = write!(
                         out,
-                        r#"<details><summary id="{id}">{title} ({}): {}</summary><ul class="changes">"#,
+                        r#"<details><summary><h3 id="{id}" class="inline">{title} ({}): {}</h3></summary><ul class="changes">"#,
                         items.len(),
                         esc(&short_list(&ids, 8))
                     );
@@ -311,6 +319,7 @@ fn changes(out: &mut String, report: &RunReport) {
                 }
             };
             list(out, "New failures", "new-failures", &c.new_failures, SHOWN_CHANGES);
+            list(out, "Not met, and not run last time", "not-run-before", &c.not_run_before, 0);
             list(out, "Fixed", "fixed", &c.fixed, 0);
             list(out, "Other changes", "other-changes", &c.other, 0);
         }
@@ -319,7 +328,7 @@ fn changes(out: &mut String, report: &RunReport) {
         let groups = super::drift_groups(report);
         let _ = write!(
             out,
-            r#"<details id="drift"><summary><strong>Baseline drift:</strong> {} scenario(s) differ from their recorded baselines, in {} distinct change(s) (not a failure unless <code>--fail-on-drift</code>)</summary>"#,
+            r#"<details id="drift"><summary><h3 class="inline">Baseline drift: {} scenario(s) differ from their recorded baselines, in {} distinct change(s)</h3> <span class="muted">(drift fails a run only with <code>--fail-on-drift</code>)</span></summary>"#,
             drift.len(),
             groups.len()
         );
@@ -327,7 +336,7 @@ fn changes(out: &mut String, report: &RunReport) {
             let ids: Vec<&str> = rs.iter().map(|r| r.check.id.as_str()).collect();
             let _ = write!(
                 out,
-                r#"<h3>In {} scenario(s): {}</h3><pre>{}</pre><ul>"#,
+                r#"<h4>In {} scenario(s): {}</h4><pre>{}</pre><ul>"#,
                 rs.len(),
                 esc(&short_list(&ids, 12)),
                 esc(diff)
@@ -350,6 +359,14 @@ fn changes(out: &mut String, report: &RunReport) {
 /// How many changes of a kind are listed before the rest are folded away (the first failure
 /// stays in the first screen).
 const SHOWN_CHANGES: usize = 3;
+
+/// `s` with its first letter in capitals.
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
 
 /// `items` joined by commas, at most `max` of them, then how many more.
 fn short_list(items: &[&str], max: usize) -> String {
@@ -436,7 +453,8 @@ fn issue(out: &mut String, report: &RunReport, r: &ScenarioResult) {
     for o in &r.observations {
         let _ = write!(out, "<p>Observed: {}</p>", esc(o));
     }
-    if is_judged(r) {
+    // A failure by drift (`--fail-on-drift`) is a change, not non-conformance: no advice.
+    if is_judged(r) && !(r.drift.is_some() && r.failure.is_none()) {
         if let Some(a) = advice(&r.check.id) {
             let _ = write!(
                 out,
@@ -451,13 +469,14 @@ fn issue(out: &mut String, report: &RunReport, r: &ScenarioResult) {
         Some((i, shot)) => {
             let _ = write!(
                 out,
-                r#"<figure class="shot" id="shot-{i}"><img tabindex="0" alt="The browser at the failing step, at {url}" src="{src}"><figcaption>The browser at the failing step: {url} <span class="muted">(select the picture to enlarge it)</span></figcaption></figure>"#,
+                r#"<figure class="shot" id="shot-{i}"><img tabindex="0" alt="{label}, at {url}" src="{src}"><figcaption>{label}: {url} <span class="muted">(select the picture to enlarge it)</span></figcaption></figure>"#,
+                label = esc(&capitalized(&shot.label)),
                 url = esc(&shot.url),
                 src = data_url(shot)
             );
         }
         None => out.push_str(
-            r#"<p class="noshot muted">No screenshot: the step did not leave the browser on a page of the target (an HTTP request, or Chromium's own error page).</p>"#,
+            r#"<p class="noshot muted">No screenshot: the scenario did not use the browser, or the browser showed Chromium's own error page, which says nothing of the target.</p>"#,
         ),
     }
     out.push_str("</div>");
@@ -576,12 +595,17 @@ fn grid(out: &mut String, report: &RunReport) {
             esc(area)
         );
         for (id, row) in in_area {
-            let worst = row.results.iter().map(|r| r.verdict).max();
-            let any_error = row
+            // The worst judged verdict; "could not be judged" only where no judged failure says
+            // more.
+            let worst = row
                 .results
                 .iter()
-                .any(|r| r.verdict == Verdict::Failed && !is_judged(r));
+                .filter(|r| is_judged(r))
+                .map(|r| r.verdict)
+                .max();
+            let any_error = row.results.iter().any(|r| !is_judged(r));
             let (word, class) = match worst {
+                Some(Verdict::Failed) => ("failed", "failed"),
                 _ if any_error => ("could not be judged", "error"),
                 Some(v) => {
                     let (w, c, _) = status_of(v);
@@ -614,7 +638,7 @@ fn grid(out: &mut String, report: &RunReport) {
                 };
                 let _ = write!(
                     out,
-                    r##"<a class="cell {c}" href="#{}" title="{}: {w}" aria-label="{}: {w}">{sym}</a>"##,
+                    r##"<a class="cell {c}" href="#{}" title="{}: {w}"><span aria-hidden="true">{sym}</span><span class="vh">{}: {w}</span></a>"##,
                     anchor(r),
                     esc(&r.location.name),
                     esc(&r.location.name),
@@ -624,7 +648,7 @@ fn grid(out: &mut String, report: &RunReport) {
                 let (w, c, sym) = status_of_skipped(s);
                 let _ = write!(
                     out,
-                    r#"<span class="cell {c}" title="{}: {w}" aria-label="{}: {w}">{sym}</span>"#,
+                    r#"<span class="cell {c}" title="{}: {w}"><span aria-hidden="true">{sym}</span><span class="vh">{}: {w}</span></span>"#,
                     esc(&s.location.name),
                     esc(&s.location.name),
                 );
@@ -738,7 +762,10 @@ fn all_scenarios(out: &mut String, report: &RunReport) {
             loc = esc(&r.location.to_string()),
             req = requirement(r),
         );
-        if r.verdict != Verdict::Passed {
+        if matches!(
+            r.verdict,
+            Verdict::Failed | Verdict::Warning | Verdict::Finding
+        ) {
             let _ = write!(
                 out,
                 r##"<p><a href="#i-{}">The evidence above</a></p>"##,

@@ -120,9 +120,19 @@ impl RunReport {
     }
 
     /// The run's verdict on the target, in words, from its exit code.
+    /// A judged failure says the target does not conform, whatever else ended the run (an
+    /// environment failure or an interrupt does not hide it); drift alone (`--fail-on-drift`)
+    /// says it changed.
     pub fn verdict(&self) -> RunVerdict {
+        let failed = self
+            .results
+            .iter()
+            .any(|r| r.verdict == Verdict::Failed && is_judged(r) && !failed_by_drift(r));
+        let drifted = self.results.iter().any(failed_by_drift);
         match self.exit_code {
+            _ if failed => RunVerdict::DoesNotConform,
             crate::exit::SUCCESS => RunVerdict::Conforms,
+            crate::exit::NONCONFORMANT if drifted => RunVerdict::Drifted,
             crate::exit::NONCONFORMANT => RunVerdict::DoesNotConform,
             _ => RunVerdict::NotTested,
         }
@@ -156,18 +166,29 @@ impl RunReport {
 
     /// The counts the verdict line is followed by, in order: label, CSS class, count.
     pub fn counts(&self) -> Vec<(&'static str, &'static str, usize)> {
-        let failed_must = self
+        let failed: Vec<&ScenarioResult> = self
             .results
             .iter()
-            .filter(|r| r.verdict == Verdict::Failed && is_judged(r))
-            .count();
+            .filter(|r| r.verdict == Verdict::Failed && is_judged(r) && !failed_by_drift(r))
+            .collect();
+        let failed_must = failed.len();
+        // A failed SHOULD (`--strict`) is a failure too: then the label does not say MUST.
+        let failed_label = if failed
+            .iter()
+            .all(|r| r.check.level == Some(crate::outcome::Level::Must))
+        {
+            "failed (MUST)"
+        } else {
+            "failed"
+        };
+        let drifted = self.results.iter().filter(|r| failed_by_drift(r)).count();
         let errors = self
             .results
             .iter()
             .filter(|r| r.verdict == Verdict::Failed && !is_judged(r))
             .count();
         let mut out = vec![
-            ("failed (MUST)", "failed", failed_must),
+            (failed_label, "failed", failed_must),
             ("warnings (SHOULD)", "warning", self.count(Verdict::Warning)),
             ("findings (PROBE)", "finding", self.count(Verdict::Finding)),
             ("notes (MAY)", "note", self.count(Verdict::Note)),
@@ -187,6 +208,16 @@ impl RunReport {
                 self.skipped.iter().filter(|s| s.gated).count(),
             ),
         ];
+        if drifted > 0 {
+            out.insert(
+                1,
+                (
+                    "failed by baseline drift (--fail-on-drift)",
+                    "changed",
+                    drifted,
+                ),
+            );
+        }
         if errors > 0 {
             out.insert(0, ("could not be judged", "error", errors));
         }
@@ -241,11 +272,19 @@ pub fn status_of_skipped(s: &Skipped) -> (&'static str, &'static str, &'static s
     }
 }
 
+/// Whether a scenario failed only because it differs from its baseline (`--fail-on-drift`):
+/// a change, not non-conformance.
+pub fn failed_by_drift(r: &ScenarioResult) -> bool {
+    r.verdict == Verdict::Failed && r.drift.is_some() && r.failure.is_none() && !r.undefined
+}
+
 /// What a run concluded about its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunVerdict {
     Conforms,
     DoesNotConform,
+    /// Every check was met, but the target differs from its baselines (`--fail-on-drift`).
+    Drifted,
     NotTested,
 }
 
@@ -254,6 +293,7 @@ impl RunVerdict {
         match self {
             Self::Conforms => "Conforms",
             Self::DoesNotConform => "Does not conform",
+            Self::Drifted => "Conforms, but differs from its baselines",
             Self::NotTested => "Could not be tested",
         }
     }
@@ -263,6 +303,7 @@ impl RunVerdict {
         match self {
             Self::Conforms => "conforms",
             Self::DoesNotConform => "nonconformant",
+            Self::Drifted => "untested",
             Self::NotTested => "untested",
         }
     }
@@ -585,12 +626,52 @@ mod tests {
         assert_eq!(ids(&c.other), ["AZ-09"]);
         // The same run again changes nothing.
         assert!(history::compare(&now, &history::Kept::of(&now), "x").is_empty());
-        // What a run keeps is verdicts, never evidence.
-        let text = serde_json::to_string(&history::Kept::of(&now)).expect("JSON");
-        assert!(
-            !text.contains("client_secret") && !text.contains("[Code]"),
-            "{text}"
-        );
+
+        // A scenario the environment ended is not run: never a new failure, never a fix.
+        let mut broken = now.clone();
+        for r in broken.results.iter_mut().filter(|r| r.check.id == "TK-08") {
+            r.failure = Some(crate::outcome::Failure::environment(&r.check, "no browser"));
+        }
+        let c = history::compare(&broken, &kept, &folder);
+        assert!(c.new_failures.iter().all(|c| c.check != "TK-08"), "{c:?}");
+        let was_broken = history::Kept::of(&broken);
+        let c = history::compare(&now, &was_broken, &folder);
+        assert_eq!(ids(&c.not_run_before), ["TK-08"], "{c:?}");
+        assert!(c.fixed.is_empty() && c.new_failures.is_empty(), "{c:?}");
+    }
+
+    #[test]
+    fn a_judged_failure_decides_the_verdict_whatever_else_ended_the_run() {
+        let mut r = fixed_run();
+        assert_eq!(r.verdict(), RunVerdict::DoesNotConform);
+        // An environment failure elsewhere (exit 3) does not hide the failed MUST.
+        r.exit_code = crate::exit::ENVIRONMENT;
+        assert_eq!(r.verdict(), RunVerdict::DoesNotConform);
+        assert!(r.not_tested_because().is_some());
+        // Without it, the run could not be tested.
+        r.results.retain(|x| x.verdict != Verdict::Failed);
+        assert_eq!(r.verdict(), RunVerdict::NotTested);
+        // Failed only by drift (--fail-on-drift): a change, not non-conformance.
+        let mut d = fixed_run();
+        for x in d
+            .results
+            .iter_mut()
+            .filter(|x| x.verdict == Verdict::Failed)
+        {
+            x.drift = Some(crate::outcome::Drift {
+                snapshot: "s".into(),
+                diff: "+ x\n".into(),
+            });
+        }
+        assert_eq!(d.verdict(), RunVerdict::Drifted);
+        assert!(d
+            .counts()
+            .iter()
+            .any(|(l, _, n)| l.contains("drift") && *n == 1));
+        assert!(d
+            .counts()
+            .iter()
+            .any(|(l, _, n)| l.starts_with("failed") && *n == 0));
     }
 
     #[test]

@@ -136,7 +136,12 @@ pub fn summary_md(report: &RunReport) -> String {
         report.tool_version
     );
     if let Some(why) = report.not_tested_because() {
-        let _ = writeln!(out, "Why: {why}.\n");
+        let label = if verdict == super::RunVerdict::NotTested {
+            "Why"
+        } else {
+            "Also"
+        };
+        let _ = writeln!(out, "{label}: {why}.\n");
     }
     if report.interrupted {
         let _ = writeln!(out, "**{}**\n", super::INTERRUPTED_NOTE);
@@ -174,6 +179,7 @@ pub fn summary_md(report: &RunReport) -> String {
             );
             for (word, items) in [
                 ("new", &c.new_failures),
+                ("not met, not run last time", &c.not_run_before),
                 ("fixed", &c.fixed),
                 ("changed", &c.other),
             ] {
@@ -204,9 +210,10 @@ pub fn summary_md(report: &RunReport) -> String {
             ids.dedup();
             let lines: Vec<&str> = diff.lines().collect();
             let shown = lines.len().min(SUMMARY_DIFF_LINES);
+            let fence = fence_for(diff);
             let _ = writeln!(
                 out,
-                "In {} scenario(s) ({}):\n\n```diff\n{}{}\n```\n",
+                "In {} scenario(s) ({}):\n\n{fence}diff\n{}{}\n{fence}\n",
                 rs.len(),
                 ids.join(", "),
                 lines[..shown].join("\n"),
@@ -271,7 +278,9 @@ pub fn summary_md(report: &RunReport) -> String {
             } else {
                 String::new()
             };
-            let _ = writeln!(out, "```\n{}{more}\n```\n", lines[..shown].join("\n"));
+            let text = format!("{}{more}", lines[..shown].join("\n"));
+            let fence = fence_for(&text);
+            let _ = writeln!(out, "{fence}\n{text}\n{fence}\n");
         }
     }
     if !errors.is_empty() {
@@ -295,7 +304,7 @@ pub fn summary_md(report: &RunReport) -> String {
                 "- ! **{}** {}: {}",
                 r.check.id,
                 r.location,
-                first.lines().next().unwrap_or("")
+                md_code(first.lines().next().unwrap_or(""))
             );
         }
         out.push('\n');
@@ -321,10 +330,11 @@ pub fn summary_md(report: &RunReport) -> String {
                 .unwrap_or("");
             let _ = writeln!(
                 out,
-                "- {sym} {word}: **{}** ({}) {}: {first}",
+                "- {sym} {word}: **{}** ({}) {}: {}",
                 r.check.id,
                 r.check.level_text(),
-                title_of(r)
+                title_of(r),
+                md_code(first)
             );
         }
         out.push('\n');
@@ -342,6 +352,28 @@ pub fn summary_md(report: &RunReport) -> String {
         }
     }
     out
+}
+
+/// A code fence longer than any run of backticks in `text`, so what a target said cannot end
+/// the block early.
+fn fence_for(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
+/// `text` as inline code: what a target said stays text in a pull-request comment (no links,
+/// images, mentions or emphasis of its own), with a backtick run longer than any inside it.
+fn md_code(text: &str) -> String {
+    if text.is_empty() {
+        return String::new();
+    }
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let ticks = "`".repeat(longest + 1);
+    if text.starts_with('`') || text.ends_with('`') {
+        format!("{ticks} {text} {ticks}")
+    } else {
+        format!("{ticks}{text}{ticks}")
+    }
 }
 
 /// An HTML anchor for a scenario.
@@ -461,13 +493,19 @@ pub fn compliance_md(report: &RunReport) -> String {
             .entry(r.check.level_text())
             .or_default();
         row.total += 1;
-        if r.verdict == Verdict::Passed {
+        if matches!(r.verdict, Verdict::Passed | Verdict::Changed) {
             row.met += 1;
-        } else {
+        } else if super::is_judged(r) {
             row.unmet.push(format!("{} {}", r.check.id, title_of(r)));
+        } else {
+            row.unmet.push(format!(
+                "{} {} (could not be judged)",
+                r.check.id,
+                title_of(r)
+            ));
         }
     }
-    out.push_str("\n## By requirement document\n\nA check is met when its scenario passed; warnings, findings and notes count as not met.\n\n| document | level | met | of | not met |\n|---|---|---|---|---|\n");
+    out.push_str("\n## By requirement document\n\nA check is met when its scenario passed (a change from the baseline included); warnings, findings and notes count as not met.\n\n| document | level | met | of | not met |\n|---|---|---|---|---|\n");
     for (doc, levels) in &table {
         for (level, row) in levels {
             let _ = writeln!(
@@ -537,4 +575,22 @@ pub fn sarif(report: &RunReport) -> Value {
             "results": results
         }]
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_a_target_said_stays_text_in_markdown() {
+        assert_eq!(fence_for("plain"), "```");
+        assert_eq!(fence_for("a ``` b"), "````");
+        assert_eq!(fence_for("a ````` b"), "``````");
+        assert_eq!(
+            md_code("[x](https://evil.example) @team"),
+            "`[x](https://evil.example) @team`"
+        );
+        assert_eq!(md_code("a `b` c"), "``a `b` c``");
+        assert_eq!(md_code("`b`"), "`` `b` ``");
+    }
 }

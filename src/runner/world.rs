@@ -10,7 +10,7 @@ use crate::http::HttpCall;
 use crate::http::{HttpError, TokenOutcome};
 use crate::oauth::{AuthorizationResponse, AuthorizeRequest, Pkce, TokenRequest};
 pub use crate::outcome::Failure;
-use crate::outcome::{Check, FailureKind, Judgement, Level, Observed};
+use crate::outcome::{Check, FailureKind, Judgement, Level, Observed, Verdict};
 use crate::secret::Secret;
 use crate::target::{App, AppKind, Target};
 use std::fmt;
@@ -282,14 +282,25 @@ impl OAuthWorld {
         }
     }
 
-    /// Whether the scenario met a check unmet: a step failed it, or a warning, finding or note
-    /// was recorded.
+    /// Whether the scenario found a check unmet in a way the report shows with evidence: a step
+    /// failed it, or a warning or finding was recorded (notes are listed, not shown).
     fn check_unmet(&self) -> bool {
-        !self.judgements.is_empty() || self.raised().iter().any(|f| f.kind == FailureKind::Target)
+        self.step_failed_check()
+            || self
+                .judgements
+                .iter()
+                .any(|j| matches!(j.verdict, Verdict::Warning | Verdict::Finding))
     }
 
-    /// A screenshot of the browser as the scenario left it (a failed step stops its scenario,
-    /// so this is the page at that step), kept for this scenario alone. None without a browser,
+    /// Whether a step failed the check (which stops the scenario at that step).
+    fn step_failed_check(&self) -> bool {
+        self.raised().iter().any(|f| f.kind == FailureKind::Target)
+    }
+
+    /// A screenshot of the browser as the scenario left it, kept for this scenario alone. A
+    /// failed step stops its scenario, so then it is the page the browser showed when that step
+    /// failed (for an HTTP step, the page the flow had reached); a warning or finding lets the
+    /// scenario go on, so then it is the page when the scenario ended, and says so. None without a browser,
     /// with screenshots off, or on Chromium's own error page (it shows nothing of the target).
     async fn failing_shot(&mut self) -> Option<usize> {
         if !self.ctx.screenshots {
@@ -301,8 +312,13 @@ impl OAuthWorld {
             return None;
         }
         let png = browser.screenshot_of_content().await.ok()?;
+        let label = if self.step_failed_check() {
+            "the browser when the step failed"
+        } else {
+            "the browser when the scenario ended"
+        };
         let shot = crate::outcome::Screenshot {
-            label: "the browser at the failing step".to_owned(),
+            label: label.to_owned(),
             url: self.clean(&url),
             kind: crate::outcome::ShotKind::Failing,
             png,

@@ -58,15 +58,14 @@ async fn open(w: &mut OAuthWorld) -> Outcome {
     let url = authorize_url(w)?;
     w.drain_network().await?;
     w.net.clear();
-    let target_origin = w.target().authorize_endpoint.origin();
-    let browser = w.browser().await?;
-    match browser.open(&url).await {
+    let opened = w.browser().await?.open(&url).await;
+    match opened {
         Ok(()) => {}
-        // TLS refused somewhere other than the target: the target sent the browser away (to the
-        // canary, which speaks plain HTTP, or to an attacker's host). Where it went is the
-        // evidence the check judges, not a failure of the environment.
-        Err(crate::browser::BrowserError::Tls { url: at, .. })
-            if url::Url::parse(&at).is_ok_and(|at| at.origin() != target_origin) => {}
+        // TLS refused at a host that is not the target's own (its origin or allowed hosts): the
+        // target sent the browser away (to the canary, which speaks plain HTTP, or to an
+        // attacker's host). Where it went is the evidence the check judges, not a failure of the
+        // environment. A refusal on the target's own hosts stays an environment failure.
+        Err(crate::browser::BrowserError::Tls { url: at, .. }) if !w.target().is_own(&at) => {}
         Err(e) => return Err(w.browser_failure(e)),
     }
     record_landing(w).await?;
