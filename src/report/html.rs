@@ -38,7 +38,7 @@ const STYLE: &str = r#"
 :root{--fg:#1b1b1b;--muted:#4d4d4d;--line:#c4c4c4;--bg2:#f4f4f4;
 --failed:#a50e0e;--warning:#8a4a00;--finding:#6a1b9a;--note:#37474f;--passed:#1e6b2e;--changed:#0b5394;--na:#595959;--notrun:#595959;--error:#000}
 *{box-sizing:border-box}
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;padding:12px 20px 40px;max-width:1240px;color:var(--fg);background:#fff}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;padding:12px 20px 40px;max-width:1240px;color:var(--fg);background:#fff;overflow-wrap:anywhere}
 h1{font-size:1.35em;margin:.2em 0 .3em}h2{font-size:1.2em;margin:1.4em 0 .4em;padding-top:.4em;border-top:2px solid var(--line)}
 h3{font-size:1.02em;margin:.2em 0 .3em}h4{font-size:.95em;margin:.6em 0 .2em}
 a{color:#0b4f8a}code,pre{font:13px/1.4 ui-monospace,"DejaVu Sans Mono",monospace}
