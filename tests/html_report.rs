@@ -9,7 +9,7 @@ mod common;
 
 use common::run;
 use serde_json::{json, Value};
-use sfmc_oauth_conformance::browser::{driver, Browser, BrowserConfig, BrowserPool, ChromeDriver};
+use sfmc_oauth_conformance::browser::Browser;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -109,22 +109,6 @@ while(walker.nextNode()){const t=walker.currentNode;if(!t.textContent.trim())con
  if(ratio<need)low.push(e.tagName+'.'+e.className+' '+ratio.toFixed(2)+' '+t.textContent.trim().slice(0,30));}
 return low;
 "#;
-
-async fn browser() -> (ChromeDriver, BrowserPool) {
-    let d = ChromeDriver::start(&driver::locate(None).expect("ChromeDriver"))
-        .await
-        .expect("ChromeDriver starts");
-    let pool = BrowserPool::new(BrowserConfig {
-        webdriver_url: d.url(),
-        chrome: "/usr/bin/chromium".into(),
-        loopback_only: true,
-        catcher: None,
-        only_hosts: vec![],
-        profile: None,
-        page_load: sfmc_oauth_conformance::timeouts::Timeouts::default().page_load,
-    });
-    (d, pool)
-}
 
 async fn save_screenshot(b: &Browser, name: &str) -> PathBuf {
     let path = pages_dir().join(format!("{name}.png"));
@@ -401,7 +385,7 @@ fn report_html_reads_failures_first_filters_and_fetches_nothing() {
 
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
     rt.block_on(async {
-        let (mut d, pool) = browser().await;
+        let (mut d, pool) = common::page_browsers().await;
         let b = pool.acquire().await.expect("a browser");
 
         let s = render(&b, &first_run.join("report.html"), "failing").await;

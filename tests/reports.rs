@@ -239,17 +239,7 @@ fn a_run_writes_every_report_without_a_secret_and_the_html_shows_its_screenshots
     let html = folder.join("report.html");
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
     let (shots, loaded) = rt.block_on(async {
-        use sfmc_oauth_conformance::browser::{driver, BrowserConfig, BrowserPool, ChromeDriver};
-        let mut d = ChromeDriver::start(&driver::locate(None).expect("ChromeDriver")).await.expect("starts");
-        let pool = BrowserPool::new(BrowserConfig {
-            webdriver_url: d.url(),
-            chrome: "/usr/bin/chromium".into(),
-            loopback_only: true,
-        catcher: None,
-        only_hosts: vec![],
-        profile: None,
-        page_load: sfmc_oauth_conformance::timeouts::Timeouts::default().page_load,
-        });
+        let (mut d, pool) = common::page_browsers().await;
         let b = pool.acquire().await.expect("a browser");
         b.open(&format!("file://{}", html.display())).await.expect("opens");
         let counts = b

@@ -185,31 +185,22 @@ fn comparable(exit_code: u8) -> bool {
 }
 
 /// The newest run kept under `root/runs` for the same target and dialect, with its folder name.
+/// Run folders are named by their UTC start time, so the newest comes first in reverse name
+/// order, and only the runs newer than the match are read.
 pub fn previous(root: &Path, report: &RunReport) -> Option<(Kept, String)> {
-    let mut best: Option<(Kept, String)> = None;
-    for entry in std::fs::read_dir(root.join("runs")).ok()?.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
-            continue;
-        }
-        let Ok(text) = std::fs::read_to_string(entry.path().join(FILE)) else {
-            continue;
-        };
-        let Ok(kept) = serde_json::from_str::<Kept>(&text) else {
-            continue;
-        };
-        if kept.target_name != report.target_name
-            || kept.dialect != report.dialect
-            || !comparable(kept.exit_code)
-        {
-            continue;
-        }
-        let newer = best
-            .as_ref()
-            .is_none_or(|(b, bn)| (&kept.started, &name) > (&b.started, bn));
-        if newer {
-            best = Some((kept, name));
-        }
-    }
-    best
+    let mut names: Vec<String> = std::fs::read_dir(root.join("runs"))
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort_unstable_by(|a, b| b.cmp(a));
+    names.into_iter().find_map(|name| {
+        let text = std::fs::read_to_string(root.join("runs").join(&name).join(FILE)).ok()?;
+        let kept = serde_json::from_str::<Kept>(&text).ok()?;
+        (kept.target_name == report.target_name
+            && kept.dialect == report.dialect
+            && comparable(kept.exit_code))
+        .then_some((kept, name))
+    })
 }

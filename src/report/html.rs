@@ -8,7 +8,7 @@
 use super::advice::{advice, area_of, AREAS};
 use super::history::Change;
 use super::text::{anchor, document_of};
-use super::{is_judged, status_of, status_of_skipped, RunReport};
+use super::{is_judged, status_of, status_of_result, status_of_skipped, RunReport, NOT_JUDGED};
 use crate::outcome::{ScenarioResult, Screenshot, ShotKind, Skipped, Verdict};
 use base64::Engine as _;
 use std::collections::BTreeMap;
@@ -191,41 +191,40 @@ pub fn html(report: &RunReport) -> String {
         esc(&report.tool_version)
     );
     changes(&mut out, report);
-    let _ = writeln!(
-        out,
-        r#"<section id="failures" aria-labelledby="h-failures"><h2 id="h-failures">Failures ({})</h2>"#,
-        failures.len()
-    );
-    if failures.is_empty() {
-        out.push_str("<p>No check failed.</p>");
-    }
-    for r in &failures {
-        issue(&mut out, report, r);
-    }
-    out.push_str("</section>\n");
-    if !errors.is_empty() {
-        let _ = writeln!(
+    let sections: [(&str, &str, &[&ScenarioResult], &str); 3] = [
+        ("failures", "Failures", &failures, "<p>No check failed.</p>"),
+        (
+            "errors",
+            "Could not be judged",
+            &errors,
+            "<p>The environment or the tool failed in these scenarios: they say nothing about the target.</p>",
+        ),
+        (
+            "concerns",
+            "Warnings and findings",
+            &concerns,
+            "<p>No SHOULD check was missed and no probe found a weakness.</p>",
+        ),
+    ];
+    for (id, title, items, note) in sections {
+        // "Could not be judged" shows only when something was not.
+        if id == "errors" && items.is_empty() {
+            continue;
+        }
+        let _ = write!(
             out,
-            r#"<section id="errors" aria-labelledby="h-errors"><h2 id="h-errors">Could not be judged ({})</h2><p>The environment or the tool failed in these scenarios: they say nothing about the target.</p>"#,
-            errors.len()
+            r#"<section id="{id}" aria-labelledby="h-{id}"><h2 id="h-{id}">{title} ({})</h2>"#,
+            items.len()
         );
-        for r in &errors {
+        if items.is_empty() || id == "errors" {
+            out.push_str(note);
+        }
+        out.push('\n');
+        for r in items {
             issue(&mut out, report, r);
         }
         out.push_str("</section>\n");
     }
-    let _ = writeln!(
-        out,
-        r#"<section id="concerns" aria-labelledby="h-concerns"><h2 id="h-concerns">Warnings and findings ({})</h2>"#,
-        concerns.len()
-    );
-    if concerns.is_empty() {
-        out.push_str("<p>No SHOULD check was missed and no probe found a weakness.</p>");
-    }
-    for r in &concerns {
-        issue(&mut out, report, r);
-    }
-    out.push_str("</section>\n");
     grid(&mut out, report);
     all_scenarios(&mut out, report);
     pages(&mut out, report);
@@ -414,11 +413,7 @@ fn requirement(r: &ScenarioResult) -> String {
 /// One failure, warning or finding: heading, requirement, expected against actual, what it
 /// means, the steps with the failing one marked, the screenshot at that step, the exchange.
 fn issue(out: &mut String, report: &RunReport, r: &ScenarioResult) {
-    let (word, class, sym) = if is_judged(r) {
-        status_of(r.verdict)
-    } else {
-        ("could not be judged", "error", "!")
-    };
+    let (word, class, sym) = status_of_result(r);
     let _ = write!(
         out,
         r##"<article class="issue {class}" id="i-{a}" data-check="{id}"><h3><span class="badge {class}">{sym} {word}</span> {id} · {level} · {name}</h3>
@@ -568,7 +563,7 @@ fn grid(out: &mut String, report: &RunReport) {
         status_of(Verdict::Finding),
         status_of(Verdict::Warning),
         status_of(Verdict::Failed),
-        ("could not be judged", "error", "!"),
+        NOT_JUDGED,
         ("not applicable", "na", "–"),
         ("not run", "notrun", "⏸"),
     ] {
@@ -631,11 +626,7 @@ fn grid(out: &mut String, report: &RunReport) {
                 esc(row.level),
             );
             for r in &row.results {
-                let (w, c, sym) = if is_judged(r) {
-                    status_of(r.verdict)
-                } else {
-                    ("could not be judged", "error", "!")
-                };
+                let (w, c, sym) = status_of_result(r);
                 let _ = write!(
                     out,
                     r##"<a class="cell {c}" href="#{}" title="{}: {w}"><span aria-hidden="true">{sym}</span><span class="vh">{}: {w}</span></a>"##,
@@ -683,11 +674,7 @@ fn all_scenarios(out: &mut String, report: &RunReport) {
     );
     let mut statuses: BTreeMap<(u8, &str), usize> = BTreeMap::new();
     for r in &report.results {
-        let (w, _, _) = if is_judged(r) {
-            status_of(r.verdict)
-        } else {
-            ("could not be judged", "error", "!")
-        };
+        let (w, _, _) = status_of_result(r);
         *statuses.entry((order_of(w), w)).or_default() += 1;
     }
     for s in &report.skipped {
@@ -742,11 +729,7 @@ fn all_scenarios(out: &mut String, report: &RunReport) {
     let mut ordered: Vec<&ScenarioResult> = report.results.iter().collect();
     ordered.sort_by_key(|r| std::cmp::Reverse(r.verdict));
     for r in ordered {
-        let (w, class, sym) = if is_judged(r) {
-            status_of(r.verdict)
-        } else {
-            ("could not be judged", "error", "!")
-        };
+        let (w, class, sym) = status_of_result(r);
         let tags: Vec<&str> = r.tags.iter().map(|t| t.trim_start_matches('@')).collect();
         let _ = write!(
             out,

@@ -263,6 +263,19 @@ pub fn status_of(v: Verdict) -> (&'static str, &'static str, &'static str) {
     }
 }
 
+/// The word, class and symbol of a scenario's result: its verdict's, or "could not be judged"
+/// when the environment or the tool ended it.
+pub fn status_of_result(r: &ScenarioResult) -> (&'static str, &'static str, &'static str) {
+    if is_judged(r) {
+        status_of(r.verdict)
+    } else {
+        NOT_JUDGED
+    }
+}
+
+/// How the reports show a scenario the environment or the tool ended.
+pub const NOT_JUDGED: (&str, &str, &str) = ("could not be judged", "error", "!");
+
 /// The word, class and symbol of a scenario that was not run: not applicable, or gated.
 pub fn status_of_skipped(s: &Skipped) -> (&'static str, &'static str, &'static str) {
     if s.gated {

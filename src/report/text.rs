@@ -427,31 +427,29 @@ pub fn compliance_md(report: &RunReport) -> String {
         report.exit_code
     );
     // The grid.
-    let mut checks: BTreeMap<&str, (&str, &str, String, Vec<&str>)> = BTreeMap::new();
-    for r in &report.results {
-        let e = checks.entry(r.check.id.as_str()).or_insert_with(|| {
+    /// A check's row: level, requirement, a symbol per scenario, not-applicable reasons.
+    type GridRow<'a> = (&'static str, &'a str, String, Vec<&'a str>);
+    fn row<'a, 'm>(
+        checks: &'m mut BTreeMap<&'a str, GridRow<'a>>,
+        check: &'a crate::outcome::Check,
+    ) -> &'m mut GridRow<'a> {
+        checks.entry(check.id.as_str()).or_insert_with(|| {
             (
-                r.check.level_text(),
-                r.check.requirement.as_str(),
+                check.level_text(),
+                check.requirement.as_str(),
                 String::new(),
                 Vec::new(),
             )
-        });
-        e.2.push_str(if super::is_judged(r) {
-            super::status_of(r.verdict).2
-        } else {
-            "!"
-        });
+        })
+    }
+    let mut checks: BTreeMap<&str, GridRow> = BTreeMap::new();
+    for r in &report.results {
+        row(&mut checks, &r.check)
+            .2
+            .push_str(super::status_of_result(r).2);
     }
     for s in &report.skipped {
-        let e = checks.entry(s.check.id.as_str()).or_insert_with(|| {
-            (
-                s.check.level_text(),
-                s.check.requirement.as_str(),
-                String::new(),
-                Vec::new(),
-            )
-        });
+        let e = row(&mut checks, &s.check);
         e.2.push_str(super::status_of_skipped(s).2);
         if !e.3.contains(&s.reason.as_str()) {
             e.3.push(s.reason.as_str());

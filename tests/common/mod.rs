@@ -236,3 +236,24 @@ pub async fn mock_stats(base: &str) -> serde_json::Value {
         .await
         .expect("JSON")
 }
+
+/// ChromeDriver and a loopback-only browser pool, for opening report pages (`file://`).
+pub async fn page_browsers() -> (
+    sfmc_oauth_conformance::browser::ChromeDriver,
+    sfmc_oauth_conformance::browser::BrowserPool,
+) {
+    use sfmc_oauth_conformance::browser::{driver, BrowserConfig, BrowserPool, ChromeDriver};
+    let d = ChromeDriver::start(&driver::locate(None).expect("ChromeDriver"))
+        .await
+        .expect("ChromeDriver starts");
+    let pool = BrowserPool::new(BrowserConfig {
+        webdriver_url: d.url(),
+        chrome: "/usr/bin/chromium".into(),
+        loopback_only: true,
+        catcher: None,
+        only_hosts: vec![],
+        profile: None,
+        page_load: sfmc_oauth_conformance::timeouts::Timeouts::default().page_load,
+    });
+    (d, pool)
+}
