@@ -385,14 +385,16 @@ fn a_chromium_killed_mid_run_fails_its_scenario_as_the_environment_and_the_run_g
     )
     .spawn()
     .expect("start sfmc-conformance");
-    // Once browsers have served for 4 s, kill one browser's main process (not a renderer: no
-    // `--type=`), as the OOM killer would.
+    // Once browsers have served for 4 s, kill one browser's main process (not a renderer or
+    // another helper: no `--type=`; not the crash handler, whose command line also names
+    // chromium and the profile folder, and whose death changes nothing), as the OOM killer
+    // would.
     let needle = tmp.path().display().to_string();
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let browser_of = || {
         common::live_processes_mentioning(&needle)
             .into_iter()
-            .find(|p| p.contains("chromium") && !p.contains("--type="))
+            .find(|p| p.contains("chromium") && !p.contains("--type=") && !p.contains("crashpad"))
     };
     while browser_of().is_none() {
         assert!(
