@@ -154,6 +154,10 @@ impl Pacer {
     }
 }
 
+/// How long an idle connection to the target is kept for reuse: shorter than the idle timeouts
+/// servers close connections at.
+const POOL_IDLE: Duration = Duration::from_secs(4);
+
 impl TokenClient {
     /// A client with bounded timeouts that never follows redirects. `loopback_only` turns off
     /// proxies, for the embedded simulator.
@@ -162,6 +166,12 @@ impl TokenClient {
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
+            // A kept-alive connection idle for longer may have been closed by the server (the
+            // simulator after 30 s, Apache after 5 s): sent on it, a token request after a
+            // real-time wait failed as "connection closed before message completed", an
+            // environment failure about our set-up. Such a request cannot be sent again
+            // (a refresh token is spent once), so the connection is never reused that late.
+            .pool_idle_timeout(POOL_IDLE)
             .user_agent(concat!(
                 "sfmc-oauth-conformance/",
                 env!("CARGO_PKG_VERSION")
