@@ -6,7 +6,11 @@
 //!   authorization with the browser's login session (SSO), a token exchange and a refresh: the
 //!   steps of `benches/features/phases.feature`, timed by cucumber, five samples per run;
 //! - one scenario of each kind (the catalogue's areas), writing the reports, and the whole suite:
-//!   `sfmc-conformance run` on the catalogue.
+//!   `sfmc-conformance run` on the catalogue;
+//! - the floor under them: a navigation to a static loopback page, one through a 302, and one
+//!   WebDriver round trip;
+//! - a profile: one more run of the catalogue with every browser command timed, by kind, and the
+//!   share of the wall time its navigations alone take.
 //!
 //! Against the embedded simulator by default; `SFMC_BENCH_TARGET=targets/x.toml` takes the same
 //! figures against a target file (its secrets from the environment, as for `run`).
@@ -47,7 +51,7 @@ fn main() {
     }
     let tmp = tempfile::tempdir().expect("a temporary folder");
     let run = |features: &Path, name: String| {
-        run_suite(&root, features, tmp.path(), target.as_deref(), &name)
+        run_suite(&root, features, tmp.path(), target.as_deref(), &name, false)
     };
     if wants("flow") {
         for i in 0..runs {
@@ -89,6 +93,59 @@ fn main() {
         }
     }
     table.print();
+    if wants("profile") {
+        // One more run of the catalogue, each browser command timed (`SFMC_TRACE_BROWSER`): where
+        // its time goes, and the floor the navigations alone set.
+        let out = run_suite(
+            &root,
+            &root.join("features"),
+            tmp.path(),
+            target.as_deref(),
+            "profile",
+            true,
+        );
+        profile(&out);
+    }
+}
+
+/// Prints the browser commands of a traced run by kind (count, total, median), and the floor
+/// its navigations set on the wall time with two browsers.
+fn profile(out: &SuiteRun) {
+    let mut by_cmd: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
+    for (cmd, d) in &out.trace {
+        by_cmd.entry(cmd.as_str()).or_default().push(*d);
+    }
+    println!();
+    println!(
+        "one traced run of the catalogue: {:.1} s wall time; its browser commands:",
+        out.wall.as_secs_f64()
+    );
+    println!(
+        "{:<40} {:>6} {:>10} {:>10}",
+        "command", "n", "total s", "median ms"
+    );
+    let mut rows: Vec<_> = by_cmd.into_iter().collect();
+    rows.sort_by_key(|(_, v)| std::cmp::Reverse(v.iter().sum::<Duration>()));
+    for (cmd, mut v) in rows {
+        v.sort();
+        println!(
+            "{cmd:<40} {:>6} {:>10.2} {:>10.1}",
+            v.len(),
+            v.iter().sum::<Duration>().as_secs_f64(),
+            v[v.len() / 2].as_secs_f64() * 1000.0
+        );
+    }
+    let navigations: Duration = out
+        .trace
+        .iter()
+        .filter(|(c, _)| c == "navigate")
+        .map(|(_, d)| *d)
+        .sum();
+    println!(
+        "floor: the navigations alone, over 2 browsers: {:.1} s of the {:.1} s",
+        navigations.as_secs_f64() / 2.0,
+        out.wall.as_secs_f64()
+    );
 }
 
 /// Starting ChromeDriver, then a browser session on it.
@@ -114,10 +171,79 @@ async fn browser_start(runs: usize, table: &mut Table) {
         let t0 = Instant::now();
         let browser = pool.acquire().await.expect("a browser session starts");
         table.add("start a browser session", t0.elapsed());
+        // The floor under every flow: ChromeDriver's navigation to a page that costs nothing to
+        // serve, through one redirect (an authorization with a login session is exactly that),
+        // and one round trip (reading the URL). Ten of each per run, after one to warm up.
+        let page = static_pages().await;
+        browser.open(&page).await.expect("the static page opens");
+        for _ in 0..10 {
+            let t0 = Instant::now();
+            browser.open(&page).await.expect("the static page opens");
+            table.add("floor: navigate to a static loopback page", t0.elapsed());
+            let t0 = Instant::now();
+            browser
+                .open(&format!("{page}redirect"))
+                .await
+                .expect("the redirect opens");
+            table.add("floor: navigate through one 302 to it", t0.elapsed());
+            let t0 = Instant::now();
+            let here = browser.current_url().await.expect("the URL reads");
+            table.add(
+                "floor: one WebDriver round trip (read the URL)",
+                t0.elapsed(),
+            );
+            assert!(here.ends_with("/page"), "the redirect ended at {here}");
+        }
         browser.close().await;
         pool.close_all().await;
         chromedriver.stop().await;
     }
+}
+
+/// A loopback server of two fixed answers: `/redirect` is a 302 to `/page`, anything else a
+/// small HTML page. Its base URL, ending in `/`.
+async fn static_pages() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let base = format!("http://{}/", listener.local_addr().expect("its address"));
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let mut got = Vec::new();
+                loop {
+                    let Ok(n) = socket.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    if !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                        continue;
+                    }
+                    let head = String::from_utf8_lossy(&got);
+                    let answer = if head.starts_with("GET /redirect ") {
+                        "HTTP/1.1 302 Found\r\nLocation: /page\r\nContent-Length: 0\r\n\r\n"
+                            .to_owned()
+                    } else {
+                        let body = "<!doctype html><title>page</title><p>page</p>";
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        )
+                    };
+                    got.clear();
+                    if socket.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    base
 }
 
 struct SuiteRun {
@@ -125,6 +251,8 @@ struct SuiteRun {
     /// From cucumber's summary to the line naming the written reports.
     reports: Duration,
     cucumber: Value,
+    /// With `trace`: every browser command and how long it took.
+    trace: Vec<(String, Duration)>,
 }
 
 /// `sfmc-conformance run` on `features`, its reports in `tmp/<name>`.
@@ -134,6 +262,7 @@ fn run_suite(
     tmp: &Path,
     target: Option<&str>,
     name: &str,
+    trace: bool,
 ) -> SuiteRun {
     let reports = tmp.join(name);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sfmc-conformance"));
@@ -147,12 +276,30 @@ fn run_suite(
         .arg(tmp.join("snapshots"))
         .args(["--color", "never"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(if trace { Stdio::piped() } else { Stdio::null() });
+    if trace {
+        cmd.env("SFMC_TRACE_BROWSER", "1");
+    }
     if let Some(t) = target {
         cmd.arg("--target").arg(t);
     }
     let t0 = Instant::now();
     let mut child = cmd.spawn().expect("sfmc-conformance starts");
+    // `browser: {command} took {ms} ms`, one line per command.
+    let traced = child.stderr.take().map(|err| {
+        std::thread::spawn(move || {
+            BufReader::new(err)
+                .lines()
+                .map_while(Result::ok)
+                .filter_map(|l| {
+                    let rest = l.strip_prefix("browser: ")?;
+                    let (cmd, ms) = rest.rsplit_once(" took ")?;
+                    let ms: u64 = ms.strip_suffix(" ms")?.parse().ok()?;
+                    Some((cmd.to_owned(), Duration::from_millis(ms)))
+                })
+                .collect::<Vec<_>>()
+        })
+    });
     let mut summary = None;
     let mut written = None;
     for line in BufReader::new(child.stdout.take().expect("stdout")).lines() {
@@ -176,6 +323,9 @@ fn run_suite(
         wall,
         reports: written.unwrap_or(wall) - summary.unwrap_or(wall),
         cucumber: serde_json::from_slice(&json).expect("cucumber.json parses"),
+        trace: traced
+            .map(|t| t.join().expect("the trace reader ends"))
+            .unwrap_or_default(),
     }
 }
 

@@ -82,9 +82,12 @@ impl SharedBrowsers {
     }
 
     /// The whole suite against the conformant simulator, one scenario at a time, so that each
-    /// scenario's result names exactly the faults it consulted (see [`Coverage`]).
-    pub async fn run_conformant(&self) -> Tally {
-        self.run_watched(&[]).await
+    /// scenario's result names exactly the faults and variations it consulted (see
+    /// [`Coverage`]). Run once per test binary: the first test to ask runs it on its browsers,
+    /// and a test that asks meanwhile waits for that run.
+    pub async fn conformant(&self) -> &'static Tally {
+        static CONFORMANT: tokio::sync::OnceCell<Tally> = tokio::sync::OnceCell::const_new();
+        CONFORMANT.get_or_init(|| self.run_watched(&[])).await
     }
 
     /// The whole suite against a simulator with `variations`, one scenario at a time, so that
@@ -156,6 +159,17 @@ impl SharedBrowsers {
     pub async fn stop(mut self) {
         self.pool.close_all().await;
         self.chromedriver.stop().await;
+    }
+}
+
+/// The rows the variable `var` selects (`a,b`), or `None` for every row. When only `other`, the
+/// variable of the other matrix in the same binary, is set, someone is working on that matrix:
+/// this one selects no row.
+pub fn selected_rows(var: &str, other: &str) -> Option<Vec<String>> {
+    match std::env::var(var) {
+        Ok(v) => Some(v.split(',').map(str::to_owned).collect()),
+        Err(_) if std::env::var_os(other).is_some() => Some(Vec::new()),
+        Err(_) => None,
     }
 }
 

@@ -8,16 +8,15 @@
 //! (see `common::matrix::Coverage`): a scenario that never reached a fault's branch cannot
 //! trip with it on.
 //!
-//! `SFMC_MATRIX_FAULTS=a,b` runs only those rows (for working on a fault); CI runs them all.
+//! `SFMC_MATRIX_FAULTS=a,b` runs only those rows (for working on a fault; the tolerance rows are
+//! then left out unless `SFMC_TOLERANCE` is set too); CI runs them all.
 //! `SFMC_MATRIX_FULL=1` runs every row on the whole suite, as the matrix was first established.
 
-mod common;
-
-use common::matrix::{environment, Coverage, SharedBrowsers};
+use crate::common;
+use common::matrix::{environment, selected_rows, Coverage, SharedBrowsers};
 use sfmc_oauth_conformance::runner::features;
 use sfmc_oauth_conformance::simulator::Fault;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 /// fault → the checks it trips. Read a row as: with this fault on, these checks fail.
 #[rustfmt::skip]
@@ -103,10 +102,6 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("token-in-query-accepted", &["BP-07"]),
 ];
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn row(name: &str) -> Option<&'static [&'static str]> {
     MATRIX.iter().find(|(f, _)| *f == name).map(|(_, c)| *c)
 }
@@ -132,7 +127,7 @@ fn the_matrix_has_a_row_for_every_fault_and_every_check_is_tripped() {
         missing_rows.is_empty(),
         "faults without a row: {missing_rows:?}"
     );
-    let parsed = features::load(&root().join("features")).expect("features parse");
+    let parsed = features::load(&common::root().join("features")).expect("features parse");
     let runnable: BTreeSet<String> = features::checks(&parsed)
         .into_iter()
         .filter(|c| common::simulator_runs(&c.tags))
@@ -148,9 +143,11 @@ fn the_matrix_has_a_row_for_every_fault_and_every_check_is_tripped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_fault_trips_exactly_its_checks() {
-    let only: Option<Vec<String>> = std::env::var("SFMC_MATRIX_FAULTS")
-        .ok()
-        .map(|v| v.split(',').map(str::to_owned).collect());
+    let only = selected_rows("SFMC_MATRIX_FAULTS", "SFMC_TOLERANCE");
+    if only.as_ref().is_some_and(Vec::is_empty) {
+        eprintln!("no fault row selected: SFMC_TOLERANCE is set, SFMC_MATRIX_FAULTS is not");
+        return;
+    }
     let full = std::env::var_os("SFMC_MATRIX_FULL").is_some();
     let browsers = SharedBrowsers::start().await;
     let mut wrong = Vec::new();
@@ -158,8 +155,8 @@ async fn each_fault_trips_exactly_its_checks() {
     // The conformant row, always run: it must be clean, and it says which scenarios consult
     // which fault.
     let started = std::time::Instant::now();
-    let conformant = browsers.run_conformant().await;
-    let coverage = Coverage::of(&conformant);
+    let conformant = browsers.conformant().await;
+    let coverage = Coverage::of(conformant);
     let clean = conformant.tripped_checks();
     eprintln!(
         "    (\"none\", &[{}]), // {:.1} s, {} scenarios",
@@ -171,10 +168,10 @@ async fn each_fault_trips_exactly_its_checks() {
         started.elapsed().as_secs_f64(),
         conformant.results.len()
     );
-    if !clean.is_empty() || !environment(&conformant).is_empty() {
+    if !clean.is_empty() || !environment(conformant).is_empty() {
         wrong.push(format!(
             "none: expected nothing, got {clean:?}; environment failures: {:?}",
-            environment(&conformant)
+            environment(conformant)
         ));
     }
     for f in Fault::ALL {
