@@ -50,39 +50,56 @@ fn main() {
         rt.block_on(browser_start(runs, &mut table));
     }
     let tmp = tempfile::tempdir().expect("a temporary folder");
-    let run = |features: &Path, name: String| {
-        run_suite(&root, features, tmp.path(), target.as_deref(), &name, false)
+    let run = |features: &Path, name: String, concurrency: Option<u32>| {
+        run_suite(
+            &root,
+            features,
+            tmp.path(),
+            target.as_deref(),
+            &name,
+            concurrency,
+            false,
+        )
     };
     if wants("flow") {
+        // Each flow's latency with its browser alone (`--concurrency 1`), and beside a second
+        // browser doing the same (the default of 2, as in a suite run): on two cores the two
+        // browsers compete for the CPU.
         for i in 0..runs {
-            let out = run(&root.join("benches/features"), format!("flows-{i}"));
-            for (kind, step, phase) in [
-                (
-                    "A login through",
-                    "the user signs in through the browser",
-                    "flow: login through the browser",
-                ),
-                (
-                    "An authorization with",
-                    "the user has authorized the app in the browser",
-                    "flow: authorization with the login session (SSO)",
-                ),
-                (
-                    "An authorization with",
-                    "the app redeems the code at the token endpoint",
-                    "flow: token exchange",
-                ),
-                ("A refresh", "the app refreshes its tokens", "flow: refresh"),
-            ] {
-                for d in step_durations(&out.cucumber, kind, step) {
-                    table.add(phase, d);
+            for (concurrency, beside) in [(1, "alone"), (2, "beside another")] {
+                let out = run(
+                    &root.join("benches/features"),
+                    format!("flows-{i}-{concurrency}"),
+                    Some(concurrency),
+                );
+                for (kind, step, phase) in [
+                    (
+                        "A login through",
+                        "the user signs in through the browser",
+                        "flow: login through the browser",
+                    ),
+                    (
+                        "An authorization with",
+                        "the user has authorized the app in the browser",
+                        "flow: authorization with the login session (SSO)",
+                    ),
+                    (
+                        "An authorization with",
+                        "the app redeems the code at the token endpoint",
+                        "flow: token exchange",
+                    ),
+                    ("A refresh", "the app refreshes its tokens", "flow: refresh"),
+                ] {
+                    for d in step_durations(&out.cucumber, kind, step) {
+                        table.add(&format!("{phase}, {beside}"), d);
+                    }
                 }
             }
         }
     }
     if wants("suite") || wants("scenario") || wants("reports") {
         for i in 0..runs {
-            let out = run(&root.join("features"), format!("suite-{i}"));
+            let out = run(&root.join("features"), format!("suite-{i}"), None);
             table.add("suite: whole catalogue (wall time)", out.wall);
             table.add("suite: writing the reports", out.reports);
             for (area, durations) in scenario_durations(&out.cucumber) {
@@ -102,6 +119,7 @@ fn main() {
             tmp.path(),
             target.as_deref(),
             "profile",
+            None,
             true,
         );
         profile(&out);
@@ -262,6 +280,7 @@ fn run_suite(
     tmp: &Path,
     target: Option<&str>,
     name: &str,
+    concurrency: Option<u32>,
     trace: bool,
 ) -> SuiteRun {
     let reports = tmp.join(name);
@@ -282,6 +301,9 @@ fn run_suite(
     }
     if let Some(t) = target {
         cmd.arg("--target").arg(t);
+    }
+    if let Some(n) = concurrency {
+        cmd.arg("--concurrency").arg(n.to_string());
     }
     let t0 = Instant::now();
     let mut child = cmd.spawn().expect("sfmc-conformance starts");
@@ -386,7 +408,7 @@ impl Table {
 
     fn print(&self) {
         println!(
-            "{:<52} {:>6} {:>10} {:>10} {:>10}",
+            "{:<66} {:>6} {:>10} {:>10} {:>10}",
             "phase", "n", "min ms", "median ms", "max ms"
         );
         for (phase, v) in &self.0 {
@@ -394,7 +416,7 @@ impl Table {
             v.sort();
             let ms = |d: Duration| d.as_secs_f64() * 1000.0;
             println!(
-                "{phase:<52} {:>6} {:>10.1} {:>10.1} {:>10.1}",
+                "{phase:<66} {:>6} {:>10.1} {:>10.1} {:>10.1}",
                 v.len(),
                 ms(v[0]),
                 ms(v[v.len() / 2]),
