@@ -634,11 +634,12 @@ impl Started {
 }
 
 impl Started {
-    /// Runs the plan: in one pass, or, against a live target with several `@slow` scenarios,
-    /// those first, all at once (their real-time waits overlap), then the others.
+    /// Runs the plan: in one pass, or, against a live target with several scenarios that wait
+    /// in real time (`@slow`, `@waits`), those first, all at once (their waits overlap instead
+    /// of adding up), then the others.
     async fn run_passes(&self) -> Vec<ScenarioRecord> {
         use runner::features::Pass;
-        if self.ctx.target.controls().is_some() || self.plan.slow < 2 {
+        if self.ctx.target.controls().is_some() || self.plan.waiting < 2 {
             return runner::run(self.ctx.clone(), &self.options).await;
         }
         let json = self.options.cucumber_json.clone();
@@ -648,19 +649,19 @@ impl Started {
         // One browser at a time can use a persistent profile.
         let persistent = self.ctx.persistent_profile();
         let slow = RunOptions {
-            pass: Pass::SlowTogether,
+            pass: Pass::WaitingTogether,
             concurrency: if persistent {
                 1
             } else {
-                self.plan.slow.min(MAX_SLOW_AT_ONCE)
+                self.plan.waiting.min(MAX_WAITING_AT_ONCE)
             },
             cucumber_json: slow_json.clone(),
             ..self.options.clone()
         };
         if !self.quiet {
             crate::say!(
-                "--slow: {} scenarios wait in real time, {} at once; the others run after them",
-                self.plan.slow,
+                "{} scenarios wait in real time, {} at once; the others run after them",
+                self.plan.waiting,
                 slow.concurrency
             );
         }
@@ -668,7 +669,7 @@ impl Started {
         // Held by the context, not here: a Ctrl-C during the second pass keeps them.
         runner::put_back(&self.ctx, slow_records);
         let rest = RunOptions {
-            pass: Pass::NotSlow,
+            pass: Pass::NotWaiting,
             ..self.options.clone()
         };
         let records = runner::run(self.ctx.clone(), &rest).await;
@@ -679,8 +680,8 @@ impl Started {
     }
 }
 
-/// At most this many `@slow` scenarios wait at once (each may hold a browser).
-const MAX_SLOW_AT_ONCE: usize = 8;
+/// At most this many scenarios wait in real time at once (each may hold a browser).
+const MAX_WAITING_AT_ONCE: usize = 8;
 
 /// Puts the features of cucumber's JSON report at `first` before those at `into`, into `into`.
 fn merge_cucumber_json(first: &Path, into: &Path) {

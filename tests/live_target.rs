@@ -248,9 +248,8 @@ fn slow_checks_against_a_live_target_wait_together_and_show_the_time_left() {
         r.stdout
     );
     assert!(
-        r.stdout.contains(
-            "--slow: 2 scenarios wait in real time, 2 at once; the others run after them"
-        ),
+        r.stdout
+            .contains("2 scenarios wait in real time, 2 at once; the others run after them"),
         "{}",
         r.stdout
     );

@@ -44,7 +44,7 @@ Feature: Refreshing the access token
     When the app refreshes with the refresh token it has already used
     Then the newest access token is refused by the REST API
 
-  @RF-04 @req:S-17 @PROBE @web @serial
+  @RF-04 @req:S-17 @PROBE @web @serial @waits
   Scenario Outline: The grace window of a spent refresh token, at <secs> seconds
     Given the app has refreshed its tokens
     When the app refreshes with the refresh token it has already used after <secs> seconds

@@ -23,7 +23,7 @@ Feature: Exchanging the code at /v2/token
     Then the token endpoint answers 200
     And the token response has an access token
 
-  @TK-02 @req:S-09 @MUST @web @serial
+  @TK-02 @req:S-09 @MUST @web @serial @waits
   Scenario Outline: A code redeemed a second time after <secs> seconds is refused
     Given the web app
     And the user has authorized the app in the browser, with the refresh scope, and the app has redeemed the code

@@ -30,23 +30,29 @@ pub enum Pass {
     /// Every selected scenario, `@serial` ones alone.
     #[default]
     All,
-    /// Only `@slow` scenarios, all at once: against a live target each waits in real time, and
-    /// their waits overlap instead of adding up.
-    SlowTogether,
-    /// Every selected scenario but the `@slow` ones.
-    NotSlow,
+    /// Only the scenarios that wait in real time against a live target ([`waits_in_real_time`]),
+    /// all at once: their waits overlap instead of adding up.
+    WaitingTogether,
+    /// Every selected scenario but those.
+    NotWaiting,
 }
 
 impl Pass {
     /// Whether a scenario with `tags` belongs to this pass.
     pub fn takes(self, tags: &[String]) -> bool {
-        let slow = tags.iter().any(|t| t == "slow");
         match self {
             Self::All => true,
-            Self::SlowTogether => slow,
-            Self::NotSlow => !slow,
+            Self::WaitingTogether => waits_in_real_time(tags),
+            Self::NotWaiting => !waits_in_real_time(tags),
         }
     }
+}
+
+/// Whether a scenario with `tags` waits in real time against a live target: `@slow` (minutes,
+/// run only with `--slow`) or `@waits` (under a minute: a code or a refresh token tried again
+/// after 30 s). Against the simulator they move its clock instead.
+pub fn waits_in_real_time(tags: &[String]) -> bool {
+    tags.iter().any(|t| t == "slow" || t == "waits")
 }
 
 /// What a run will do.
@@ -60,8 +66,9 @@ pub struct Plan {
     pub runs: Vec<(crate::outcome::Check, Location)>,
     /// Whether a selected scenario is tagged `@browser`.
     pub needs_browser: bool,
-    /// How many selected scenarios are tagged `@slow`.
-    pub slow: usize,
+    /// How many selected scenarios wait in real time against a live target
+    /// ([`waits_in_real_time`]).
+    pub waiting: usize,
     /// Scenarios the user selected but the target cannot run, with why.
     pub unsupported: Vec<Skipped>,
     pub files: usize,
@@ -281,7 +288,7 @@ pub fn plan(
         selected: 0,
         runs: Vec::new(),
         needs_browser: false,
-        slow: 0,
+        waiting: 0,
         unsupported: Vec::new(),
         files: features.len(),
     };
@@ -301,7 +308,7 @@ pub fn plan(
                 p.runs
                     .push((crate::outcome::Check::from_tags(&s.tags), s.location));
                 p.needs_browser |= s.tags.iter().any(|t| t == "browser");
-                p.slow += usize::from(s.tags.iter().any(|t| t == "slow"));
+                p.waiting += usize::from(waits_in_real_time(&s.tags));
             }
             Some(reason) => p.unsupported.push(Skipped {
                 location: s.location,

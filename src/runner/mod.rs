@@ -297,9 +297,9 @@ async fn run_scoped(ctx: Arc<Context>, opts: &RunOptions) {
                 .chain(rule.iter().flat_map(|r| r.tags.iter()))
                 .chain(scenario.tags.iter())
                 .any(|t| t == "serial");
-            // Against a live target the @slow scenarios wait in real time, on nothing shared:
+            // Against a live target the waiting scenarios wait in real time, on nothing shared:
             // they run together (`@serial` guards the simulator's clock, which they do not move).
-            if serial && pass != features::Pass::SlowTogether {
+            if serial && pass != features::Pass::WaitingTogether {
                 cucumber::runner::ScenarioType::Serial
             } else {
                 cucumber::runner::ScenarioType::Concurrent

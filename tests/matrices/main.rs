@@ -6,8 +6,9 @@
 //! fault and variation ([`common::matrix::SharedBrowsers::conformant`]). The two tests run side
 //! by side (cargo runs a binary's tests on as many threads as there are cores), each on its own
 //! ChromeDriver and browsers: while one runs the conformant baseline, the other runs the oauth2
-//! baseline, and their rows then overlap. With `--test-threads=1` they run one after the other
-//! and still run the conformant baseline once.
+//! baseline (one browser each). Their rows then take turns ([`common::matrix::rows_turn`]).
+//! With `--test-threads=1` they run one after the other and still run the conformant baseline
+//! once.
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -13,7 +13,7 @@
 //! `SFMC_MATRIX_FULL=1` runs every row on the whole suite, as the matrix was first established.
 
 use crate::common;
-use common::matrix::{environment, selected_rows, Coverage, SharedBrowsers};
+use common::matrix::{environment, rows_turn, selected_rows, Coverage, SharedBrowsers};
 use sfmc_oauth_conformance::runner::features;
 use sfmc_oauth_conformance::simulator::Fault;
 use std::collections::BTreeSet;
@@ -156,6 +156,7 @@ async fn each_fault_trips_exactly_its_checks() {
     // which fault.
     let started = std::time::Instant::now();
     let conformant = browsers.conformant().await;
+    let _turn = rows_turn().await;
     let coverage = Coverage::of(conformant);
     let clean = conformant.tripped_checks();
     eprintln!(

@@ -18,7 +18,7 @@
 //! `SFMC_MATRIX_FAULTS` is set too); CI runs them all. `SFMC_TOLERANCE_FULL=1` runs
 //! every row on the whole suite.
 
-use crate::common::matrix::{environment, selected_rows, Coverage, SharedBrowsers};
+use crate::common::matrix::{environment, rows_turn, selected_rows, Coverage, SharedBrowsers};
 use sfmc_oauth_conformance::outcome::{Tally, Verdict};
 use sfmc_oauth_conformance::simulator::{Fault, Variation};
 use sfmc_oauth_conformance::target::Dialect;
@@ -100,6 +100,7 @@ async fn no_check_trips_under_any_allowed_variation() {
         started.elapsed().as_secs_f64(),
     ));
     let sfmc = Coverage::of(sfmc);
+    let _turn = rows_turn().await;
     let oauth2 = Coverage::of(&oauth2);
     for v in Variation::ALL.iter().filter(|v| **v != oauth2_base) {
         if only
@@ -146,6 +147,7 @@ async fn no_check_trips_under_any_allowed_variation() {
 /// prefix still fails RU-08 on the trailing `/`, `.` and `%2e`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn any_port_on_loopback_is_observed_and_the_other_variants_still_must_be_refused() {
+    let _turn = rows_turn().await;
     let browsers = SharedBrowsers::start().await;
     let tally = browsers
         .run_tagged(
