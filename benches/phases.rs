@@ -46,7 +46,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("a runtime");
-    if wants("chromedriver") || wants("session") {
+    if wants("chromedriver") || wants("session") || wants("floor") {
         rt.block_on(browser_start(runs, &mut table));
     }
     let tmp = tempfile::tempdir().expect("a temporary folder");
@@ -111,20 +111,23 @@ fn main() {
     }
     table.print();
     if wants("profile") {
-        // One more run of the catalogue, each browser command timed (`SFMC_TRACE_BROWSER`): where
-        // its time goes, and the floor the navigations alone set.
+        // One more run of the catalogue (`--concurrency 2`), each browser command timed
+        // (`SFMC_TRACE_BROWSER`): where its time goes, and the floor the navigations alone set.
         let out = run_suite(
             &root,
             &root.join("features"),
             tmp.path(),
             target.as_deref(),
             "profile",
-            None,
+            Some(PROFILE_BROWSERS),
             true,
         );
         profile(&out);
     }
 }
+
+/// The traced run's `--concurrency`: browsers at once.
+const PROFILE_BROWSERS: u32 = 2;
 
 /// Prints the browser commands of a traced run by kind (count, total, median), and the floor
 /// its navigations set on the wall time with two browsers.
@@ -160,8 +163,8 @@ fn profile(out: &SuiteRun) {
         .map(|(_, d)| *d)
         .sum();
     println!(
-        "floor: the navigations alone, over 2 browsers: {:.1} s of the {:.1} s",
-        navigations.as_secs_f64() / 2.0,
+        "floor: the navigations alone, over {PROFILE_BROWSERS} browsers: {:.1} s of the {:.1} s",
+        navigations.as_secs_f64() / f64::from(PROFILE_BROWSERS),
         out.wall.as_secs_f64()
     );
 }
@@ -198,6 +201,11 @@ async fn browser_start(runs: usize, table: &mut Table) {
             let t0 = Instant::now();
             browser.open(&page).await.expect("the static page opens");
             table.add("floor: navigate to a static loopback page", t0.elapsed());
+            // `open` takes a page the browser could not load as loaded: make sure it was not.
+            assert!(
+                browser.title().await.expect("the title reads") == "page",
+                "the static page did not load"
+            );
             let t0 = Instant::now();
             browser
                 .open(&format!("{page}redirect"))

@@ -344,6 +344,20 @@ impl Prepared {
                     file.requests_per_second,
                     self.config.concurrency.unwrap_or(file.concurrency)
                 ));
+                let persistent = matches!(
+                    &self.config.browsers,
+                    Browsers::Start {
+                        profile: Some(_),
+                        ..
+                    }
+                );
+                if self.plan.waiting >= 2 && !persistent {
+                    lines.push(format!(
+                        "first: the {} scenarios that wait in real time, {} at once",
+                        self.plan.waiting,
+                        self.plan.waiting.min(MAX_WAITING_AT_ONCE)
+                    ));
+                }
                 for app in [&t.web_app, &t.public_app] {
                     let mut req =
                         crate::oauth::AuthorizeRequest::code(&app.client_id, &app.redirect_uri);
@@ -639,33 +653,48 @@ impl Started {
     /// of adding up), then the others.
     async fn run_passes(&self) -> Vec<ScenarioRecord> {
         use runner::features::Pass;
-        if self.ctx.target.controls().is_some() || self.plan.waiting < 2 {
+        // One browser at a time can use a persistent profile: the waits would add up anyway.
+        if self.ctx.target.controls().is_some()
+            || self.plan.waiting < 2
+            || self.ctx.persistent_profile()
+        {
             return runner::run(self.ctx.clone(), &self.options).await;
         }
         let json = self.options.cucumber_json.clone();
         let slow_json = json
             .as_ref()
             .map(|p| p.with_file_name("cucumber-slow.json"));
-        // One browser at a time can use a persistent profile.
-        let persistent = self.ctx.persistent_profile();
         let slow = RunOptions {
             pass: Pass::WaitingTogether,
-            concurrency: if persistent {
-                1
-            } else {
-                self.plan.waiting.min(MAX_WAITING_AT_ONCE)
-            },
+            concurrency: self.plan.waiting.min(MAX_WAITING_AT_ONCE),
             cucumber_json: slow_json.clone(),
             ..self.options.clone()
         };
+        let only_waiting = self.plan.waiting == self.plan.selected;
         if !self.quiet {
             crate::say!(
-                "{} scenarios wait in real time, {} at once; the others run after them",
+                "{} scenarios wait in real time, {} at once{}",
                 self.plan.waiting,
-                slow.concurrency
+                slow.concurrency,
+                if only_waiting {
+                    ""
+                } else {
+                    "; the others run after them"
+                }
             );
         }
         let slow_records = runner::run(self.ctx.clone(), &slow).await;
+        let stop = only_waiting
+            || (self.options.fail_fast
+                && slow_records
+                    .iter()
+                    .any(|r| r.ending != crate::outcome::Ending::Passed));
+        if stop {
+            if let (Some(json), Some(slow_json)) = (json, slow_json) {
+                merge_cucumber_json(&slow_json, &json);
+            }
+            return slow_records;
+        }
         // Held by the context, not here: a Ctrl-C during the second pass keeps them.
         runner::put_back(&self.ctx, slow_records);
         let rest = RunOptions {

@@ -5,8 +5,8 @@
 //! scenario as an environment failure naming the limit; the after hook then closes the
 //! scenario's browser instead of reusing it.
 //!
-//! Real-time waits a scenario asks for (a live target's `@slow` waits) do not count against
-//! either limit: [`Deadlines::extend`] moves both.
+//! Real-time waits a scenario asks for (a live target's `@waits` and `@slow` waits) do not count
+//! against either limit: [`Deadlines::extend`] moves both.
 
 use super::world::OAuthWorld;
 use cucumber::codegen::{LazyRegex, StepConstructor, WorldInventory};

@@ -85,9 +85,18 @@ impl SharedBrowsers {
     /// scenario's result names exactly the faults and variations it consulted (see
     /// [`Coverage`]). Run once per test binary: the first test to ask runs it on its browsers,
     /// and a test that asks meanwhile waits for that run.
-    pub async fn conformant(&self) -> &'static Tally {
-        static CONFORMANT: tokio::sync::OnceCell<Tally> = tokio::sync::OnceCell::const_new();
-        CONFORMANT.get_or_init(|| self.run_watched(&[])).await
+    pub async fn conformant(&self) -> &'static Baseline {
+        static CONFORMANT: tokio::sync::OnceCell<Baseline> = tokio::sync::OnceCell::const_new();
+        CONFORMANT
+            .get_or_init(|| async {
+                let started = std::time::Instant::now();
+                let tally = self.run_watched(&[]).await;
+                Baseline {
+                    tally,
+                    secs: started.elapsed().as_secs_f64(),
+                }
+            })
+            .await
     }
 
     /// The whole suite against a simulator with `variations`, one scenario at a time, so that
@@ -162,24 +171,42 @@ impl SharedBrowsers {
     }
 }
 
+/// The conformant baseline, and how long it took to run.
+pub struct Baseline {
+    pub tally: Tally,
+    pub secs: f64,
+}
+
 /// A matrix's turn to run its rows, held while it runs them. The two matrices of
 /// `tests/matrices` run their baselines side by side (one scenario at a time: one browser each),
 /// but never their rows (two browsers each): four browsers and two test harnesses on two cores
-/// were slower than the same rows one matrix after the other (451 s against 378 s in a debug
+/// were slower than the same rows one matrix after the other (451 s against 386 s in a debug
 /// build).
 pub async fn rows_turn() -> tokio::sync::MutexGuard<'static, ()> {
     static ROWS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     ROWS.lock().await
 }
 
-/// The rows the variable `var` selects (`a,b`), or `None` for every row. When only `other`, the
-/// variable of the other matrix in the same binary, is set, someone is working on that matrix:
-/// this one selects no row.
-pub fn selected_rows(var: &str, other: &str) -> Option<Vec<String>> {
-    match std::env::var(var) {
-        Ok(v) => Some(v.split(',').map(str::to_owned).collect()),
-        Err(_) if std::env::var_os(other).is_some() => Some(Vec::new()),
-        Err(_) => None,
+/// The rows the variable `var` selects (`a,b`), or `None` for every row; a name not in `known`
+/// fails the test. When only `other`, the variable of the other matrix in the same binary, is
+/// set, someone is working on that matrix: this one selects no row. An empty variable is unset.
+pub fn selected_rows(var: &str, other: &str, known: &[&str]) -> Option<Vec<String>> {
+    let set = |v: &str| {
+        std::env::var(v)
+            .ok()
+            .map(|x| x.trim().to_owned())
+            .filter(|x| !x.is_empty())
+    };
+    match set(var) {
+        Some(v) => {
+            let names: Vec<String> = v.split(',').map(|n| n.trim().to_owned()).collect();
+            for n in &names {
+                assert!(known.contains(&n.as_str()), "{var}: no row named `{n}`");
+            }
+            Some(names)
+        }
+        None if set(other).is_some() => Some(Vec::new()),
+        None => None,
     }
 }
 
