@@ -351,11 +351,10 @@ impl Prepared {
                         ..
                     }
                 );
-                if self.plan.waiting >= 2 && !persistent {
+                if let Some(at_once) = waiting_together(&self.plan, persistent) {
                     lines.push(format!(
-                        "first: the {} scenarios that wait in real time, {} at once",
+                        "first: the {} scenarios that wait in real time, {at_once} at once",
                         self.plan.waiting,
-                        self.plan.waiting.min(MAX_WAITING_AT_ONCE)
                     ));
                 }
                 for app in [&t.web_app, &t.public_app] {
@@ -653,20 +652,17 @@ impl Started {
     /// of adding up), then the others.
     async fn run_passes(&self) -> Vec<ScenarioRecord> {
         use runner::features::Pass;
-        // One browser at a time can use a persistent profile: the waits would add up anyway.
-        if self.ctx.target.controls().is_some()
-            || self.plan.waiting < 2
-            || self.ctx.persistent_profile()
-        {
-            return runner::run(self.ctx.clone(), &self.options).await;
-        }
+        let at_once = match waiting_together(&self.plan, self.ctx.persistent_profile()) {
+            Some(n) if self.ctx.target.controls().is_none() => n,
+            _ => return runner::run(self.ctx.clone(), &self.options).await,
+        };
         let json = self.options.cucumber_json.clone();
         let slow_json = json
             .as_ref()
             .map(|p| p.with_file_name("cucumber-slow.json"));
         let slow = RunOptions {
             pass: Pass::WaitingTogether,
-            concurrency: self.plan.waiting.min(MAX_WAITING_AT_ONCE),
+            concurrency: at_once,
             cucumber_json: slow_json.clone(),
             ..self.options.clone()
         };
@@ -711,6 +707,13 @@ impl Started {
 
 /// At most this many scenarios wait in real time at once (each may hold a browser).
 const MAX_WAITING_AT_ONCE: usize = 8;
+
+/// Against a live target, how many of the scenarios that wait in real time run at once in a
+/// first pass of their own, or `None` when the plan runs in one pass: fewer than two wait, or a
+/// persistent profile allows one browser at a time (the waits would add up anyway).
+fn waiting_together(plan: &Plan, persistent_profile: bool) -> Option<usize> {
+    (plan.waiting >= 2 && !persistent_profile).then(|| plan.waiting.min(MAX_WAITING_AT_ONCE))
+}
 
 /// Puts the features of cucumber's JSON report at `first` before those at `into`, into `into`.
 fn merge_cucumber_json(first: &Path, into: &Path) {

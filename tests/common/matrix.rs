@@ -187,26 +187,39 @@ pub async fn rows_turn() -> tokio::sync::MutexGuard<'static, ()> {
     ROWS.lock().await
 }
 
-/// The rows the variable `var` selects (`a,b`), or `None` for every row; a name not in `known`
-/// fails the test. When only `other`, the variable of the other matrix in the same binary, is
-/// set, someone is working on that matrix: this one selects no row. An empty variable is unset.
-pub fn selected_rows(var: &str, other: &str, known: &[&str]) -> Option<Vec<String>> {
-    let set = |v: &str| {
-        std::env::var(v)
-            .ok()
-            .map(|x| x.trim().to_owned())
-            .filter(|x| !x.is_empty())
-    };
-    match set(var) {
-        Some(v) => {
-            let names: Vec<String> = v.split(',').map(|n| n.trim().to_owned()).collect();
-            for n in &names {
-                assert!(known.contains(&n.as_str()), "{var}: no row named `{n}`");
+/// The rows of a matrix that run: those the variable `var` names (`a,b`), or every row.
+pub struct Rows(Option<Vec<String>>);
+
+impl Rows {
+    /// The rows `var` selects; a name not in `known` fails the test. When only `other`, the
+    /// variable of the other matrix in the same binary, is set, someone is working on that
+    /// matrix: this one runs no row (`None`, and says so). An empty variable is unset.
+    pub fn from_env(var: &str, other: &str, known: &[&str]) -> Option<Self> {
+        let set = |v: &str| {
+            std::env::var(v)
+                .ok()
+                .map(|x| x.trim().to_owned())
+                .filter(|x| !x.is_empty())
+        };
+        match set(var) {
+            Some(v) => {
+                let names: Vec<String> = v.split(',').map(|n| n.trim().to_owned()).collect();
+                for n in &names {
+                    assert!(known.contains(&n.as_str()), "{var}: no row named `{n}`");
+                }
+                Some(Self(Some(names)))
             }
-            Some(names)
+            None if set(other).is_some() => {
+                eprintln!("no row of this matrix selected: {other} is set, {var} is not");
+                None
+            }
+            None => Some(Self(None)),
         }
-        None if set(other).is_some() => Some(Vec::new()),
-        None => None,
+    }
+
+    /// Whether the row `name` runs.
+    pub fn wants(&self, name: &str) -> bool {
+        self.0.as_ref().is_none_or(|o| o.iter().any(|x| x == name))
     }
 }
 

@@ -13,7 +13,7 @@
 //! `SFMC_MATRIX_FULL=1` runs every row on the whole suite, as the matrix was first established.
 
 use crate::common;
-use common::matrix::{environment, rows_turn, selected_rows, Coverage, SharedBrowsers};
+use common::matrix::{environment, rows_turn, Coverage, Rows, SharedBrowsers};
 use sfmc_oauth_conformance::runner::features;
 use sfmc_oauth_conformance::simulator::Fault;
 use std::collections::BTreeSet;
@@ -144,11 +144,9 @@ fn the_matrix_has_a_row_for_every_fault_and_every_check_is_tripped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_fault_trips_exactly_its_checks() {
     let names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
-    let only = selected_rows("SFMC_MATRIX_FAULTS", "SFMC_TOLERANCE", &names);
-    if only.as_ref().is_some_and(Vec::is_empty) {
-        eprintln!("no fault row selected: SFMC_TOLERANCE is set, SFMC_MATRIX_FAULTS is not");
+    let Some(rows) = Rows::from_env("SFMC_MATRIX_FAULTS", "SFMC_TOLERANCE", &names) else {
         return;
-    }
+    };
     let full = std::env::var_os("SFMC_MATRIX_FULL").is_some();
     let browsers = SharedBrowsers::start().await;
     let mut wrong = Vec::new();
@@ -179,7 +177,7 @@ async fn each_fault_trips_exactly_its_checks() {
     for f in Fault::ALL {
         let name = f.name();
         let expected = row(name).unwrap_or(&[]);
-        if only.as_ref().is_some_and(|o| !o.iter().any(|x| x == name)) {
+        if !rows.wants(name) {
             continue;
         }
         let started = std::time::Instant::now();

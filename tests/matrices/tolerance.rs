@@ -18,7 +18,7 @@
 //! `SFMC_MATRIX_FAULTS` is set too); CI runs them all. `SFMC_TOLERANCE_FULL=1` runs
 //! every row on the whole suite.
 
-use crate::common::matrix::{environment, rows_turn, selected_rows, Coverage, SharedBrowsers};
+use crate::common::matrix::{environment, rows_turn, Coverage, Rows, SharedBrowsers};
 use sfmc_oauth_conformance::outcome::{Tally, Verdict};
 use sfmc_oauth_conformance::simulator::{Fault, Variation};
 use sfmc_oauth_conformance::target::Dialect;
@@ -66,11 +66,9 @@ fn judge(name: &str, dialect: Dialect, tally: &Tally, secs: f64) -> Vec<String> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_check_trips_under_any_allowed_variation() {
     let names: Vec<&str> = Variation::ALL.iter().map(|v| v.name()).collect();
-    let only = selected_rows("SFMC_TOLERANCE", "SFMC_MATRIX_FAULTS", &names);
-    if only.as_ref().is_some_and(Vec::is_empty) {
-        eprintln!("no variation row selected: SFMC_MATRIX_FAULTS is set, SFMC_TOLERANCE is not");
+    let Some(rows) = Rows::from_env("SFMC_TOLERANCE", "SFMC_MATRIX_FAULTS", &names) else {
         return;
-    }
+    };
     let full = std::env::var_os("SFMC_TOLERANCE_FULL").is_some();
     let browsers = SharedBrowsers::start().await;
     let mut wrong = Vec::new();
@@ -96,10 +94,7 @@ async fn no_check_trips_under_any_allowed_variation() {
     let _turn = rows_turn().await;
     let oauth2 = Coverage::of(&oauth2);
     for v in Variation::ALL.iter().filter(|v| **v != oauth2_base) {
-        if only
-            .as_ref()
-            .is_some_and(|o| !o.iter().any(|x| x == v.name()))
-        {
+        if !rows.wants(v.name()) {
             continue;
         }
         let started = std::time::Instant::now();
